@@ -1,0 +1,143 @@
+//! Classification: which brands and products an item mentions, and how it feels.
+//!
+//! [`Classifier`] compiles every brand's and product's query once into one
+//! [`query::QuerySet`], then classifies items with plain synchronous calls.
+//! The query language lives in [`query`], sentiment in [`sentiment`]. This
+//! module does not decide what is worth a record: that is [`crate::record`].
+
+pub mod query;
+pub mod sentiment;
+
+use crate::config::BrandConfig;
+use crate::model::{Classification, Mention};
+
+pub use query::Fields;
+
+/// What a query in the set stands for.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    Brand(usize),
+    Product(usize, usize),
+}
+
+/// Brand and product queries, compiled once.
+pub struct Classifier {
+    set: query::QuerySet,
+    targets: Vec<Target>,
+    brands: Vec<(String, Vec<String>)>,
+}
+
+/// The longest excerpt kept in a record, in characters.
+const EXCERPT_CHARS: usize = 400;
+
+impl Classifier {
+    /// Compiles the brands of a pipeline. Queries were checked when the
+    /// pipeline was validated, so a parse error here names the culprit.
+    pub fn new(brands: &[BrandConfig]) -> Result<Classifier, String> {
+        let mut queries = Vec::new();
+        let mut targets = Vec::new();
+        for (b, brand) in brands.iter().enumerate() {
+            let q = query::parse(&brand.query).map_err(|e| format!("brand {}: {e}", brand.name))?;
+            queries.push(q);
+            targets.push(Target::Brand(b));
+            for (p, product) in brand.products.iter().enumerate() {
+                let q = query::parse(&product.query)
+                    .map_err(|e| format!("product {}: {e}", product.name))?;
+                queries.push(q);
+                targets.push(Target::Product(b, p));
+            }
+        }
+        Ok(Classifier {
+            set: query::QuerySet::new(queries),
+            targets,
+            brands: brands
+                .iter()
+                .map(|b| {
+                    (
+                        b.name.clone(),
+                        b.products.iter().map(|p| p.name.clone()).collect(),
+                    )
+                })
+                .collect(),
+        })
+    }
+
+    /// A classifier with no brands: sentiment only.
+    pub fn sentiment_only() -> Classifier {
+        Classifier::new(&[]).expect("no queries to parse")
+    }
+
+    /// Classifies one document. A brand is mentioned when its own query or
+    /// one of its products' queries matches.
+    pub fn classify(&self, doc: &Fields<'_>) -> Classification {
+        let whole = match doc.title {
+            Some(t) if !t.is_empty() => sentiment::score(&format!("{t}.\n{}", doc.text)),
+            _ => sentiment::score(doc.text),
+        };
+        let mut per_brand: Vec<Option<(Vec<String>, Vec<String>, Option<std::ops::Range<usize>>)>> =
+            vec![None; self.brands.len()];
+        for m in self.set.matches(doc) {
+            let (b, product) = match self.targets[m.index] {
+                Target::Brand(b) => (b, None),
+                Target::Product(b, p) => (b, Some(p)),
+            };
+            let entry = per_brand[b].get_or_insert_with(|| (Vec::new(), Vec::new(), None));
+            if let Some(p) = product {
+                entry.0.push(self.brands[b].1[p].clone());
+            }
+            for t in m.terms {
+                if !entry.1.contains(&t) {
+                    entry.1.push(t);
+                }
+            }
+            if let Some(first) = m.spans.first() {
+                if entry.2.as_ref().is_none_or(|s| first.start < s.start) {
+                    entry.2 = Some(first.clone());
+                }
+            }
+        }
+        let mentions = per_brand
+            .into_iter()
+            .enumerate()
+            .filter_map(|(b, found)| {
+                let (products, terms, span) = found?;
+                let (sentiment, excerpt) = match span {
+                    Some(span) => {
+                        let (s, range) = sentiment::around(doc.text, span);
+                        (s, excerpt(&doc.text[range]))
+                    }
+                    // Matched in the title or author only.
+                    None => (whole, excerpt(doc.title.unwrap_or(doc.text))),
+                };
+                Some(Mention {
+                    brand: self.brands[b].0.clone(),
+                    products,
+                    terms,
+                    sentiment,
+                    excerpt,
+                })
+            })
+            .collect();
+        Classification {
+            sentiment: whole,
+            mentions,
+        }
+    }
+
+    /// Number of compiled queries (brands plus products).
+    pub fn len(&self) -> usize {
+        self.set.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+}
+
+fn excerpt(s: &str) -> String {
+    let s = s.trim();
+    match s.char_indices().nth(EXCERPT_CHARS) {
+        Some((i, _)) => format!("{}…", s[..i].trim_end()),
+        None => s.to_string(),
+    }
+}

@@ -1,0 +1,301 @@
+//! Splitting text into comparable words, for documents and for query terms.
+//!
+//! Owns the one definition of "a word" that both sides share, so a query
+//! term and the text it should match can never disagree about boundaries or
+//! normalization. It does not know about operators, fields or matching.
+//!
+//! A word is a run of letters, digits, combining marks and `_`; apostrophes
+//! and other punctuation split words. `#`, `@` and `$` right before a word
+//! (and not glued to a previous word) stay on it, so `#acme` is one token.
+//! Characters of scripts written without spaces (Han, kana, Hangul, Thai,
+//! Lao, Khmer, Myanmar) are one token each, and so is every emoji.
+
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+/// One word of a text, with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Token {
+    /// Byte offsets of the surface form in the tokenized string.
+    pub start: usize,
+    pub end: usize,
+    /// Normalized form: compatibility-decomposed, marks stripped, lowercase.
+    pub norm: String,
+    /// `norm` starts with a `#`, `@` or `$` sigil.
+    pub sigil: bool,
+    /// Query terms only: `norm` holds `*` or `?` wildcards.
+    pub wild: bool,
+}
+
+impl Token {
+    /// The normalized word without its sigil.
+    pub fn bare(&self) -> &str {
+        if self.sigil {
+            &self.norm[1..]
+        } else {
+            &self.norm
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Word,
+    /// A letter of a script written without spaces: a token on its own.
+    Cluster,
+    Emoji,
+    Mark,
+    Other,
+}
+
+fn class(c: char) -> Class {
+    if c.is_ascii() {
+        return if c.is_ascii_alphanumeric() || c == '_' {
+            Class::Word
+        } else {
+            Class::Other
+        };
+    }
+    if is_combining_mark(c) {
+        return Class::Mark;
+    }
+    if c.is_alphanumeric() {
+        return if is_unspaced_script(c) {
+            Class::Cluster
+        } else {
+            Class::Word
+        };
+    }
+    if is_emoji(c) {
+        return Class::Emoji;
+    }
+    Class::Other
+}
+
+fn is_unspaced_script(c: char) -> bool {
+    matches!(c as u32,
+        0x0E00..=0x0EFF          // Thai, Lao
+        | 0x1000..=0x109F        // Myanmar
+        | 0x1100..=0x11FF        // Hangul jamo
+        | 0x1780..=0x17FF        // Khmer
+        | 0x3040..=0x30FF        // Hiragana, Katakana
+        | 0x3130..=0x318F        // Hangul compatibility jamo
+        | 0x31F0..=0x31FF
+        | 0x3400..=0x4DBF        // Han extension A
+        | 0x4E00..=0x9FFF        // Han
+        | 0xAC00..=0xD7AF        // Hangul syllables
+        | 0xF900..=0xFAFF
+        | 0xFF66..=0xFF9F        // half-width katakana
+        | 0x20000..=0x3FFFF)
+}
+
+fn is_emoji(c: char) -> bool {
+    // Skin-tone modifiers only tint the emoji before them: not a word.
+    matches!(c as u32,
+        0x1F000..=0x1F3FA | 0x1F400..=0x1FAFF | 0x2300..=0x23FF | 0x2600..=0x27BF | 0x2B00..=0x2BFF)
+}
+
+/// Word characters that take part in spaced-word boundaries (`raw:` uses
+/// this: a raw match must not start or end inside such a word).
+pub(crate) fn is_spaced_word_char(c: char) -> bool {
+    matches!(class(c), Class::Word | Class::Mark)
+}
+
+/// Tokenizes document text. Never fails: anything unknown is a separator.
+pub(crate) fn tokenize(s: &str) -> Vec<Token> {
+    run(s, false).unwrap_or_default()
+}
+
+/// Tokenizes a query term, where `*` and `?` are wildcards inside a word.
+/// `Err` holds the byte offset of a wildcard that starts a word.
+pub(crate) fn tokenize_query(s: &str) -> Result<Vec<Token>, usize> {
+    run(s, true)
+}
+
+fn run(s: &str, query: bool) -> Result<Vec<Token>, usize> {
+    let cs: Vec<(usize, char)> = s.char_indices().collect();
+    let byte_at = |k: usize| cs.get(k).map_or(s.len(), |&(b, _)| b);
+    let class_at = |k: usize| cs.get(k).map_or(Class::Other, |&(_, c)| class(c));
+    let mut out = Vec::new();
+    let mut k = 0;
+    while k < cs.len() {
+        let (b, c) = cs[k];
+        match class(c) {
+            Class::Word => {
+                let end = word_end(&cs, k, query);
+                out.push(make(s, b, byte_at(end), false));
+                k = end;
+            }
+            Class::Cluster => {
+                let end = cluster_end(&cs, k, query);
+                out.push(make(s, b, byte_at(end), false));
+                k = end;
+            }
+            Class::Emoji => {
+                out.push(make(s, b, byte_at(k + 1), false));
+                k += 1;
+            }
+            Class::Mark | Class::Other => {
+                let glued = k > 0 && matches!(class_at(k - 1), Class::Word | Class::Cluster);
+                let next = class_at(k + 1);
+                if matches!(c, '#' | '@' | '$') && !glued && next == Class::Word {
+                    let end = word_end(&cs, k + 1, query);
+                    out.push(make(s, b, byte_at(end), true));
+                    k = end;
+                    continue;
+                }
+                if query && (c == '*' || (c == '?' && next == Class::Word)) {
+                    return Err(b);
+                }
+                k += 1;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn is_wildcard(cs: &[(usize, char)], k: usize) -> bool {
+    match cs.get(k).map(|&(_, c)| c) {
+        Some('*') => true,
+        // A trailing `?` is a question mark, not a wildcard: `"what's up?"`.
+        Some('?') => cs
+            .get(k + 1)
+            .is_some_and(|&(_, n)| matches!(n, '?' | '*') || class(n) == Class::Word),
+        _ => false,
+    }
+}
+
+fn word_end(cs: &[(usize, char)], mut k: usize, query: bool) -> usize {
+    while let Some(&(_, c)) = cs.get(k) {
+        if matches!(class(c), Class::Word | Class::Mark) || (query && is_wildcard(cs, k)) {
+            k += 1;
+        } else {
+            break;
+        }
+    }
+    k
+}
+
+fn cluster_end(cs: &[(usize, char)], mut k: usize, query: bool) -> usize {
+    k += 1;
+    while let Some(&(_, c)) = cs.get(k) {
+        if class(c) == Class::Mark || (query && is_wildcard(cs, k)) {
+            k += 1;
+        } else {
+            break;
+        }
+    }
+    k
+}
+
+fn make(s: &str, start: usize, end: usize, sigil: bool) -> Token {
+    let surface = &s[start..end];
+    let mut norm = String::with_capacity(surface.len());
+    let body = if sigil {
+        norm.push_str(&surface[..1]);
+        &surface[1..]
+    } else {
+        surface
+    };
+    normalize_into(body, &mut norm);
+    let wild = norm.contains(['*', '?']);
+    Token {
+        start,
+        end,
+        norm,
+        sigil,
+        wild,
+    }
+}
+
+/// Case- and accent-folds one word. Unspaced scripts keep their marks
+/// (stripping the voicing mark would merge distinct kana), spaced ones lose
+/// them so `Café` and `cafe` compare equal.
+fn normalize_into(word: &str, out: &mut String) {
+    if word.is_ascii() {
+        out.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+        return;
+    }
+    if word.chars().next().is_some_and(is_unspaced_script) {
+        out.extend(word.nfkc().flat_map(char::to_lowercase));
+        return;
+    }
+    for c in word.nfkd().filter(|&c| !is_combining_mark(c)) {
+        for l in c.to_lowercase().filter(|&l| !is_combining_mark(l)) {
+            if l == 'ß' {
+                out.push_str("ss");
+            } else {
+                out.push(l);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norms(s: &str) -> Vec<String> {
+        tokenize(s).into_iter().map(|t| t.norm).collect()
+    }
+
+    #[test]
+    fn folds_case_accents_and_compatibility_forms() {
+        assert_eq!(
+            norms("Café Crème ＡＣＭＥ Straße"),
+            ["cafe", "creme", "acme", "strasse"]
+        );
+        // Decomposed input (e + combining acute) folds the same way.
+        assert_eq!(norms("Cafe\u{301}"), ["cafe"]);
+    }
+
+    #[test]
+    fn splits_on_punctuation_and_apostrophes_and_keeps_offsets() {
+        let toks = tokenize("Apple's e-mail: acme.com/blog");
+        let words: Vec<_> = toks.iter().map(|t| t.norm.as_str()).collect();
+        assert_eq!(words, ["apple", "s", "e", "mail", "acme", "com", "blog"]);
+        assert_eq!(
+            &"Apple's e-mail: acme.com/blog"[toks[4].start..toks[4].end],
+            "acme"
+        );
+    }
+
+    #[test]
+    fn keeps_hashtags_handles_and_cashtags_but_not_emails() {
+        let toks = tokenize("#Acme @acme_support $TSLA mail@acme.com C#");
+        let words: Vec<_> = toks.iter().map(|t| (t.norm.as_str(), t.sigil)).collect();
+        assert_eq!(
+            words,
+            [
+                ("#acme", true),
+                ("@acme_support", true),
+                ("$tsla", true),
+                ("mail", false),
+                ("acme", false),
+                ("com", false),
+                ("c", false)
+            ]
+        );
+        assert_eq!(toks[0].bare(), "acme");
+    }
+
+    #[test]
+    fn unspaced_scripts_and_emoji_are_one_token_per_character() {
+        assert_eq!(norms("我爱索尼手机"), ["我", "爱", "索", "尼", "手", "机"]);
+        assert_eq!(norms("love🍎apple❤️"), ["love", "🍎", "apple", "❤"]);
+        // Kana keep their voicing marks: ガ and カ stay distinct.
+        assert_ne!(norms("ガ"), norms("カ"));
+        assert_eq!(norms("ｶﾞ")[0], "カ", "half-width kana fold to full width");
+    }
+
+    #[test]
+    fn query_wildcards_stay_inside_words() {
+        let toks = tokenize_query("acme* colo?r up?").unwrap();
+        let words: Vec<_> = toks.iter().map(|t| (t.norm.as_str(), t.wild)).collect();
+        assert_eq!(words, [("acme*", true), ("colo?r", true), ("up", false)]);
+        assert_eq!(tokenize_query("ok *acme"), Err(3));
+        assert_eq!(tokenize_query("?acme"), Err(0));
+        // In document text the same characters are plain punctuation.
+        assert_eq!(norms("acme* *x"), ["acme", "x"]);
+    }
+}

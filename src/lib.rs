@@ -1,0 +1,25 @@
+//! earshot: social-listening ingestion.
+//!
+//! A pipeline reads left to right, and so does this crate:
+//!
+//! - [`source`]: fetches feeds and pages (async), through one shared HTTP
+//!   client, and turns documents into [`model::Item`]s (pure parsers).
+//! - [`normalize`]: HTML to text, stable item keys, content hashes, encodings.
+//! - [`classify`]: brand queries (a Boolean language) and sentiment.
+//! - [`record`]: feedback and influencer records with deterministic ids.
+//! - [`sink`]: JSON lines or Kafka; the only place that acknowledges.
+//! - [`state`]: what was delivered, HTTP validators, cursors.
+//! - [`pipeline`]: the driver shared by `run` and `backfill`.
+//! - [`config`]: pipeline files, validated and compiled.
+//! - [`cli`]: the subcommands' bodies, used by `main.rs`.
+
+pub mod classify;
+pub mod cli;
+pub mod config;
+pub mod model;
+pub mod normalize;
+pub mod pipeline;
+pub mod record;
+pub mod sink;
+pub mod source;
+pub mod state;

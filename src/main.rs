@@ -1,0 +1,256 @@
+//! The `earshot` command: argument parsing, logging, and turning errors into
+//! exit codes (0 ok, 1 failure, 2 bad pipeline file or usage).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use tokio_util::sync::CancellationToken;
+
+use earshot::classify::Classifier;
+use earshot::cli;
+use earshot::config::{self, ConfigErrors, Pipeline};
+use earshot::pipeline::{backfill, metrics, run, Engine, Window};
+use earshot::source::http::HttpClient;
+
+#[derive(Parser)]
+#[command(
+    name = "earshot",
+    version,
+    about = "Hear what customers say about your brands: feeds and blogs in, feedback and influencer records out."
+)]
+struct Args {
+    /// Log format: human-readable text, or JSON lines for log collectors.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// Log filter (tracing EnvFilter syntax); RUST_LOG also works.
+    #[arg(long, global = true, env = "EARSHOT_LOG", default_value = "info")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a pipeline file and report every error at once.
+    Validate {
+        #[arg(short, long)]
+        pipeline: PathBuf,
+    },
+    /// Print, as JSON lines, the normalized items one feed or page yields.
+    Items {
+        /// A URL, a path, or (with -p) the id of a source of the pipeline.
+        source: String,
+        #[arg(short, long)]
+        pipeline: Option<PathBuf>,
+    },
+    /// Classify JSON lines from stdin ({"id", "text", "title"?, "author"?, "url"?}).
+    Classify {
+        /// Pipeline whose brands to look for; without it, sentiment only.
+        #[arg(short, long)]
+        pipeline: Option<PathBuf>,
+    },
+    /// Fetch every source once over a time window, deliver, and exit.
+    Backfill {
+        #[arg(short, long)]
+        pipeline: PathBuf,
+        /// Earliest item time: RFC 3339, a date, or a duration ago ("7d").
+        #[arg(long)]
+        since: Option<String>,
+        /// Latest item time (exclusive), same forms.
+        #[arg(long)]
+        until: Option<String>,
+        /// Progress bar: shown by default only on a terminal.
+        #[arg(long)]
+        no_progress: bool,
+    },
+    /// Poll every source on its schedule until SIGTERM or Ctrl-C.
+    Run {
+        #[arg(short, long)]
+        pipeline: PathBuf,
+        /// Address of /healthz and /metrics (overrides the pipeline's `listen`).
+        #[arg(long)]
+        listen: Option<String>,
+        /// How long to wait for polls in flight at shutdown.
+        #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+        grace: Duration,
+    },
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    init_logging(args.log_format, &args.log);
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    match rt.block_on(dispatch(args.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            if let Some(cfg) = e.downcast_ref::<ConfigErrors>() {
+                eprintln!("error: {cfg}");
+                return ExitCode::from(2);
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat, filter: &str) {
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| filter.to_string());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn load(path: &PathBuf) -> Result<Pipeline> {
+    Ok(config::load(path)?)
+}
+
+async fn dispatch(command: Command) -> Result<ExitCode> {
+    match command {
+        Command::Validate { pipeline } => {
+            let p = load(&pipeline)?;
+            let classifier = Classifier::new(&p.brands).map_err(anyhow::Error::msg)?;
+            let problems = cli::check_examples(&p, &classifier);
+            if !problems.is_empty() {
+                return Err(ConfigErrors {
+                    file: p.file.clone(),
+                    errors: problems
+                        .into_iter()
+                        .map(|m| {
+                            let (key, message) = m.split_once(": ").unwrap_or(("brands", &m));
+                            config::ConfigError {
+                                key: key.into(),
+                                message: message.into(),
+                            }
+                        })
+                        .collect(),
+                }
+                .into());
+            }
+            println!(
+                "{}: ok ({} sources, {} brands, {} queries)",
+                pipeline.display(),
+                p.sources.len(),
+                p.brands.len(),
+                classifier.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Items { source, pipeline } => {
+            let p = pipeline.as_ref().map(load).transpose()?;
+            let settings = p.as_ref().map(|p| p.http.clone()).unwrap_or_default();
+            let client = HttpClient::new(&settings)?;
+            let src = cli::resolve_source(&source, p.as_ref(), &client).await?;
+            let mut out = std::io::stdout().lock();
+            let n = cli::print_items(&src, &client, &mut out).await?;
+            tracing::info!(items = n, source = %src.location, "Done.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Classify { pipeline } => {
+            let classifier = match pipeline.as_ref().map(load).transpose()? {
+                Some(p) => Classifier::new(&p.brands).map_err(anyhow::Error::msg)?,
+                None => Classifier::sentiment_only(),
+            };
+            let bad = cli::classify_lines(
+                &classifier,
+                &mut std::io::stdin().lock(),
+                &mut std::io::stdout().lock(),
+            )?;
+            Ok(if bad == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Backfill {
+            pipeline,
+            since,
+            until,
+            no_progress,
+        } => {
+            let now = chrono::Utc::now();
+            let window = Window {
+                since: since
+                    .map(|s| cli::parse_time(&s, now))
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?,
+                until: until
+                    .map(|s| cli::parse_time(&s, now))
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?,
+            };
+            let engine = Arc::new(Engine::open(load(&pipeline)?).context("starting the pipeline")?);
+            let progress = !no_progress && std::io::stderr().is_terminal();
+            let summary = backfill::backfill(engine, window, progress).await;
+            eprint!("{}", summary.render());
+            Ok(if summary.failed() == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Run {
+            pipeline,
+            listen,
+            grace,
+        } => {
+            let p = load(&pipeline)?;
+            let listen = listen.or_else(|| p.listen.clone());
+            let engine = Arc::new(Engine::open(p).context("starting the pipeline")?);
+            let shutdown = CancellationToken::new();
+            tokio::spawn(on_signal(shutdown.clone()));
+            let server = match listen {
+                Some(addr) => {
+                    let listener = tokio::net::TcpListener::bind(&addr)
+                        .await
+                        .with_context(|| format!("binding {addr} for /metrics"))?;
+                    tracing::info!(addr = %listener.local_addr()?, "Serving /healthz and /metrics.");
+                    Some(tokio::spawn(metrics::serve(
+                        listener,
+                        engine.metrics.clone(),
+                        shutdown.clone(),
+                    )))
+                }
+                None => None,
+            };
+            run::run(engine, shutdown, grace).await;
+            if let Some(s) = server {
+                s.await.ok();
+            }
+            tracing::info!("Stopped.");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Cancels `token` on SIGTERM or Ctrl-C.
+async fn on_signal(token: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await.ok();
+    tracing::info!("Signal received.");
+    token.cancel();
+}

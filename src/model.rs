@@ -1,0 +1,124 @@
+//! The data that flows through a pipeline, stage by stage.
+//!
+//! A source yields [`Item`]s (one post, entry or comment, already normalized to
+//! plain text). The classifier turns an item into a [`Classification`]; the
+//! record stage turns both into [`Record`]s, which a sink delivers. Nothing in
+//! this module does I/O.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The person or account behind an item.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Author {
+    /// Display name as the source gives it ("Rant112", "Jane Doe").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Platform handle where there is one (`user@instance`, `alice.bsky.social`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handle: Option<String>,
+    /// Profile page or blog address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Audience size where the source reports one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub followers: Option<u64>,
+}
+
+impl Author {
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none() && self.handle.is_none() && self.url.is_none()
+    }
+}
+
+/// One normalized unit of conversation: a feed entry, a blog post or a comment.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    /// Stable identity within its source: guid, else link, else a hash of
+    /// title and content. Never a value the parser made up.
+    pub key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Readable plain text (HTML already stripped).
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<Author>,
+    /// Title of the feed or site the item came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_title: Option<String>,
+    /// Hash of title and text: a known key with a new hash is an edit.
+    pub content_hash: String,
+    /// Platform the item was published on: `web` for feeds and blogs.
+    pub platform: String,
+    /// BCP-47-ish language code when the source declares one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    /// For a comment: the key of the post it comments on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+}
+
+impl Item {
+    /// The time the item speaks for: published, else updated.
+    pub fn time(&self) -> Option<DateTime<Utc>> {
+        self.published.or(self.updated)
+    }
+}
+
+/// Sentiment of a piece of text.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Sentiment {
+    /// In [-1, 1]; negative below -0.05, positive above 0.05.
+    pub score: f64,
+    pub label: SentimentLabel,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SentimentLabel {
+    Positive,
+    Neutral,
+    Negative,
+}
+
+impl Sentiment {
+    /// The conventional VADER thresholds: |score| < 0.05 is neutral.
+    pub fn from_score(score: f64) -> Self {
+        let score = score.clamp(-1.0, 1.0);
+        let label = if score >= 0.05 {
+            SentimentLabel::Positive
+        } else if score <= -0.05 {
+            SentimentLabel::Negative
+        } else {
+            SentimentLabel::Neutral
+        };
+        Sentiment { score, label }
+    }
+}
+
+/// One brand found in an item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mention {
+    pub brand: String,
+    /// Products of the brand whose own query matched too.
+    pub products: Vec<String>,
+    /// The terms of the query that matched, as written in the text.
+    pub terms: Vec<String>,
+    /// Sentiment of the sentences around the mention.
+    pub sentiment: Sentiment,
+    /// The sentence(s) around the first mention.
+    pub excerpt: String,
+}
+
+/// What the classifier concluded about one item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Classification {
+    pub sentiment: Sentiment,
+    pub mentions: Vec<Mention>,
+}

@@ -1,0 +1,170 @@
+//! Lenient parsing of the dates feeds and blogs actually publish.
+//!
+//! Owns the list of accepted date forms: RFC 3339 and RFC 2822 first, then the
+//! broken variants seen in the wild and the human forms blogs print. It does
+//! not guess at relative dates ("3 hours ago"), which would need a clock.
+
+use std::sync::OnceLock;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use regex::Regex;
+
+/// Forms with an explicit UTC offset.
+const WITH_OFFSET: &[&str] = &[
+    "%Y-%m-%d %H:%M:%S%.f%:z",
+    "%Y-%m-%d %H:%M:%S%.f%z",
+    "%Y-%m-%d %H:%M:%S%.f %z",
+    "%Y-%m-%dT%H:%M:%S%.f%z",
+    "%Y-%m-%dT%H:%M%:z",
+    "%d %b %Y %H:%M:%S %z",
+];
+
+/// Forms without an offset, read as UTC: nothing better is known and a few
+/// hours' error matters less than losing the date.
+const NAIVE: &[&str] = &[
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+    "%B %d, %Y %H:%M",
+    "%B %d, %Y at %I:%M %p",
+    "%B %d, %Y %I:%M %p",
+    "%d %B %Y %H:%M",
+    "%d %b %Y %H:%M:%S",
+];
+
+const DATE_ONLY: &[&str] = &["%Y-%m-%d", "%Y/%m/%d", "%B %d, %Y", "%d %B %Y", "%d.%m.%Y"];
+
+/// Parse a date leniently; `None` when no known form fits. Placeholder dates
+/// at the Unix epoch mean "unknown" and are rejected too.
+pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    strict(s)
+        .or_else(|| strict(&repair(s)))
+        .or_else(|| lenient(&repair(s)))
+        .filter(|d| d.timestamp() > 86_400)
+}
+
+fn strict(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .or_else(|_| DateTime::parse_from_rfc2822(s))
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+fn lenient(s: &str) -> Option<DateTime<Utc>> {
+    let with_offset = WITH_OFFSET
+        .iter()
+        .find_map(|f| DateTime::parse_from_str(s, f).ok())
+        .map(|d| d.with_timezone(&Utc));
+    with_offset
+        .or_else(|| {
+            NAIVE
+                .iter()
+                .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+                .map(|d| Utc.from_utc_datetime(&d))
+        })
+        .or_else(|| {
+            DATE_ONLY
+                .iter()
+                .find_map(|f| NaiveDate::parse_from_str(s, f).ok())
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|d| Utc.from_utc_datetime(&d))
+        })
+}
+
+/// Rewrites the usual mistakes into something the formats above accept.
+fn repair(s: &str) -> String {
+    static FIXES: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
+    let fixes = FIXES.get_or_init(|| {
+        [
+            // The weekday is redundant and often wrong or misspelt ("Thurs").
+            (r"^[A-Za-z]+,\s*(\d)", "$1"),
+            (r"^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s+([A-Z])", "$1"),
+            // Full month names where only abbreviations are allowed; the
+            // human formats accept abbreviations too.
+            (
+                r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b",
+                "$1",
+            ),
+            // Ordinals: "March 5th, 2024".
+            (r"(\d)(?:st|nd|rd|th)\b", "$1"),
+            // "UTC", a bare "Z" after a space, and "-0000" mean +0000.
+            (r"\s*(?:UTC|Z)$", " +0000"),
+            (r"-0000$", "+0000"),
+            // Single-digit hours.
+            (r"\s(\d):(\d\d)", " 0$1:$2"),
+            // Hour 24 on the right day means midnight.
+            (r"\s24:(\d\d)", " 00:$1"),
+        ]
+        .into_iter()
+        .map(|(re, with)| (Regex::new(re).expect("static regex"), with))
+        .collect()
+    });
+    let mut out = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    for (re, with) in fixes {
+        out = re.replace(&out, *with).into_owned();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> Option<DateTime<Utc>> {
+        Some(DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc))
+    }
+
+    #[test]
+    fn standard_forms() {
+        assert_eq!(
+            parse_date("Tue, 05 Mar 2024 09:30:00 +0100"),
+            utc("2024-03-05T08:30:00Z")
+        );
+        assert_eq!(
+            parse_date("2024-03-05T09:30:00-05:00"),
+            utc("2024-03-05T14:30:00Z")
+        );
+        assert_eq!(
+            parse_date("Tue, 05 Mar 2024 09:30:00 GMT"),
+            utc("2024-03-05T09:30:00Z")
+        );
+    }
+
+    #[test]
+    fn broken_feed_forms() {
+        let want = utc("2024-03-07T09:30:00Z");
+        assert_eq!(parse_date("Thurs, 7 March 2024 9:30:00 UTC"), want);
+        assert_eq!(
+            parse_date("Fri, 07 Mar 2024 09:30:00 -0000"),
+            want,
+            "wrong weekday"
+        );
+        assert_eq!(parse_date("07 Mar 2024 09:30:00 Z"), want);
+        assert_eq!(parse_date("2024-03-07 09:30:00"), want);
+        assert_eq!(parse_date("2024-03-07 09:30:00+0000"), want);
+    }
+
+    #[test]
+    fn human_forms_blogs_print() {
+        assert_eq!(parse_date("March 7th, 2024"), utc("2024-03-07T00:00:00Z"));
+        assert_eq!(parse_date("7 March 2024"), utc("2024-03-07T00:00:00Z"));
+        assert_eq!(
+            parse_date("March 7, 2024 at 9:30 PM"),
+            utc("2024-03-07T21:30:00Z")
+        );
+        assert_eq!(parse_date("2024-03-07"), utc("2024-03-07T00:00:00Z"));
+    }
+
+    #[test]
+    fn garbage_and_placeholders_are_none() {
+        assert_eq!(parse_date("not a date"), None);
+        assert_eq!(parse_date("Tue, 32 Foo 2024 99:99"), None);
+        assert_eq!(parse_date(""), None);
+        assert_eq!(parse_date("Thu, 01 Jan 1970 00:00:00 +0000"), None);
+    }
+}

@@ -1,0 +1,129 @@
+//! Prometheus metrics and the `/healthz` + `/metrics` endpoint of `run`.
+//!
+//! Counters are labelled by source so an operator sees which feed is quiet,
+//! failing or slow. The HTTP server is axum on a listener the caller binds
+//! (port 0 in tests), stopped by the same shutdown token as the pipeline.
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SourceLabel {
+    pub source: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RecordLabel {
+    pub source: String,
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ErrorLabel {
+    pub source: String,
+    /// fetch, entry or sink
+    pub stage: String,
+}
+
+/// The pipeline's metrics; cheap to clone.
+#[derive(Clone)]
+pub struct Metrics {
+    pub items: Family<SourceLabel, Counter>,
+    pub records: Family<RecordLabel, Counter>,
+    pub errors: Family<ErrorLabel, Counter>,
+    pub not_modified: Family<SourceLabel, Counter>,
+    pub fetch_seconds: Family<SourceLabel, Histogram>,
+    registry: Arc<Mutex<Registry>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let items = Family::<SourceLabel, Counter>::default();
+        let records = Family::<RecordLabel, Counter>::default();
+        let errors = Family::<ErrorLabel, Counter>::default();
+        let not_modified = Family::<SourceLabel, Counter>::default();
+        let fetch_seconds = Family::<SourceLabel, Histogram>::new_with_constructor(|| {
+            Histogram::new([0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0])
+        });
+        let mut r = Registry::with_prefix("earshot");
+        r.register(
+            "items",
+            "Items read from sources (new, changed or not)",
+            items.clone(),
+        );
+        r.register("records", "Records delivered to the sink", records.clone());
+        r.register("errors", "Errors by source and stage", errors.clone());
+        r.register(
+            "not_modified",
+            "Fetches answered 304 Not Modified",
+            not_modified.clone(),
+        );
+        r.register(
+            "fetch_duration_seconds",
+            "Time to poll a source",
+            fetch_seconds.clone(),
+        );
+        Metrics {
+            items,
+            records,
+            errors,
+            not_modified,
+            fetch_seconds,
+            registry: Arc::new(Mutex::new(r)),
+        }
+    }
+}
+
+impl Metrics {
+    pub fn error(&self, source: &str, stage: &str, n: u64) {
+        self.errors
+            .get_or_create(&ErrorLabel {
+                source: source.into(),
+                stage: stage.into(),
+            })
+            .inc_by(n);
+    }
+
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        let r = self.registry.lock().expect("registry poisoned");
+        prometheus_client::encoding::text::encode(&mut out, &r).expect("encoding to a String");
+        out
+    }
+}
+
+async fn metrics(State(m): State<Metrics>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        m.encode(),
+    )
+}
+
+/// Serves `/healthz` and `/metrics` until `shutdown` fires.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    metrics: Metrics,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let app = Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(self::metrics))
+        .with_state(metrics);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+}

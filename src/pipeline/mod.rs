@@ -1,0 +1,274 @@
+//! The driver: source -> normalize -> classify -> record -> sink, then state.
+//!
+//! [`Engine::poll_source`] is the one path every item takes, in `run` and in
+//! `backfill` alike: poll a source, let [`process`] (pure) decide what each
+//! item becomes, deliver the records, and only once the sink acknowledged
+//! them commit to state that the items were seen and which validators came
+//! with them. The two modes ([`run`], [`backfill`]) differ only in when they
+//! call it.
+
+pub mod backfill;
+pub mod metrics;
+pub mod run;
+pub mod schedule;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+use crate::classify::{Classifier, Fields};
+use crate::config::{Pipeline, SourceConfig};
+use crate::model::Item;
+use crate::record::{self, Record};
+use crate::sink::{Sink, SinkError};
+use crate::source::{self, http::HttpClient, Poll, SourceError};
+use crate::state::{Commit, State, StateError};
+use metrics::{Metrics, RecordLabel, SourceLabel};
+
+/// What [`process`] made of one poll's items.
+#[derive(Debug, Default)]
+pub struct Processed {
+    pub records: Vec<Record>,
+    pub commit: Commit,
+    /// Items already delivered with the same content.
+    pub unchanged: usize,
+    /// Items that mentioned at least one brand.
+    pub matched: usize,
+}
+
+/// Time window of a backfill; items without a date are let through.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Window {
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl Window {
+    pub fn contains(&self, item: &Item) -> bool {
+        let Some(t) = item.time() else { return true };
+        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
+    }
+}
+
+/// Decides what each item of a poll becomes. Pure: state is read through
+/// the two lookups, and the changes to make once delivered are returned.
+pub fn process(
+    classifier: &Classifier,
+    pipeline: &str,
+    source_id: &str,
+    items: &[Item],
+    seen: &dyn Fn(&str) -> Option<String>,
+    first_seen: &dyn Fn(&str) -> Option<DateTime<Utc>>,
+    observed: DateTime<Utc>,
+) -> Processed {
+    let mut out = Processed::default();
+    // A feed may list the same entry twice; the last copy wins.
+    let mut last: HashMap<&str, usize> = HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        last.insert(item.key.as_str(), i);
+    }
+    let mut new_influencers: HashMap<String, DateTime<Utc>> = HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        if last[item.key.as_str()] != i {
+            continue;
+        }
+        let previous = seen(&item.key);
+        if previous.as_deref() == Some(item.content_hash.as_str()) {
+            out.unchanged += 1;
+            continue;
+        }
+        let class = classifier.classify(&fields(item));
+        let inf = record::influencer_id(item);
+        let known = inf
+            .as_deref()
+            .and_then(|id| first_seen(id).or_else(|| new_influencers.get(id).copied()));
+        let ctx = record::Context {
+            pipeline,
+            source_id,
+            observed,
+            update: previous.is_some(),
+            influencer_first_seen: known,
+        };
+        let recs = record::build(item, &class, &ctx);
+        if !recs.is_empty() {
+            out.matched += 1;
+            if let (Some(id), None) = (inf, known) {
+                new_influencers.insert(id, observed);
+            }
+        }
+        out.records.extend(recs);
+        out.commit.seen.push((
+            source_id.to_string(),
+            item.key.clone(),
+            item.content_hash.clone(),
+        ));
+    }
+    out.commit.influencers = new_influencers.into_iter().collect();
+    out
+}
+
+/// The classifier's view of an item.
+pub fn fields(item: &Item) -> Fields<'_> {
+    Fields {
+        text: &item.text,
+        title: item.title.as_deref(),
+        author: item
+            .author
+            .as_ref()
+            .and_then(|a| a.name.as_deref().or(a.handle.as_deref())),
+        url: item.url.as_deref(),
+        lang: item.lang.as_deref(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PollError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+/// Counts of one poll, for summaries and schedules.
+#[derive(Debug, Default, Clone)]
+pub struct Outcome {
+    pub items: usize,
+    pub records: usize,
+    pub matched: usize,
+    pub unchanged: usize,
+    pub entry_errors: usize,
+    pub not_modified: usize,
+    pub per_week: Option<usize>,
+    pub floor: Option<Duration>,
+}
+
+/// Everything a pipeline runs with.
+pub struct Engine {
+    pub pipeline: Pipeline,
+    pub classifier: Classifier,
+    pub client: HttpClient,
+    pub state: State,
+    pub sink: Sink,
+    pub metrics: Metrics,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("brand queries: {0}")]
+    Classifier(String),
+    #[error("HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+}
+
+impl Engine {
+    /// Builds everything a validated pipeline needs: compiled queries, the
+    /// HTTP client, the state store (locked for this process) and the sink.
+    pub fn open(pipeline: Pipeline) -> Result<Engine, OpenError> {
+        let classifier = Classifier::new(&pipeline.brands).map_err(OpenError::Classifier)?;
+        let client = HttpClient::new(&pipeline.http)?;
+        let state = State::open(&pipeline.state_dir)?;
+        let sink = Sink::open(&pipeline.sink, &pipeline.name)?;
+        Ok(Engine {
+            pipeline,
+            classifier,
+            client,
+            state,
+            sink,
+            metrics: Metrics::default(),
+        })
+    }
+
+    /// Polls one source and delivers what it yields. With `cached`, saved
+    /// validators make unchanged documents cost a 304; `window` limits which
+    /// items count.
+    pub async fn poll_source(
+        &self,
+        source: &SourceConfig,
+        cached: bool,
+        window: Window,
+    ) -> Result<Outcome, PollError> {
+        let label = SourceLabel {
+            source: source.id.clone(),
+        };
+        let started = Instant::now();
+        let state = self.state.clone();
+        let lookup = move |url: &str| state.validators(url).ok().flatten();
+        let polled = source::poll(&self.client, source, cached.then_some(&lookup as _)).await;
+        self.metrics
+            .fetch_seconds
+            .get_or_create(&label)
+            .observe(started.elapsed().as_secs_f64());
+        let poll: Poll = polled.inspect_err(|_| self.metrics.error(&source.id, "fetch", 1))?;
+        for e in &poll.errors {
+            tracing::warn!(source = %source.id, error = %e, "Entry skipped.");
+        }
+        self.metrics
+            .error(&source.id, "entry", poll.errors.len() as u64);
+        self.metrics
+            .not_modified
+            .get_or_create(&label)
+            .inc_by(poll.not_modified as u64);
+        self.metrics
+            .items
+            .get_or_create(&label)
+            .inc_by(poll.items.len() as u64);
+
+        let now = Utc::now();
+        let items: Vec<Item> = poll
+            .items
+            .into_iter()
+            .filter(|i| window.contains(i))
+            .collect();
+        let seen = |key: &str| self.state.seen_hash(&source.id, key).ok().flatten();
+        let first = |id: &str| self.state.influencer_first_seen(id).ok().flatten();
+        let mut done = process(
+            &self.classifier,
+            &self.pipeline.name,
+            &source.id,
+            &items,
+            &seen,
+            &first,
+            now,
+        );
+        self.sink
+            .send(&done.records)
+            .await
+            .inspect_err(|_| self.metrics.error(&source.id, "sink", 1))?;
+        for r in &done.records {
+            self.metrics
+                .records
+                .get_or_create(&RecordLabel {
+                    source: source.id.clone(),
+                    kind: r.kind().as_str().into(),
+                })
+                .inc();
+        }
+        // Delivered: now, and only now, remember it.
+        done.commit.validators = poll.validators;
+        let state = self.state.clone();
+        let commit = std::mem::take(&mut done.commit);
+        tokio::task::spawn_blocking(move || state.commit(&commit))
+            .await
+            .expect("state commit panicked")?;
+        Ok(Outcome {
+            items: items.len(),
+            records: done.records.len(),
+            matched: done.matched,
+            unchanged: done.unchanged,
+            entry_errors: poll.errors.len(),
+            not_modified: poll.not_modified,
+            per_week: (poll.not_modified == 0).then(|| schedule::entries_per_week(&items, now)),
+            floor: poll.min_interval,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,124 @@
+use std::collections::HashMap;
+
+use super::*;
+use crate::config::{BrandConfig, ProductConfig};
+use crate::model::Author;
+
+fn classifier() -> Classifier {
+    Classifier::new(&[BrandConfig {
+        name: "Acme".into(),
+        query: "acme".into(),
+        products: vec![ProductConfig {
+            name: "Acme Cloud".into(),
+            query: "\"acme cloud\"".into(),
+        }],
+        should_match: vec![],
+        should_not_match: vec![],
+    }])
+    .unwrap()
+}
+
+fn item(key: &str, text: &str, hash: &str) -> Item {
+    Item {
+        key: key.into(),
+        url: Some(format!("https://blog.example/{key}")),
+        text: text.into(),
+        content_hash: hash.into(),
+        platform: "web".into(),
+        author: Some(Author {
+            name: Some("Rant112".into()),
+            ..Author::default()
+        }),
+        ..Item::default()
+    }
+}
+
+fn run(items: &[Item], seen: &HashMap<String, String>) -> Processed {
+    let now = "2026-01-01T00:00:00Z".parse().unwrap();
+    process(
+        &classifier(),
+        "demo",
+        "blog",
+        items,
+        &|k| seen.get(k).cloned(),
+        &|_| None,
+        now,
+    )
+}
+
+#[test]
+fn matching_items_become_records_and_every_item_is_marked_seen() {
+    let items = [
+        item("a", "Acme Cloud lost my files. Awful.", "h1"),
+        item("b", "Nothing about brands here.", "h2"),
+    ];
+    let p = run(&items, &HashMap::new());
+    assert_eq!(p.matched, 1);
+    // One feedback plus one influencer.
+    assert_eq!(p.records.len(), 2);
+    assert_eq!(p.commit.seen.len(), 2);
+    assert_eq!(p.commit.influencers.len(), 1);
+}
+
+#[test]
+fn delivered_items_are_not_sent_again_but_edits_are() {
+    let items = [
+        item("a", "Acme is great", "h1"),
+        item("b", "Acme is awful", "h2-edited"),
+    ];
+    let seen = HashMap::from([
+        ("a".to_string(), "h1".to_string()),
+        ("b".to_string(), "h2".to_string()),
+    ]);
+    let p = run(&items, &seen);
+    assert_eq!(p.unchanged, 1);
+    let Record::Feedback(fb) = &p.records[0] else {
+        panic!("feedback expected")
+    };
+    assert_eq!(fb.item_key, "b");
+    assert_eq!(fb.event, record::Event::Updated);
+}
+
+#[test]
+fn a_key_listed_twice_in_one_poll_counts_once() {
+    let items = [item("a", "Acme v1", "h1"), item("a", "Acme v2", "h2")];
+    let p = run(&items, &HashMap::new());
+    assert_eq!(
+        p.commit.seen,
+        vec![("blog".into(), "a".into(), "h2".into())]
+    );
+    assert_eq!(p.matched, 1);
+}
+
+#[test]
+fn one_author_in_two_items_is_first_seen_once() {
+    let items = [item("a", "Acme one", "h1"), item("b", "Acme two", "h2")];
+    let p = run(&items, &HashMap::new());
+    assert_eq!(p.commit.influencers.len(), 1);
+    let firsts: Vec<_> = p
+        .records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Influencer(i) => Some(i.first_seen),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(firsts.len(), 2);
+    assert_eq!(firsts[0], firsts[1]);
+}
+
+#[test]
+fn window_keeps_undated_items_and_bounds_dated_ones() {
+    let w = Window {
+        since: Some("2026-01-01T00:00:00Z".parse().unwrap()),
+        until: Some("2026-02-01T00:00:00Z".parse().unwrap()),
+    };
+    let mut i = Item::default();
+    assert!(w.contains(&i));
+    i.published = Some("2026-01-15T00:00:00Z".parse().unwrap());
+    assert!(w.contains(&i));
+    i.published = Some("2025-12-31T23:59:59Z".parse().unwrap());
+    assert!(!w.contains(&i));
+    i.published = Some("2026-02-01T00:00:00Z".parse().unwrap());
+    assert!(!w.contains(&i));
+}

@@ -1,0 +1,297 @@
+//! Records: what earshot delivers downstream.
+//!
+//! A classified item becomes one [`FeedbackRecord`] per brand it mentions and
+//! one [`InfluencerRecord`] for its author. Ids are deterministic hashes of
+//! what identifies the thing, so a re-run, a retry or a second instance makes
+//! the same ids and consumers can drop repeats. The JSON shapes are versioned
+//! and published as JSON Schema in `schemas/`; changing a field means a new
+//! schema version. Building records is pure: the driver passes in the
+//! observation time and what state knows about the author.
+
+mod priority;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Author, Classification, Item, Sentiment};
+pub use priority::{priority, Priority};
+
+pub const FEEDBACK_SCHEMA: &str = "earshot.feedback/1";
+pub const INFLUENCER_SCHEMA: &str = "earshot.influencer/1";
+
+/// Whether a feedback record is the first for its item or follows an edit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Event {
+    Created,
+    Updated,
+}
+
+/// Workflow status; earshot always emits `open`, CRM consumers move it on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Open,
+    Acknowledged,
+    Resolved,
+}
+
+/// Where an item was heard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceRef {
+    pub pipeline: String,
+    pub id: String,
+    pub platform: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// One mention worth acting on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeedbackRecord {
+    pub schema: String,
+    pub id: String,
+    pub event: Event,
+    /// Content hash of the item this record was made from.
+    pub revision: String,
+    pub brand: String,
+    pub products: Vec<String>,
+    pub terms: Vec<String>,
+    /// Sentiment of the sentences around the mention.
+    pub sentiment: Sentiment,
+    /// Sentiment of the whole item.
+    pub item_sentiment: Sentiment,
+    pub excerpt: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    pub source: SourceRef,
+    pub item_key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published: Option<DateTime<Utc>>,
+    pub observed: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub influencer_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    pub status: Status,
+    pub priority: Priority,
+    pub priority_reason: String,
+}
+
+/// Audience figures, where the source gives them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reach {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub followers: Option<u64>,
+}
+
+/// The author of a mention.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InfluencerRecord {
+    pub schema: String,
+    pub id: String,
+    pub platform: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handle: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile_url: Option<String>,
+    pub reach: Reach,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+}
+
+/// Anything a sink delivers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Record {
+    Feedback(FeedbackRecord),
+    Influencer(InfluencerRecord),
+}
+
+impl Record {
+    /// The record's id, used as the Kafka message key.
+    pub fn id(&self) -> &str {
+        match self {
+            Record::Feedback(r) => &r.id,
+            Record::Influencer(r) => &r.id,
+        }
+    }
+
+    /// Unique per version of a record (the CloudEvents `id`).
+    pub fn event_id(&self) -> String {
+        match self {
+            Record::Feedback(r) => format!("{}:{}", r.id, r.revision),
+            Record::Influencer(r) => format!("{}:{}", r.id, r.last_seen.timestamp_millis()),
+        }
+    }
+
+    pub fn kind(&self) -> RecordKind {
+        match self {
+            Record::Feedback(_) => RecordKind::Feedback,
+            Record::Influencer(_) => RecordKind::Influencer,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordKind {
+    Feedback,
+    Influencer,
+}
+
+impl RecordKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Feedback => "feedback",
+            RecordKind::Influencer => "influencer",
+        }
+    }
+}
+
+/// What the driver knows that the item does not.
+#[derive(Debug, Clone)]
+pub struct Context<'a> {
+    pub pipeline: &'a str,
+    pub source_id: &'a str,
+    pub observed: DateTime<Utc>,
+    /// The item was delivered before with other content.
+    pub update: bool,
+    /// When state first saw this author, if ever.
+    pub influencer_first_seen: Option<DateTime<Utc>>,
+}
+
+/// A short, stable id: `prefix` plus 128 bits of a hash of `parts`.
+pub fn stable_id(prefix: &str, parts: &[&str]) -> String {
+    let mut h = blake3::Hasher::new();
+    for p in parts {
+        // The separator keeps ("ab", "c") and ("a", "bc") apart.
+        h.update(p.as_bytes());
+        h.update(&[0x1f]);
+    }
+    let hex = h.finalize().to_hex();
+    format!("{prefix}_{}", &hex[..32])
+}
+
+/// The influencer id of an item's author, if the item has one: platform plus
+/// the most specific identity the source gives (profile URL, handle, or name
+/// on the site it wrote on).
+pub fn influencer_id(item: &Item) -> Option<String> {
+    let author = item.author.as_ref().filter(|a| !a.is_empty())?;
+    let identity = if let Some(url) = &author.url {
+        canonical_url(url)
+    } else if let Some(handle) = &author.handle {
+        handle.trim_start_matches('@').to_lowercase()
+    } else {
+        let name = author.name.as_deref()?.trim().to_lowercase();
+        let site = item.url.as_deref().and_then(site_root).unwrap_or_default();
+        format!("{name}@{site}")
+    };
+    Some(stable_id("inf", &[&item.platform, &identity]))
+}
+
+/// Builds the records of one classified item; none if it mentions no brand.
+pub fn build(item: &Item, class: &Classification, ctx: &Context<'_>) -> Vec<Record> {
+    if class.mentions.is_empty() {
+        return Vec::new();
+    }
+    let influencer = influencer_id(item);
+    let followers = item.author.as_ref().and_then(|a| a.followers);
+    let identity = item
+        .url
+        .clone()
+        .unwrap_or_else(|| format!("{}\u{1f}{}", ctx.source_id, item.key));
+    let mut out: Vec<Record> = class
+        .mentions
+        .iter()
+        .map(|m| {
+            let (priority, priority_reason) = priority(&m.sentiment, followers);
+            Record::Feedback(FeedbackRecord {
+                schema: FEEDBACK_SCHEMA.into(),
+                id: stable_id("fb", &[&identity, &m.brand.to_lowercase()]),
+                event: if ctx.update {
+                    Event::Updated
+                } else {
+                    Event::Created
+                },
+                revision: item.content_hash.clone(),
+                brand: m.brand.clone(),
+                products: m.products.clone(),
+                terms: m.terms.clone(),
+                sentiment: m.sentiment,
+                item_sentiment: class.sentiment,
+                excerpt: m.excerpt.clone(),
+                title: item.title.clone(),
+                url: item.url.clone(),
+                source: SourceRef {
+                    pipeline: ctx.pipeline.into(),
+                    id: ctx.source_id.into(),
+                    platform: item.platform.clone(),
+                    title: item.source_title.clone(),
+                },
+                item_key: item.key.clone(),
+                lang: item.lang.clone(),
+                published: item.published.or(item.updated),
+                observed: ctx.observed,
+                influencer_id: influencer.clone(),
+                author: item.author.as_ref().and_then(display_name),
+                status: Status::Open,
+                priority,
+                priority_reason,
+            })
+        })
+        .collect();
+    if let (Some(id), Some(author)) = (influencer, &item.author) {
+        out.push(Record::Influencer(InfluencerRecord {
+            schema: INFLUENCER_SCHEMA.into(),
+            id,
+            platform: item.platform.clone(),
+            handle: author.handle.clone(),
+            name: author.name.clone(),
+            profile_url: author.url.clone().or_else(|| {
+                // A blog post's author is known by the blog itself.
+                item.parent
+                    .is_none()
+                    .then(|| item.url.as_deref().and_then(site_root))
+                    .flatten()
+            }),
+            reach: Reach {
+                followers: author.followers,
+            },
+            first_seen: ctx
+                .influencer_first_seen
+                .unwrap_or(ctx.observed)
+                .min(ctx.observed),
+            last_seen: ctx.observed,
+        }));
+    }
+    out
+}
+
+fn display_name(a: &Author) -> Option<String> {
+    a.name.clone().or_else(|| a.handle.clone())
+}
+
+fn canonical_url(url: &str) -> String {
+    match url::Url::parse(url.trim()) {
+        Ok(u) => {
+            let host = u.host_str().unwrap_or("").trim_start_matches("www.");
+            format!("{host}{}", u.path().trim_end_matches('/')).to_lowercase()
+        }
+        Err(_) => url.trim().to_lowercase(),
+    }
+}
+
+fn site_root(url: &str) -> Option<String> {
+    let u = url::Url::parse(url).ok()?;
+    let host = u.host_str()?;
+    Some(format!("{}://{host}/", u.scheme()))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,120 @@
+use super::*;
+use crate::model::{Mention, SentimentLabel};
+
+fn item() -> Item {
+    Item {
+        key: "https://blog.example/posts/1".into(),
+        url: Some("https://blog.example/posts/1".into()),
+        title: Some("Acme Cloud ate my weekend".into()),
+        text: "Acme Cloud is down again. Terrible.".into(),
+        author: Some(Author {
+            name: Some("Rant112".into()),
+            ..Author::default()
+        }),
+        content_hash: "abc".into(),
+        platform: "web".into(),
+        ..Item::default()
+    }
+}
+
+fn class() -> Classification {
+    Classification {
+        sentiment: Sentiment::from_score(-0.7),
+        mentions: vec![Mention {
+            brand: "Acme".into(),
+            products: vec!["Acme Cloud".into()],
+            terms: vec!["Acme Cloud".into()],
+            sentiment: Sentiment::from_score(-0.7),
+            excerpt: "Acme Cloud is down again.".into(),
+        }],
+    }
+}
+
+fn ctx(observed: &str) -> Context<'static> {
+    Context {
+        pipeline: "demo",
+        source_id: "blog",
+        observed: observed.parse().unwrap(),
+        update: false,
+        influencer_first_seen: None,
+    }
+}
+
+#[test]
+fn a_mention_makes_feedback_and_influencer_records() {
+    let recs = build(&item(), &class(), &ctx("2026-01-01T00:00:00Z"));
+    assert_eq!(recs.len(), 2);
+    let Record::Feedback(fb) = &recs[0] else {
+        panic!("feedback first")
+    };
+    let Record::Influencer(inf) = &recs[1] else {
+        panic!("influencer second")
+    };
+    assert_eq!(fb.brand, "Acme");
+    assert_eq!(fb.products, vec!["Acme Cloud"]);
+    assert_eq!(fb.status, Status::Open);
+    assert_eq!(fb.sentiment.label, SentimentLabel::Negative);
+    assert_eq!(fb.influencer_id.as_deref(), Some(inf.id.as_str()));
+    assert_eq!(inf.name.as_deref(), Some("Rant112"));
+    // A blogger without a profile link is known by the blog.
+    assert_eq!(inf.profile_url.as_deref(), Some("https://blog.example/"));
+}
+
+#[test]
+fn ids_are_the_same_on_every_run_and_differ_per_brand() {
+    let a = build(&item(), &class(), &ctx("2026-01-01T00:00:00Z"));
+    let b = build(&item(), &class(), &ctx("2026-02-01T00:00:00Z"));
+    assert_eq!(a[0].id(), b[0].id());
+    assert_eq!(a[1].id(), b[1].id());
+    let mut other = class();
+    other.mentions[0].brand = "Globex".into();
+    let c = build(&item(), &other, &ctx("2026-01-01T00:00:00Z"));
+    assert_ne!(a[0].id(), c[0].id());
+}
+
+#[test]
+fn no_mention_no_records() {
+    let mut c = class();
+    c.mentions.clear();
+    assert!(build(&item(), &c, &ctx("2026-01-01T00:00:00Z")).is_empty());
+}
+
+#[test]
+fn an_edit_is_an_update_with_the_same_id() {
+    let first = build(&item(), &class(), &ctx("2026-01-01T00:00:00Z"));
+    let mut edited = item();
+    edited.content_hash = "def".into();
+    let mut c = ctx("2026-01-02T00:00:00Z");
+    c.update = true;
+    let second = build(&edited, &class(), &c);
+    let (Record::Feedback(a), Record::Feedback(b)) = (&first[0], &second[0]) else {
+        panic!()
+    };
+    assert_eq!(a.id, b.id);
+    assert_eq!(b.event, Event::Updated);
+    assert_ne!(first[0].event_id(), second[0].event_id());
+}
+
+#[test]
+fn first_seen_comes_from_state() {
+    let mut c = ctx("2026-03-01T00:00:00Z");
+    c.influencer_first_seen = Some("2025-12-24T00:00:00Z".parse().unwrap());
+    let recs = build(&item(), &class(), &c);
+    let Record::Influencer(inf) = &recs[1] else {
+        panic!()
+    };
+    assert_eq!(inf.first_seen.to_rfc3339(), "2025-12-24T00:00:00+00:00");
+    assert_eq!(inf.last_seen.to_rfc3339(), "2026-03-01T00:00:00+00:00");
+}
+
+#[test]
+fn the_same_profile_is_one_influencer_whatever_the_url_spelling() {
+    let mut a = item();
+    a.author.as_mut().unwrap().url = Some("https://www.Blog.example/about/".into());
+    let mut b = item();
+    b.author.as_mut().unwrap().url = Some("https://blog.example/about".into());
+    assert_eq!(influencer_id(&a), influencer_id(&b));
+    let mut c = item();
+    c.platform = "mastodon".into();
+    assert_ne!(influencer_id(&item()), influencer_id(&c));
+}

@@ -1,0 +1,82 @@
+//! JSON lines to a file or stdout: the embedded default sink.
+//!
+//! One record per line, exactly the JSON a Kafka consumer would receive. A
+//! batch is acknowledged once it is written and, for a file, synced to disk.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use super::SinkError;
+use crate::record::Record;
+
+pub struct JsonlSink {
+    out: Arc<Mutex<Output>>,
+    name: String,
+}
+
+enum Output {
+    Stdout,
+    File(std::fs::File),
+}
+
+impl JsonlSink {
+    /// Appends to `path` (creating its directory), or writes to stdout.
+    pub fn open(path: Option<&Path>) -> Result<JsonlSink, SinkError> {
+        let Some(path) = path else {
+            return Ok(JsonlSink {
+                out: Arc::new(Mutex::new(Output::Stdout)),
+                name: "stdout".into(),
+            });
+        };
+        let err = |source| SinkError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(err)?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(err)?;
+        Ok(JsonlSink {
+            out: Arc::new(Mutex::new(Output::File(file))),
+            name: path.display().to_string(),
+        })
+    }
+
+    pub fn path(&self) -> PathBuf {
+        PathBuf::from(&self.name)
+    }
+
+    pub async fn send(&self, records: &[Record]) -> Result<(), SinkError> {
+        let mut buf = Vec::with_capacity(records.len() * 512);
+        for r in records {
+            serde_json::to_writer(&mut buf, r).expect("records serialize");
+            buf.push(b'\n');
+        }
+        let out = self.out.clone();
+        let name = self.name.clone();
+        // Writing and fsync block; keep them off the async workers.
+        tokio::task::spawn_blocking(move || {
+            let mut out = out.lock().expect("jsonl sink poisoned");
+            let res = match &mut *out {
+                Output::Stdout => {
+                    let mut so = std::io::stdout().lock();
+                    so.write_all(&buf).and_then(|_| so.flush())
+                }
+                Output::File(f) => f.write_all(&buf).and_then(|_| f.sync_data()),
+            };
+            res.map_err(|source| SinkError::Io { path: name, source })
+        })
+        .await
+        .expect("jsonl writer panicked")
+    }
+
+    pub async fn flush(&self) -> Result<(), SinkError> {
+        // Every send already wrote and synced.
+        Ok(())
+    }
+}

@@ -1,0 +1,197 @@
+//! Kafka sink through librdkafka.
+//!
+//! An idempotent producer with `acks=all` and lz4 compression; the message
+//! key is the record id (so a compacted influencer topic keeps the latest
+//! version of each author, and consumers can drop repeats); CloudEvents
+//! attributes travel as headers (binary content mode). Any librdkafka
+//! property can be set from the pipeline file and wins over these defaults.
+//!
+//! Nothing is dropped: a full local queue makes `send` wait and retry, and a
+//! record whose delivery failed with a transient error (broker away longer
+//! than `message.timeout.ms`) is produced again with backoff until it is
+//! acknowledged. Only permanent errors (a record too large, a topic we may
+//! not write) come back as an error, and then the items are not marked seen.
+
+use std::time::Duration;
+
+use futures::future::join_all;
+use rdkafka::config::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::util::Timeout;
+
+use super::SinkError;
+use crate::config::KafkaConfig;
+use crate::record::{Record, RecordKind};
+
+pub struct KafkaSink {
+    producer: FutureProducer,
+    feedback_topic: String,
+    influencer_topic: String,
+    source: String,
+}
+
+/// The producer settings earshot relies on; the pipeline file may override.
+pub fn client_config(cfg: &KafkaConfig, pipeline: &str) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", &cfg.brokers)
+        .set("client.id", format!("earshot-{pipeline}"))
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("compression.type", "lz4")
+        .set("linger.ms", "20")
+        // Bounded local queue: when it is full, send() waits instead of
+        // growing memory.
+        .set("queue.buffering.max.messages", "100000")
+        .set("queue.buffering.max.kbytes", "65536");
+    for (k, v) in &cfg.properties {
+        c.set(k, v);
+    }
+    c
+}
+
+/// Whether producing the same record again may succeed.
+fn is_transient(e: &KafkaError) -> bool {
+    use RDKafkaErrorCode::*;
+    match e.rdkafka_error_code() {
+        Some(
+            MessageSizeTooLarge
+            | TopicAuthorizationFailed
+            | ClusterAuthorizationFailed
+            | InvalidMessage
+            | UnknownTopicOrPartition
+            | InvalidTopic,
+        ) => false,
+        _ => true,
+    }
+}
+
+struct Prepared {
+    topic: String,
+    key: String,
+    payload: Vec<u8>,
+    headers: OwnedHeaders,
+}
+
+impl KafkaSink {
+    pub fn new(cfg: &KafkaConfig, pipeline: &str) -> Result<KafkaSink, SinkError> {
+        let producer: FutureProducer = client_config(cfg, pipeline)
+            .create()
+            .map_err(|e| SinkError::Kafka(format!("cannot create producer: {e}")))?;
+        Ok(KafkaSink {
+            producer,
+            feedback_topic: cfg.feedback_topic.clone(),
+            influencer_topic: cfg.influencer_topic.clone(),
+            source: format!("earshot/{pipeline}"),
+        })
+    }
+
+    fn prepare(&self, r: &Record) -> Prepared {
+        let (topic, ce_type) = match r.kind() {
+            RecordKind::Feedback => (&self.feedback_topic, "dev.earshot.feedback.v1"),
+            RecordKind::Influencer => (&self.influencer_topic, "dev.earshot.influencer.v1"),
+        };
+        let time = chrono::Utc::now().to_rfc3339();
+        let event_id = r.event_id();
+        let headers = OwnedHeaders::new()
+            .insert(Header {
+                key: "ce_specversion",
+                value: Some("1.0"),
+            })
+            .insert(Header {
+                key: "ce_id",
+                value: Some(event_id.as_str()),
+            })
+            .insert(Header {
+                key: "ce_source",
+                value: Some(self.source.as_str()),
+            })
+            .insert(Header {
+                key: "ce_type",
+                value: Some(ce_type),
+            })
+            .insert(Header {
+                key: "ce_time",
+                value: Some(time.as_str()),
+            })
+            .insert(Header {
+                key: "ce_subject",
+                value: Some(r.id()),
+            })
+            .insert(Header {
+                key: "content-type",
+                value: Some("application/json"),
+            });
+        Prepared {
+            topic: topic.clone(),
+            key: r.id().to_string(),
+            payload: serde_json::to_vec(r).expect("records serialize"),
+            headers,
+        }
+    }
+
+    /// Enqueues one record, waiting while the local queue is full.
+    async fn enqueue(&self, p: &Prepared) -> Result<rdkafka::producer::DeliveryFuture, SinkError> {
+        let mut waited = 0u32;
+        loop {
+            let rec = FutureRecord::to(&p.topic)
+                .key(&p.key)
+                .payload(&p.payload)
+                .headers(p.headers.clone());
+            match self.producer.send_result(rec) {
+                Ok(f) => return Ok(f),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+                    if waited % 100 == 0 {
+                        tracing::warn!(topic = %p.topic, "Kafka producer queue full; slowing sources.");
+                    }
+                    waited += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err((e, _)) => return Err(SinkError::Kafka(format!("{}: {e}", p.topic))),
+            }
+        }
+    }
+
+    pub async fn send(&self, records: &[Record]) -> Result<(), SinkError> {
+        let mut pending: Vec<Prepared> = records.iter().map(|r| self.prepare(r)).collect();
+        let mut round = 0u32;
+        while !pending.is_empty() {
+            let mut futures = Vec::with_capacity(pending.len());
+            for p in &pending {
+                futures.push(self.enqueue(p).await?);
+            }
+            let results = join_all(futures).await;
+            let mut retry = Vec::new();
+            for (p, res) in pending.into_iter().zip(results) {
+                match res {
+                    Ok(Ok(_)) => {}
+                    Ok(Err((e, _))) if is_transient(&e) => {
+                        tracing::warn!(topic = %p.topic, key = %p.key, error = %e, "Kafka delivery failed; producing again.");
+                        retry.push(p);
+                    }
+                    Ok(Err((e, _))) => {
+                        return Err(SinkError::Kafka(format!("{} key {}: {e}", p.topic, p.key)))
+                    }
+                    // The producer went away under us: only at shutdown.
+                    Err(_) => return Err(SinkError::Kafka("producer closed".into())),
+                }
+            }
+            pending = retry;
+            if !pending.is_empty() {
+                round += 1;
+                tokio::time::sleep(crate::source::http::backoff(round, Duration::from_secs(30)))
+                    .await;
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn flush(&self) -> Result<(), SinkError> {
+        let producer = self.producer.clone();
+        tokio::task::spawn_blocking(move || producer.flush(Timeout::After(Duration::from_secs(30))))
+            .await
+            .expect("flush panicked")
+            .map_err(|e| SinkError::Kafka(format!("flush: {e}")))
+    }
+}

@@ -1,0 +1,265 @@
+//! The pure half of the feed source: feed bytes in, [`Item`]s out.
+//!
+//! Owns reading RSS 0.9x/1.0/2.0, Atom and JSON Feed documents (through
+//! feed-rs) into normalized items with stable keys, and deciding which parts
+//! of a damaged document can still be used. It does not fetch, honour cache
+//! headers or schedule polls; the caller passes the body it fetched, the URL
+//! it fetched it from and the response's `Content-Type`.
+
+mod repair;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use feed_rs::model::{Entry, Feed, Link, Person, Text};
+use feed_rs::parser::{Builder, ParseFeedError, Parser};
+use url::Url;
+
+use crate::model::{Author, Item};
+use crate::normalize;
+
+const TRUNCATED: &str =
+    "the document is cut off here; the entries after the last complete one are lost";
+
+/// What a feed document yielded.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParsedFeed {
+    pub title: Option<String>,
+    /// How long the publisher asks readers to cache the feed (RSS `<ttl>`).
+    pub ttl: Option<Duration>,
+    pub items: Vec<Item>,
+    /// Entries that were skipped, and a note when the document was cut off.
+    pub errors: Vec<EntryError>,
+}
+
+/// The whole document is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    #[error("{url}: not a feed (no RSS, Atom or JSON Feed root found)")]
+    NotAFeed { url: String },
+    #[error("{url}: malformed feed: {message}")]
+    Malformed { url: String, message: String },
+}
+
+/// One entry that could not be turned into an item; the others still count.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("entry {} of the feed{}: {message}", index + 1, key.as_ref().map(|k| format!(" ({k})")).unwrap_or_default())]
+pub struct EntryError {
+    /// Position of the entry in the document, from 0.
+    pub index: usize,
+    /// The entry's key, when it got as far as having one.
+    pub key: Option<String>,
+    pub message: String,
+}
+
+/// Parses a fetched feed. `url` is where it was fetched from (relative links
+/// resolve against it); `content_type` is the response header, if any.
+pub fn parse_feed(
+    bytes: &[u8],
+    url: &str,
+    content_type: Option<&str>,
+) -> Result<ParsedFeed, FeedError> {
+    // Decoding here rather than in feed-rs lets a wrong charset header or a
+    // declaration-less legacy body come out right; see `normalize::decode`.
+    let text = repair::declare_utf8(&normalize::decode(bytes, content_type));
+    let parser = parser(url);
+    let base = Url::parse(url).ok();
+    if let Some(closed) = repair::close_truncated(&text) {
+        if let Ok(feed) = parser.parse(closed.as_bytes()) {
+            let mut parsed = convert(feed, base.as_ref());
+            parsed.errors.push(EntryError {
+                index: parsed.items.len() + parsed.errors.len(),
+                key: None,
+                message: TRUNCATED.into(),
+            });
+            return Ok(parsed);
+        }
+    }
+    match parser.parse(text.as_bytes()) {
+        Ok(feed) => Ok(convert(feed, base.as_ref())),
+        Err(e) => Err(feed_error(url, e)),
+    }
+}
+
+fn parser(url: &str) -> Parser {
+    Builder::new()
+        .base_uri(Some(url))
+        // feed-rs would otherwise invent ids (random ones when an entry has
+        // no link); an empty id tells a missing guid from a real one.
+        .id_generator(|_, _, _| String::new())
+        .timestamp_parser(normalize::parse_date)
+        .build()
+}
+
+fn feed_error(url: &str, e: ParseFeedError) -> FeedError {
+    match e {
+        ParseFeedError::ParseError(feed_rs::parser::ParseErrorKind::NoFeedRoot) => {
+            FeedError::NotAFeed {
+                url: url.to_string(),
+            }
+        }
+        other => FeedError::Malformed {
+            url: url.to_string(),
+            message: other.to_string(),
+        },
+    }
+}
+
+fn convert(feed: Feed, base: Option<&Url>) -> ParsedFeed {
+    let source_title = feed.title.as_ref().map(one_line).filter(|t| !t.is_empty());
+    let mut out = ParsedFeed {
+        title: source_title.clone(),
+        ttl: feed
+            .ttl
+            .filter(|m| *m > 0)
+            .map(|m| Duration::from_secs(u64::from(m) * 60)),
+        ..ParsedFeed::default()
+    };
+    let mut seen = HashSet::new();
+    for (index, entry) in feed.entries.iter().enumerate() {
+        let mut item = match to_item(entry, &feed, base) {
+            Ok(item) => item,
+            Err(message) => {
+                out.errors.push(EntryError {
+                    index,
+                    key: None,
+                    message,
+                });
+                continue;
+            }
+        };
+        if !seen.insert(item.key.clone()) {
+            let message = "another entry earlier in the feed has the same key; skipped".into();
+            out.errors.push(EntryError {
+                index,
+                key: Some(item.key),
+                message,
+            });
+            continue;
+        }
+        item.source_title.clone_from(&source_title);
+        out.items.push(item);
+    }
+    out
+}
+
+fn to_item(entry: &Entry, feed: &Feed, base: Option<&Url>) -> Result<Item, String> {
+    let url = pick_link(&entry.links).map(|href| resolve(href, base));
+    let title = entry.title.as_ref().map(one_line).filter(|t| !t.is_empty());
+    let text = body_text(entry);
+    if title.is_none() && text.is_empty() && url.is_none() {
+        return Err("no title, text or link".into());
+    }
+    let guid = Some(entry.id.as_str());
+    let key = normalize::item_key(guid, url.as_deref(), title.as_deref(), &text);
+    let author = entry
+        .authors
+        .first()
+        .or(feed.authors.first())
+        .and_then(|p| author(p, base));
+    Ok(Item {
+        key,
+        content_hash: normalize::content_hash(title.as_deref(), &text),
+        url,
+        title,
+        text,
+        published: entry.published,
+        // feed-rs copies the RSS pubDate into `updated`; an equal value says
+        // nothing about an edit.
+        updated: entry.updated.filter(|u| Some(*u) != entry.published),
+        author,
+        platform: "web".into(),
+        lang: entry.language.clone().or_else(|| feed.language.clone()),
+        ..Item::default()
+    })
+}
+
+/// The entry's own page: an alternate link, else any link that is not an
+/// attachment or a feed-management link.
+fn pick_link(links: &[Link]) -> Option<&str> {
+    let is = |l: &&Link, rel: &str| l.rel.as_deref().unwrap_or("alternate") == rel;
+    links
+        .iter()
+        .find(|l| is(l, "alternate"))
+        .or_else(|| {
+            links.iter().find(|l| {
+                !["enclosure", "self", "edit", "replies"]
+                    .iter()
+                    .any(|r| is(l, r))
+            })
+        })
+        .map(|l| l.href.trim())
+        .filter(|h| !h.is_empty())
+}
+
+fn resolve(href: &str, base: Option<&Url>) -> String {
+    let joined = match base {
+        Some(base) => base.join(href),
+        None => Url::parse(href),
+    };
+    joined
+        .map(String::from)
+        .unwrap_or_else(|_| href.to_string())
+}
+
+/// Content when it has text, else the summary.
+fn body_text(entry: &Entry) -> String {
+    let content = entry.content.as_ref().and_then(|c| {
+        let body = c.body.as_deref()?;
+        Some(to_text(body, c.content_type.as_ref()))
+    });
+    content
+        .filter(|t| !t.is_empty())
+        .or_else(|| {
+            entry
+                .summary
+                .as_ref()
+                .map(|s| to_text(&s.content, s.content_type.as_ref()))
+        })
+        .unwrap_or_default()
+}
+
+/// HTML becomes text; text declared plain stays as written (a literal `<b>`
+/// in a plain-text title is text).
+fn to_text(content: &str, media_type: &str) -> String {
+    if media_type.contains("html") && normalize::looks_like_html(content) {
+        normalize::html_to_text(content)
+    } else {
+        normalize::plain_text(content)
+    }
+}
+
+fn one_line(text: &Text) -> String {
+    let text = to_text(&text.content, text.content_type.as_ref());
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn author(person: &Person, base: Option<&Url>) -> Option<Author> {
+    let author = Author {
+        name: person_name(person),
+        url: person.uri.as_deref().map(|u| resolve(u.trim(), base)),
+        ..Author::default()
+    };
+    (!author.is_empty()).then_some(author)
+}
+
+/// feed-rs reads RSS `<author>` as a person named "author" whose email is the
+/// element's text, conventionally `address (Name)`.
+fn person_name(person: &Person) -> Option<String> {
+    let name = person.name.trim();
+    let raw = match (name, person.email.as_deref()) {
+        ("author", Some(email)) => {
+            let email = email.trim();
+            match (email.find('('), email.rfind(')')) {
+                (Some(open), Some(close)) if open < close => &email[open + 1..close],
+                _ => email,
+            }
+        }
+        _ => name,
+    };
+    let raw = normalize::plain_text(raw);
+    (!raw.is_empty()).then_some(raw)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,194 @@
+//! Text-level fixes applied to a feed before feed-rs sees it.
+//!
+//! Owns two repairs: making the XML declaration agree with a body that was
+//! already decoded to UTF-8, and closing a document that was cut off so the
+//! complete entries before the cut can still be read. It does not parse
+//! feeds; the tag scanner here knows only enough XML to count open elements.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+/// Rewrites the XML declaration's `encoding` to `utf-8`: the body was decoded
+/// already, and a parser honouring the old label would decode it twice.
+pub(super) fn declare_utf8(xml: &str) -> String {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r#"^(\s*<\?xml[^>]*?\sencoding\s*=\s*)(?:"[^"]*"|'[^']*')"#)
+            .expect("static regex")
+    });
+    re.replace(xml, r#"${1}"utf-8""#).into_owned()
+}
+
+/// A cut-off XML document shortened to its last complete entry and closed,
+/// or `None` when the document is whole (its root element is closed), is not
+/// XML, or holds no complete entry.
+///
+/// Without this a truncated feed either fails outright or yields a last
+/// entry with half its text, which would later look like an edit.
+pub(super) fn close_truncated(xml: &str) -> Option<String> {
+    let root = root_name(xml)?;
+    if closes(xml, root) {
+        return None;
+    }
+    static ENTRY_END: OnceLock<Regex> = OnceLock::new();
+    let entry_end = ENTRY_END.get_or_init(|| {
+        Regex::new(r"</(?:[A-Za-z_][\w.-]*:)?(?:item|entry)\s*>").expect("static regex")
+    });
+    let cut = entry_end.find_iter(xml).last()?.end();
+    let kept = &xml[..cut];
+    let closers: String = open_elements(kept)
+        .iter()
+        .rev()
+        .map(|name| format!("</{name}>"))
+        .collect();
+    Some(format!("{kept}{closers}"))
+}
+
+/// Whether `xml` ends with the closing tag of `root`, ignoring trailing
+/// comments and processing instructions some servers append.
+fn closes(xml: &str, root: &str) -> bool {
+    let mut tail = xml.trim_end();
+    loop {
+        let open = if tail.ends_with("-->") {
+            tail.rfind("<!--")
+        } else if tail.ends_with("?>") {
+            tail.rfind("<?")
+        } else {
+            break;
+        };
+        match open {
+            Some(at) => tail = tail[..at].trim_end(),
+            None => return false,
+        }
+    }
+    match (tail.rfind("</"), tail.strip_suffix('>')) {
+        (Some(at), Some(inner)) => inner[at + 2..].trim() == root,
+        _ => false,
+    }
+}
+
+fn root_name(xml: &str) -> Option<&str> {
+    let mut rest = xml.trim_start();
+    loop {
+        rest = rest.strip_prefix('<')?;
+        if rest.starts_with('?') || rest.starts_with('!') {
+            let end = if rest.starts_with("!--") {
+                rest.find("-->")? + 3
+            } else {
+                rest.find('>')? + 1
+            };
+            rest = rest[end..].trim_start();
+            continue;
+        }
+        let end = rest.find(|c: char| c.is_whitespace() || c == '>' || c == '/')?;
+        return Some(&rest[..end]);
+    }
+}
+
+/// Names of the elements still open at the end of `xml`, outermost first.
+fn open_elements(xml: &str) -> Vec<&str> {
+    let mut stack = Vec::new();
+    let mut rest = xml;
+    while let Some(at) = rest.find('<') {
+        rest = &rest[at..];
+        let skip_to = |end: &str| rest.find(end).map(|i| i + end.len());
+        let consumed = if rest.starts_with("<!--") {
+            skip_to("-->")
+        } else if rest.starts_with("<![CDATA[") {
+            skip_to("]]>")
+        } else if rest.starts_with("<?") {
+            skip_to("?>")
+        } else if rest.starts_with("<!") {
+            skip_to(">")
+        } else if let Some(body) = rest.strip_prefix("</") {
+            let end = body.find('>');
+            if let Some(end) = end {
+                let name = body[..end].trim();
+                if let Some(open) = stack.iter().rposition(|n| *n == name) {
+                    stack.truncate(open);
+                }
+            }
+            end.map(|e| e + 3)
+        } else {
+            start_tag(rest).map(|(name, len, self_closing)| {
+                if !self_closing {
+                    stack.push(name);
+                }
+                len
+            })
+        };
+        match consumed {
+            Some(len) => rest = &rest[len..],
+            None => break,
+        }
+    }
+    stack
+}
+
+/// Name, byte length and self-closing flag of the start tag at the head of
+/// `s`, minding `>` inside quoted attribute values.
+fn start_tag(s: &str) -> Option<(&str, usize, bool)> {
+    let name_end = s[1..].find(|c: char| c.is_whitespace() || c == '>' || c == '/')? + 1;
+    let mut quote = None;
+    for (i, c) in s.char_indices().skip(name_end) {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '>') => return Some((&s[1..name_end], i + 1, s[..i].ends_with('/'))),
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declaration_is_rewritten_to_utf8() {
+        let xml = "<?xml version='1.0' encoding='KOI8-R'?>\n<rss/>";
+        assert_eq!(
+            declare_utf8(xml),
+            "<?xml version='1.0' encoding=\"utf-8\"?>\n<rss/>"
+        );
+        assert_eq!(declare_utf8("<rss encoding='x'/>"), "<rss encoding='x'/>");
+    }
+
+    #[test]
+    fn whole_documents_are_left_alone() {
+        let xml = "<?xml version=\"1.0\"?>\n<!-- c --><rss version=\"2.0\"><channel></channel></rss >\n<!-- cached 12:00 -->\n";
+        assert_eq!(close_truncated(xml), None);
+        assert_eq!(close_truncated("{\"version\": 1}"), None);
+    }
+
+    #[test]
+    fn truncated_rss_is_cut_after_the_last_whole_item_and_closed() {
+        let xml = "<rss version=\"2.0\"><channel><title>T</title>\
+                   <item><title>a</title><description><![CDATA[<p>x</item> y</p>]]></description></item>\
+                   <item><title>b</title><description>half of";
+        let fixed = close_truncated(xml).unwrap();
+        assert!(
+            fixed.ends_with("y</p>]]></description></item></channel></rss>"),
+            "{fixed}"
+        );
+    }
+
+    #[test]
+    fn truncated_atom_keeps_attributes_with_angle_brackets() {
+        let xml =
+            "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><title type=\"html\">a</title>\
+                   <link href=\"/x?a>b\"/></entry><entry><title>b";
+        let fixed = close_truncated(xml).unwrap();
+        assert!(
+            fixed.ends_with("<link href=\"/x?a>b\"/></entry></feed>"),
+            "{fixed}"
+        );
+    }
+
+    #[test]
+    fn nothing_to_salvage_without_a_complete_entry() {
+        assert_eq!(close_truncated("<rss><channel><item><title>a"), None);
+    }
+}

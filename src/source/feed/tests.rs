@@ -1,0 +1,197 @@
+//! Tests of the feed source against the fixtures and their goldens.
+
+use super::*;
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/fixtures/feeds/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Compares with `NAME.expected.json`; `UPDATE_GOLDENS=1` rewrites it,
+/// after which the diff must be read by a person.
+fn assert_golden(name: &str, items: &[Item]) {
+    let path = format!(
+        "{}/fixtures/feeds/{name}.expected.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    if std::env::var_os("UPDATE_GOLDENS").is_some() {
+        std::fs::write(&path, serde_json::to_string_pretty(items).unwrap() + "\n").unwrap();
+    }
+    let golden = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let expected: Vec<Item> = serde_json::from_str(&golden).unwrap();
+    assert_eq!(items, expected, "{name} differs from its golden");
+}
+
+fn parse(name: &str, url: &str) -> ParsedFeed {
+    parse_feed(&fixture(name), url, Some("application/xml")).unwrap()
+}
+
+#[test]
+fn rss2_matches_golden() {
+    let feed = parse("rss2.xml", "https://rants.example.net/feed.xml");
+    assert_golden("rss2", &feed.items);
+    assert_eq!(
+        feed.title.as_deref(),
+        Some("Rant112 & Friends: Tech Gripes")
+    );
+    assert_eq!(feed.ttl, Some(Duration::from_secs(3600)));
+    let errors: Vec<_> = feed
+        .errors
+        .iter()
+        .map(|e| (e.index, e.message.as_str()))
+        .collect();
+    assert_eq!(errors, [(6, "no title, text or link")]);
+}
+
+#[test]
+fn rss2_entry_with_a_broken_date_keeps_its_other_fields() {
+    let feed = parse("rss2.xml", "https://rants.example.net/feed.xml");
+    let item = feed
+        .items
+        .iter()
+        .find(|i| i.key == "https://rants.example.net/?p=1038")
+        .unwrap();
+    assert_eq!(item.published, None);
+    assert_eq!(
+        item.title.as_deref(),
+        Some("Acme Cloud status page is a work of fiction")
+    );
+}
+
+#[test]
+fn keys_never_come_from_generated_ids() {
+    let bytes = fixture("rss2.xml");
+    let once = parse_feed(&bytes, "https://rants.example.net/feed.xml", None).unwrap();
+    let again = parse_feed(&bytes, "https://rants.example.net/feed.xml", None).unwrap();
+    let keys: Vec<_> = once.items.iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        again
+            .items
+            .iter()
+            .map(|i| i.key.as_str())
+            .collect::<Vec<_>>()
+    );
+    let poll = &once.items[2];
+    assert_eq!(
+        poll.key,
+        normalize::item_key(None, None, poll.title.as_deref(), &poll.text)
+    );
+    assert_eq!(
+        once.items[1].key,
+        "https://rants.example.net/2024/03/acme-phone-5-review"
+    );
+}
+
+#[test]
+fn rss1_matches_golden() {
+    let feed = parse("rss1.rdf", "https://news.globex.example.com/rss.rdf");
+    assert_golden("rss1", &feed.items);
+    assert!(feed.errors.is_empty());
+}
+
+#[test]
+fn atom_matches_golden() {
+    let feed = parse("atom.xml", "https://grumbles.example.org/atom.xml");
+    assert_golden("atom", &feed.items);
+    assert_eq!(feed.ttl, None);
+}
+
+#[test]
+fn json_feed_matches_golden() {
+    let bytes = fixture("feed.json");
+    let feed = parse_feed(
+        &bytes,
+        "https://community.example.com/digest.json",
+        Some("application/feed+json"),
+    )
+    .unwrap();
+    assert_golden("feed", &feed.items);
+}
+
+#[test]
+fn koi8r_declared_in_xml_matches_golden() {
+    let feed = parse("koi8r.xml", "https://zametki.example.ru/feed/");
+    assert_golden("koi8r", &feed.items);
+    assert_eq!(feed.title.as_deref(), Some("Заметки о технике"));
+}
+
+#[test]
+fn cp1251_declared_in_xml_matches_golden() {
+    let feed = parse("cp1251.xml", "https://forum.example.ru/rss");
+    assert_golden("cp1251", &feed.items);
+}
+
+#[test]
+fn a_default_latin1_header_does_not_override_the_declaration() {
+    let bytes = fixture("koi8r.xml");
+    let url = "https://zametki.example.ru/feed/";
+    let feed = parse_feed(&bytes, url, Some("text/xml; charset=iso-8859-1")).unwrap();
+    assert_eq!(feed.items, parse("koi8r.xml", url).items);
+}
+
+#[test]
+fn utf8_body_with_a_wrong_latin1_header() {
+    let bytes = fixture("cp1251.xml");
+    let (text, _, _) = encoding_rs::WINDOWS_1251.decode(&bytes);
+    let utf8 = text.replace("encoding=\"windows-1251\"", "encoding=\"UTF-8\"");
+    let url = "https://forum.example.ru/rss";
+    let feed = parse_feed(
+        utf8.as_bytes(),
+        url,
+        Some("application/rss+xml; charset=iso-8859-1"),
+    )
+    .unwrap();
+    assert_eq!(feed.items, parse("cp1251.xml", url).items);
+    assert!(feed.items[0]
+        .title
+        .as_deref()
+        .unwrap()
+        .starts_with("Переезд с Acme Cloud"));
+}
+
+#[test]
+fn truncated_feed_keeps_its_complete_entries() {
+    let feed = parse("malformed.xml", "https://outages.example.com/rss");
+    assert_golden("malformed", &feed.items);
+    assert_eq!(feed.items.len(), 2);
+    assert_eq!(feed.errors.len(), 1);
+    assert!(
+        feed.errors[0].message.contains("cut off"),
+        "{}",
+        feed.errors[0]
+    );
+    assert_eq!(feed.errors[0].index, 2);
+}
+
+#[test]
+fn unusable_documents_name_the_url() {
+    let url = "https://example.com/feed";
+    let err = parse_feed(b"<html><body>Not a feed</body></html>", url, None).unwrap_err();
+    assert!(matches!(err, FeedError::NotAFeed { .. }), "{err:?}");
+    assert!(err.to_string().contains(url));
+
+    let err = parse_feed(
+        b"{\"version\": \"https://jsonfeed.org/version/1.1\", \"items\": [",
+        url,
+        None,
+    )
+    .unwrap_err();
+    assert!(matches!(err, FeedError::Malformed { .. }), "{err:?}");
+    assert!(err.to_string().contains("line 1"), "{err}");
+}
+
+#[test]
+fn duplicate_keys_keep_the_first_entry() {
+    let xml = r#"<rss version="2.0"><channel><title>D</title>
+        <item><guid>g1</guid><title>first</title></item>
+        <item><guid>g1</guid><title>second</title></item></channel></rss>"#;
+    let feed = parse_feed(xml.as_bytes(), "https://example.com/rss", None).unwrap();
+    assert_eq!(feed.items.len(), 1);
+    assert_eq!(feed.items[0].title.as_deref(), Some("first"));
+    assert_eq!(feed.errors[0].key.as_deref(), Some("g1"));
+    assert_eq!(
+        feed.errors[0].to_string(),
+        "entry 2 of the feed (g1): another entry earlier in the feed has the same key; skipped"
+    );
+}

@@ -1,0 +1,236 @@
+//! What a pipeline remembers between polls and across restarts.
+//!
+//! An embedded redb database in the pipeline's state directory holds the
+//! items already delivered (with their content hash, so an edit is noticed),
+//! HTTP validators per document, source cursors and when each influencer was
+//! first seen. Everything learned from one poll is written in one
+//! transaction by [`State::commit`], which the driver calls only after the
+//! sink acknowledged that poll's records: a crash before it loses nothing,
+//! it only repeats work. redb locks the file, so two processes cannot share
+//! one state directory by accident.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
+
+use crate::source::http::Validators;
+
+const SEEN: TableDefinition<&str, &str> = TableDefinition::new("seen");
+const VALIDATORS: TableDefinition<&str, &str> = TableDefinition::new("validators");
+const CURSORS: TableDefinition<&str, &str> = TableDefinition::new("cursors");
+const INFLUENCERS: TableDefinition<&str, i64> = TableDefinition::new("influencers");
+
+#[derive(Debug, thiserror::Error)]
+#[error("state at {path}: {message}")]
+pub struct StateError {
+    pub path: String,
+    pub message: String,
+}
+
+/// Everything one acknowledged poll teaches the state.
+#[derive(Debug, Default)]
+pub struct Commit {
+    /// (source id, item key, content hash)
+    pub seen: Vec<(String, String, String)>,
+    /// (document URL, validators)
+    pub validators: Vec<(String, Validators)>,
+    /// (influencer id, first seen)
+    pub influencers: Vec<(String, DateTime<Utc>)>,
+    /// (source id, cursor)
+    pub cursors: Vec<(String, String)>,
+}
+
+impl Commit {
+    pub fn is_empty(&self) -> bool {
+        self.seen.is_empty()
+            && self.validators.is_empty()
+            && self.influencers.is_empty()
+            && self.cursors.is_empty()
+    }
+}
+
+#[derive(Clone)]
+pub struct State {
+    db: Arc<Database>,
+    path: String,
+}
+
+fn seen_key(source: &str, key: &str) -> String {
+    format!("{source}\u{1f}{key}")
+}
+
+impl State {
+    /// Opens (or creates) the state database in `dir`.
+    pub fn open(dir: &Path) -> Result<State, StateError> {
+        let path = dir.join("state.redb");
+        let err = |message: String| StateError {
+            path: path.display().to_string(),
+            message,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| err(format!("cannot create directory: {e}")))?;
+        let db = Database::create(&path).map_err(|e| err(e.to_string()))?;
+        // Create the tables up front so readers never meet a missing table.
+        let tx = db.begin_write().map_err(|e| err(e.to_string()))?;
+        {
+            tx.open_table(SEEN).map_err(|e| err(e.to_string()))?;
+            tx.open_table(VALIDATORS).map_err(|e| err(e.to_string()))?;
+            tx.open_table(CURSORS).map_err(|e| err(e.to_string()))?;
+            tx.open_table(INFLUENCERS).map_err(|e| err(e.to_string()))?;
+        }
+        tx.commit().map_err(|e| err(e.to_string()))?;
+        Ok(State {
+            db: Arc::new(db),
+            path: path.display().to_string(),
+        })
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> StateError {
+        StateError {
+            path: self.path.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    fn get_str(
+        &self,
+        table: TableDefinition<&str, &str>,
+        key: &str,
+    ) -> Result<Option<String>, StateError> {
+        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let t = tx.open_table(table).map_err(|e| self.err(e))?;
+        let v = t.get(key).map_err(|e| self.err(e))?;
+        Ok(v.map(|v| v.value().to_string()))
+    }
+
+    /// Content hash of an item already delivered, if it was.
+    pub fn seen_hash(&self, source: &str, key: &str) -> Result<Option<String>, StateError> {
+        self.get_str(SEEN, &seen_key(source, key))
+    }
+
+    pub fn validators(&self, url: &str) -> Result<Option<Validators>, StateError> {
+        Ok(self
+            .get_str(VALIDATORS, url)?
+            .and_then(|s| serde_json::from_str(&s).ok()))
+    }
+
+    pub fn cursor(&self, source: &str) -> Result<Option<String>, StateError> {
+        self.get_str(CURSORS, source)
+    }
+
+    pub fn influencer_first_seen(&self, id: &str) -> Result<Option<DateTime<Utc>>, StateError> {
+        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let t = tx.open_table(INFLUENCERS).map_err(|e| self.err(e))?;
+        let v = t.get(id).map_err(|e| self.err(e))?;
+        Ok(v.and_then(|v| DateTime::from_timestamp_millis(v.value())))
+    }
+
+    /// Number of items remembered as delivered.
+    pub fn seen_count(&self) -> Result<u64, StateError> {
+        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let t = tx.open_table(SEEN).map_err(|e| self.err(e))?;
+        t.len().map_err(|e| self.err(e))
+    }
+
+    /// Writes what one acknowledged poll learned, durably, in one transaction.
+    pub fn commit(&self, c: &Commit) -> Result<(), StateError> {
+        if c.is_empty() {
+            return Ok(());
+        }
+        let tx = self.db.begin_write().map_err(|e| self.err(e))?;
+        {
+            let mut seen = tx.open_table(SEEN).map_err(|e| self.err(e))?;
+            for (source, key, hash) in &c.seen {
+                seen.insert(seen_key(source, key).as_str(), hash.as_str())
+                    .map_err(|e| self.err(e))?;
+            }
+            let mut val = tx.open_table(VALIDATORS).map_err(|e| self.err(e))?;
+            for (url, v) in &c.validators {
+                if v.is_empty() {
+                    val.remove(url.as_str()).map_err(|e| self.err(e))?;
+                } else {
+                    let json = serde_json::to_string(v).expect("validators serialize");
+                    val.insert(url.as_str(), json.as_str())
+                        .map_err(|e| self.err(e))?;
+                }
+            }
+            let mut cur = tx.open_table(CURSORS).map_err(|e| self.err(e))?;
+            for (source, cursor) in &c.cursors {
+                cur.insert(source.as_str(), cursor.as_str())
+                    .map_err(|e| self.err(e))?;
+            }
+            let mut inf = tx.open_table(INFLUENCERS).map_err(|e| self.err(e))?;
+            for (id, first) in &c.influencers {
+                // Keep the earliest sighting.
+                let old = inf
+                    .get(id.as_str())
+                    .map_err(|e| self.err(e))?
+                    .map(|v| v.value());
+                let ms = first.timestamp_millis();
+                if old.is_none_or(|o| ms < o) {
+                    inf.insert(id.as_str(), ms).map_err(|e| self.err(e))?;
+                }
+            }
+        }
+        tx.commit().map_err(|e| self.err(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_was_committed_survives_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = State::open(dir.path()).unwrap();
+            assert_eq!(s.seen_hash("blog", "k1").unwrap(), None);
+            let t0: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+            s.commit(&Commit {
+                seen: vec![("blog".into(), "k1".into(), "h1".into())],
+                validators: vec![(
+                    "https://x/feed".into(),
+                    Validators {
+                        etag: Some("\"v1\"".into()),
+                        last_modified: None,
+                    },
+                )],
+                influencers: vec![("inf_1".into(), t0)],
+                cursors: vec![("masto".into(), "123".into())],
+            })
+            .unwrap();
+        }
+        let s = State::open(dir.path()).unwrap();
+        assert_eq!(s.seen_hash("blog", "k1").unwrap().as_deref(), Some("h1"));
+        assert_eq!(s.seen_hash("other", "k1").unwrap(), None);
+        assert_eq!(
+            s.validators("https://x/feed")
+                .unwrap()
+                .unwrap()
+                .etag
+                .as_deref(),
+            Some("\"v1\"")
+        );
+        assert_eq!(s.cursor("masto").unwrap().as_deref(), Some("123"));
+        assert!(s.influencer_first_seen("inf_1").unwrap().is_some());
+        assert_eq!(s.seen_count().unwrap(), 1);
+    }
+
+    #[test]
+    fn first_seen_keeps_the_earliest_sighting() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = State::open(dir.path()).unwrap();
+        let early: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        let late: DateTime<Utc> = "2026-05-01T00:00:00Z".parse().unwrap();
+        for t in [early, late] {
+            s.commit(&Commit {
+                influencers: vec![("inf".into(), t)],
+                ..Commit::default()
+            })
+            .unwrap();
+        }
+        assert_eq!(s.influencer_first_seen("inf").unwrap(), Some(early));
+    }
+}

@@ -1,0 +1,205 @@
+//! Shared test harness: a real HTTP server on 127.0.0.1:0 serving `fixtures/`,
+//! with routes that misbehave the ways real feed hosts do.
+//!
+//! Routes (PATH is relative to `fixtures/`):
+//! - `/static/PATH`: the file, with an ETag and Last-Modified; a matching
+//!   `If-None-Match` gets 304.
+//! - `/ratelimit/N/PATH`: the first N requests for PATH get 429 with
+//!   `Retry-After: 1`, then the file.
+//! - `/unavailable/PATH`: 503 with `Retry-After: 1` once, then the file.
+//! - `/status/CODE`: that status, always.
+//! - `/slow/PATH`: headers at once, then the body a few bytes a second.
+//! - `/delay/MS/PATH`: the file after MS milliseconds.
+//! - `/huge`: an endless-looking body of 64 MiB with no Content-Length.
+//! - `/wrong-charset/PATH`: the file with `charset=iso-8859-1` in its header.
+//!
+//! Every request is counted per path in `hits`.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+pub fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+#[derive(Clone, Default)]
+pub struct Hits(Arc<Mutex<HashMap<String, usize>>>);
+
+impl Hits {
+    fn hit(&self, path: &str) -> usize {
+        let mut m = self.0.lock().unwrap();
+        let n = m.entry(path.to_string()).or_default();
+        *n += 1;
+        *n
+    }
+
+    /// Requests seen for a full request path ("/static/feeds/rss2.xml").
+    pub fn get(&self, path: &str) -> usize {
+        self.0.lock().unwrap().get(path).copied().unwrap_or(0)
+    }
+}
+
+pub struct FixtureServer {
+    pub addr: SocketAddr,
+    pub hits: Hits,
+}
+
+impl FixtureServer {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next() {
+        Some("xml") | Some("rdf") => "application/xml",
+        Some("json") => "application/feed+json",
+        Some("html") => "text/html; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+fn read(path: &str) -> Option<Vec<u8>> {
+    if path.contains("..") {
+        return None;
+    }
+    std::fs::read(fixtures_dir().join(path)).ok()
+}
+
+fn file_response(path: &str, headers: &HeaderMap) -> Response {
+    let Some(bytes) = read(path) else {
+        return (StatusCode::NOT_FOUND, "no such fixture").into_response();
+    };
+    let etag = format!("\"{}\"", blake3::hash(&bytes).to_hex().as_str().get(..16).unwrap());
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == etag.as_bytes())
+    {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    }
+    (
+        [
+            (header::CONTENT_TYPE, content_type(path).to_string()),
+            (header::ETAG, etag),
+            (header::LAST_MODIFIED, "Mon, 02 Nov 2026 10:00:00 GMT".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+async fn static_file(Path(path): Path<String>, headers: HeaderMap, State(h): State<Hits>) -> Response {
+    h.hit(&format!("/static/{path}"));
+    file_response(&path, &headers)
+}
+
+async fn ratelimit(
+    Path((n, path)): Path<(usize, String)>,
+    headers: HeaderMap,
+    State(h): State<Hits>,
+) -> Response {
+    if h.hit(&format!("/ratelimit/{n}/{path}")) <= n {
+        return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "1")], "slow down").into_response();
+    }
+    file_response(&path, &headers)
+}
+
+async fn unavailable(Path(path): Path<String>, headers: HeaderMap, State(h): State<Hits>) -> Response {
+    if h.hit(&format!("/unavailable/{path}")) == 1 {
+        return (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "1")], "maintenance").into_response();
+    }
+    file_response(&path, &headers)
+}
+
+async fn status(Path(code): Path<u16>, State(h): State<Hits>) -> Response {
+    h.hit(&format!("/status/{code}"));
+    StatusCode::from_u16(code).unwrap().into_response()
+}
+
+async fn slow(Path(path): Path<String>, State(h): State<Hits>) -> Response {
+    h.hit(&format!("/slow/{path}"));
+    let bytes = read(&path).unwrap_or_default();
+    let stream = futures::stream::unfold(0usize, move |i| {
+        let bytes = bytes.clone();
+        async move {
+            if i >= bytes.len() {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let end = (i + 16).min(bytes.len());
+            Some((Ok::<_, std::io::Error>(bytes[i..end].to_vec()), end))
+        }
+    });
+    ([(header::CONTENT_TYPE, content_type(&path))], Body::from_stream(stream)).into_response()
+}
+
+async fn delay(Path((ms, path)): Path<(u64, String)>, headers: HeaderMap, State(h): State<Hits>) -> Response {
+    h.hit(&format!("/delay/{ms}/{path}"));
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    file_response(&path, &headers)
+}
+
+async fn huge(State(h): State<Hits>) -> Response {
+    h.hit("/huge");
+    let chunk = vec![b'x'; 64 * 1024];
+    let stream = futures::stream::iter((0..1024).map(move |_| Ok::<_, std::io::Error>(chunk.clone())));
+    ([(header::CONTENT_TYPE, "application/xml")], Body::from_stream(stream)).into_response()
+}
+
+async fn wrong_charset(Path(path): Path<String>, State(h): State<Hits>) -> Response {
+    h.hit(&format!("/wrong-charset/{path}"));
+    match read(&path) {
+        Some(bytes) => ([(header::CONTENT_TYPE, "application/xml; charset=iso-8859-1")], bytes).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// Starts the fixture server on a free port of 127.0.0.1, in the background
+/// of the current runtime.
+pub async fn start_server() -> FixtureServer {
+    let hits = Hits::default();
+    let app = Router::new()
+        .route("/static/{*path}", get(static_file))
+        .route("/ratelimit/{n}/{*path}", get(ratelimit))
+        .route("/unavailable/{*path}", get(unavailable))
+        .route("/status/{code}", get(status))
+        .route("/slow/{*path}", get(slow))
+        .route("/delay/{ms}/{*path}", get(delay))
+        .route("/huge", get(huge))
+        .route("/wrong-charset/{*path}", get(wrong_charset))
+        .with_state(hits.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    FixtureServer { addr, hits }
+}
+
+/// Starts the fixture server on its own runtime thread, for tests that run
+/// the earshot binary as a child process.
+pub fn start_server_thread() -> FixtureServer {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let server = start_server().await;
+            tx.send(server).unwrap();
+            std::future::pending::<()>().await;
+        });
+    });
+    rx.recv().unwrap()
+}
