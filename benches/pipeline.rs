@@ -1,0 +1,84 @@
+//! Throughput of the pure middle of the pipeline: parse a feed, classify
+//! its items, build records. Run with `cargo bench --bench pipeline`.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use earshot::classify::Classifier;
+use earshot::config::{BrandConfig, ProductConfig};
+use earshot::pipeline::process;
+use earshot::source::feed::parse_feed;
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/fixtures/feeds/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+fn brands(n: usize) -> Vec<BrandConfig> {
+    let mut v = vec![BrandConfig {
+        name: "Acme".into(),
+        query: r#"acme OR "acme corp" OR #acme"#.into(),
+        products: vec![ProductConfig {
+            name: "Acme Cloud".into(),
+            query: r#""acme cloud" OR (acme NEAR/3 (storage OR sync OR backup))"#.into(),
+        }],
+        should_match: vec![],
+        should_not_match: vec![],
+    }];
+    for i in 1..n {
+        v.push(BrandConfig {
+            name: format!("Brand{i}"),
+            query: format!("brand{i} NOT (brand{i} NEAR/2 corporation)"),
+            products: vec![],
+            should_match: vec![],
+            should_not_match: vec![],
+        });
+    }
+    v
+}
+
+fn bench(c: &mut Criterion) {
+    let rss = fixture("rss2.xml");
+    let atom = fixture("atom.xml");
+    let mut g = c.benchmark_group("feed");
+    g.throughput(Throughput::Bytes(rss.len() as u64));
+    g.bench_function("parse_rss2", |b| {
+        b.iter(|| parse_feed(black_box(&rss), "https://example.com/feed", None).unwrap())
+    });
+    g.finish();
+
+    let mut items = parse_feed(&rss, "https://example.com/feed", None)
+        .unwrap()
+        .items;
+    items.extend(
+        parse_feed(&atom, "https://example.com/atom", None)
+            .unwrap()
+            .items,
+    );
+    let now = chrono::Utc::now();
+    let mut g = c.benchmark_group("process");
+    g.throughput(Throughput::Elements(items.len() as u64));
+    for n in [1, 100, 10_000] {
+        let classifier = Classifier::new(&brands(n)).unwrap();
+        g.bench_function(format!("classify_and_build_records/{n}_brands"), |b| {
+            b.iter(|| {
+                process(
+                    &classifier,
+                    "bench",
+                    "src",
+                    black_box(&items),
+                    &|_| None,
+                    &|_| None,
+                    now,
+                )
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
