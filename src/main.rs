@@ -91,7 +91,7 @@ fn main() -> ExitCode {
     let args = Args::parse();
     init_logging(args.log_format, &args.log);
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
-    match rt.block_on(dispatch(args.command)) {
+    match rt.block_on(dispatch(args.command, args.log_format)) {
         Ok(code) => code,
         Err(e) => {
             if let Some(cfg) = e.downcast_ref::<ConfigErrors>() {
@@ -119,7 +119,7 @@ fn load(path: &PathBuf) -> Result<Pipeline> {
     Ok(config::load(path)?)
 }
 
-async fn dispatch(command: Command) -> Result<ExitCode> {
+async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
     match command {
         Command::Validate { pipeline } => {
             let p = load(&pipeline)?;
@@ -196,7 +196,11 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             let engine = Arc::new(Engine::open(load(&pipeline)?).context("starting the pipeline")?);
             let progress = !no_progress && std::io::stderr().is_terminal();
             let summary = backfill::backfill(engine, window, progress).await;
-            eprint!("{}", summary.render());
+            match log_format {
+                LogFormat::Text => eprint!("{}", summary.render()),
+                // Log collectors want the summary as events, not a table.
+                LogFormat::Json => summary.log(),
+            }
             Ok(if summary.failed() == 0 {
                 ExitCode::SUCCESS
             } else {

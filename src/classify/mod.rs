@@ -74,14 +74,15 @@ impl Classifier {
             Some(t) if !t.is_empty() => sentiment::score(&format!("{t}.\n{}", doc.text)),
             _ => sentiment::score(doc.text),
         };
-        let mut per_brand: Vec<Option<(Vec<String>, Vec<String>, Option<std::ops::Range<usize>>)>> =
+        // Per brand: products, terms, and every span of text that matched.
+        let mut per_brand: Vec<Option<(Vec<String>, Vec<String>, Vec<std::ops::Range<usize>>)>> =
             vec![None; self.brands.len()];
         for m in self.set.matches(doc) {
             let (b, product) = match self.targets[m.index] {
                 Target::Brand(b) => (b, None),
                 Target::Product(b, p) => (b, Some(p)),
             };
-            let entry = per_brand[b].get_or_insert_with(|| (Vec::new(), Vec::new(), None));
+            let entry = per_brand[b].get_or_insert_with(|| (Vec::new(), Vec::new(), Vec::new()));
             if let Some(p) = product {
                 entry.0.push(self.brands[b].1[p].clone());
             }
@@ -90,22 +91,15 @@ impl Classifier {
                     entry.1.push(t);
                 }
             }
-            if let Some(first) = m.spans.first() {
-                if entry.2.as_ref().is_none_or(|s| first.start < s.start) {
-                    entry.2 = Some(first.clone());
-                }
-            }
+            entry.2.extend(m.spans);
         }
         let mentions = per_brand
             .into_iter()
             .enumerate()
             .filter_map(|(b, found)| {
-                let (products, terms, span) = found?;
-                let (sentiment, excerpt) = match span {
-                    Some(span) => {
-                        let (s, range) = sentiment::around(doc.text, span);
-                        (s, excerpt(&doc.text[range]))
-                    }
+                let (products, terms, spans) = found?;
+                let (sentiment, excerpt) = match mention_sentiment(doc.text, spans) {
+                    Some((s, first)) => (s, excerpt(&doc.text[first])),
                     // Matched in the title or author only.
                     None => (whole, excerpt(doc.title.unwrap_or(doc.text))),
                 };
@@ -132,6 +126,30 @@ impl Classifier {
     pub fn is_empty(&self) -> bool {
         self.targets.is_empty()
     }
+}
+
+/// Sentiment of a brand's mentions: the mean over the distinct sentences
+/// that mention it (a post may praise a product early and curse it at the
+/// end), with the first of those sentences for the excerpt.
+fn mention_sentiment(
+    text: &str,
+    mut spans: Vec<std::ops::Range<usize>>,
+) -> Option<(crate::model::Sentiment, std::ops::Range<usize>)> {
+    spans.sort_by_key(|s| s.start);
+    let mut seen: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut sum = 0.0;
+    for span in spans {
+        let (s, range) = sentiment::around(text, span);
+        if !seen.contains(&range) {
+            sum += s.score;
+            seen.push(range);
+        }
+    }
+    let first = seen.first()?.clone();
+    Some((
+        crate::model::Sentiment::from_score(sum / seen.len() as f64),
+        first,
+    ))
 }
 
 fn excerpt(s: &str) -> String {

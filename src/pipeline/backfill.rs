@@ -78,6 +78,32 @@ impl Summary {
     }
 }
 
+impl Summary {
+    /// The summary as log events: one per source, then the totals.
+    pub fn log(&self) {
+        for s in &self.sources {
+            let o = s.outcome.clone().unwrap_or_default();
+            match &s.error {
+                None => {
+                    tracing::info!(source = %s.id, items = o.items, matched = o.matched, records = o.records, unchanged = o.unchanged, errors = o.entry_errors, "Source backfilled.")
+                }
+                Some(e) => tracing::error!(source = %s.id, error = %e, "Source failed."),
+            }
+        }
+        let t = self.totals();
+        tracing::info!(
+            items = t.items,
+            matched = t.matched,
+            records = t.records,
+            unchanged = t.unchanged,
+            errors = t.entry_errors,
+            failed = self.failed(),
+            seconds = self.elapsed.as_secs_f64(),
+            "Backfill done."
+        );
+    }
+}
+
 /// Polls every source once, `schedule.concurrency` at a time.
 pub async fn backfill(engine: Arc<Engine>, window: Window, progress: bool) -> Summary {
     let started = std::time::Instant::now();

@@ -63,7 +63,14 @@ pub fn parse_feed(
     // declaration-less legacy body come out right; see `normalize::decode`.
     let text = repair::declare_utf8(&normalize::decode(bytes, content_type));
     let parser = parser(url);
-    let base = Url::parse(url).ok();
+    let fetched = Url::parse(url).ok();
+    // The links feed-rs resolves honour the root's xml:base; the author
+    // URIs we resolve ourselves must too.
+    let base = match (root_xml_base(&text), &fetched) {
+        (Some(b), Some(f)) => f.join(&b).ok().or(fetched.clone()),
+        (Some(b), None) => Url::parse(&b).ok(),
+        (None, _) => fetched,
+    };
     if let Some(closed) = repair::close_truncated(&text) {
         if let Ok(feed) = parser.parse(closed.as_bytes()) {
             let mut parsed = convert(feed, base.as_ref());
@@ -79,6 +86,29 @@ pub fn parse_feed(
         Ok(feed) => Ok(convert(feed, base.as_ref())),
         Err(e) => Err(feed_error(url, e)),
     }
+}
+
+/// The `xml:base` attribute of the document's root element, if any.
+fn root_xml_base(text: &str) -> Option<String> {
+    let mut rest = text;
+    // Skip the declaration, comments, doctype and processing instructions.
+    let tag = loop {
+        let start = rest.find('<')?;
+        rest = &rest[start..];
+        if rest.starts_with("<?") || rest.starts_with("<!") {
+            rest = &rest[rest.find('>')? + 1..];
+            continue;
+        }
+        break &rest[..rest.find('>')?];
+    };
+    let at = tag.find("xml:base")?;
+    let after = tag[at + "xml:base".len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
+    let quote = after.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let value = &after[1..];
+    Some(value[..value.find(quote)?].trim().to_string())
 }
 
 fn parser(url: &str) -> Parser {
@@ -263,3 +293,18 @@ fn person_name(person: &Person) -> Option<String> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod xml_base_tests {
+    use super::root_xml_base;
+
+    #[test]
+    fn the_root_xml_base_is_found_past_the_prolog() {
+        let doc = "<?xml version=\"1.0\"?>\n<!-- c -->\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:base='https://grumbles.example.org/'><entry xml:base=\"/x\"/></feed>";
+        assert_eq!(
+            root_xml_base(doc).as_deref(),
+            Some("https://grumbles.example.org/")
+        );
+        assert_eq!(root_xml_base("<rss version=\"2.0\"><channel/></rss>"), None);
+    }
+}

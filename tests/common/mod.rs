@@ -10,21 +10,27 @@
 //! - `/status/CODE`: that status, always.
 //! - `/slow/PATH`: headers at once, then the body a few bytes a second.
 //! - `/delay/MS/PATH`: the file after MS milliseconds.
-//! - `/huge`: an endless-looking body of 64 MiB with no Content-Length.
+//! - `/huge`: an endless-looking body of 64 MiB with no Content-Length, made
+//!   a 64 KiB chunk at a time as it is read (counted as `/huge chunks`).
 //! - `/wrong-charset/PATH`: the file with `charset=iso-8859-1` in its header.
+//! - `/broken-xml`: an RSS document whose tags do not nest, whole (not cut
+//!   off), so no repair can save it.
 //!
-//! Every request is counted per path in `hits`.
+//! Every request is counted per path in `hits`, and `in_flight` keeps the
+//! most requests the server was answering at once.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -50,9 +56,31 @@ impl Hits {
     }
 }
 
+/// Requests being answered right now, and the most there ever were.
+#[derive(Clone, Default)]
+pub struct InFlight(Arc<(AtomicUsize, AtomicUsize)>);
+
+impl InFlight {
+    fn enter(&self) {
+        let now = self.0 .0.fetch_add(1, Ordering::SeqCst) + 1;
+        self.0 .1.fetch_max(now, Ordering::SeqCst);
+    }
+
+    fn leave(&self) {
+        self.0 .0.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// The most requests in flight at once since the server started, counted
+    /// until each handler returned its response (headers, not body).
+    pub fn high_water(&self) -> usize {
+        self.0 .1.load(Ordering::SeqCst)
+    }
+}
+
 pub struct FixtureServer {
     pub addr: SocketAddr,
     pub hits: Hits,
+    pub in_flight: InFlight,
 }
 
 impl FixtureServer {
@@ -81,7 +109,10 @@ fn file_response(path: &str, headers: &HeaderMap) -> Response {
     let Some(bytes) = read(path) else {
         return (StatusCode::NOT_FOUND, "no such fixture").into_response();
     };
-    let etag = format!("\"{}\"", blake3::hash(&bytes).to_hex().as_str().get(..16).unwrap());
+    let etag = format!(
+        "\"{}\"",
+        blake3::hash(&bytes).to_hex().as_str().get(..16).unwrap()
+    );
     if headers
         .get(header::IF_NONE_MATCH)
         .is_some_and(|v| v.as_bytes() == etag.as_bytes())
@@ -92,14 +123,21 @@ fn file_response(path: &str, headers: &HeaderMap) -> Response {
         [
             (header::CONTENT_TYPE, content_type(path).to_string()),
             (header::ETAG, etag),
-            (header::LAST_MODIFIED, "Mon, 02 Nov 2026 10:00:00 GMT".to_string()),
+            (
+                header::LAST_MODIFIED,
+                "Mon, 02 Nov 2026 10:00:00 GMT".to_string(),
+            ),
         ],
         bytes,
     )
         .into_response()
 }
 
-async fn static_file(Path(path): Path<String>, headers: HeaderMap, State(h): State<Hits>) -> Response {
+async fn static_file(
+    Path(path): Path<String>,
+    headers: HeaderMap,
+    State(h): State<Hits>,
+) -> Response {
     h.hit(&format!("/static/{path}"));
     file_response(&path, &headers)
 }
@@ -110,14 +148,28 @@ async fn ratelimit(
     State(h): State<Hits>,
 ) -> Response {
     if h.hit(&format!("/ratelimit/{n}/{path}")) <= n {
-        return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "1")], "slow down").into_response();
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, "1")],
+            "slow down",
+        )
+            .into_response();
     }
     file_response(&path, &headers)
 }
 
-async fn unavailable(Path(path): Path<String>, headers: HeaderMap, State(h): State<Hits>) -> Response {
+async fn unavailable(
+    Path(path): Path<String>,
+    headers: HeaderMap,
+    State(h): State<Hits>,
+) -> Response {
     if h.hit(&format!("/unavailable/{path}")) == 1 {
-        return (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "1")], "maintenance").into_response();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "1")],
+            "maintenance",
+        )
+            .into_response();
     }
     file_response(&path, &headers)
 }
@@ -141,10 +193,18 @@ async fn slow(Path(path): Path<String>, State(h): State<Hits>) -> Response {
             Some((Ok::<_, std::io::Error>(bytes[i..end].to_vec()), end))
         }
     });
-    ([(header::CONTENT_TYPE, content_type(&path))], Body::from_stream(stream)).into_response()
+    (
+        [(header::CONTENT_TYPE, content_type(&path))],
+        Body::from_stream(stream),
+    )
+        .into_response()
 }
 
-async fn delay(Path((ms, path)): Path<(u64, String)>, headers: HeaderMap, State(h): State<Hits>) -> Response {
+async fn delay(
+    Path((ms, path)): Path<(u64, String)>,
+    headers: HeaderMap,
+    State(h): State<Hits>,
+) -> Response {
     h.hit(&format!("/delay/{ms}/{path}"));
     tokio::time::sleep(Duration::from_millis(ms)).await;
     file_response(&path, &headers)
@@ -153,22 +213,65 @@ async fn delay(Path((ms, path)): Path<(u64, String)>, headers: HeaderMap, State(
 async fn huge(State(h): State<Hits>) -> Response {
     h.hit("/huge");
     let chunk = vec![b'x'; 64 * 1024];
-    let stream = futures::stream::iter((0..1024).map(move |_| Ok::<_, std::io::Error>(chunk.clone())));
-    ([(header::CONTENT_TYPE, "application/xml")], Body::from_stream(stream)).into_response()
+    // Chunks are made as the client reads; "/huge chunks" counts them.
+    let stream = futures::stream::iter((0..1024).map(move |_| {
+        h.hit("/huge chunks");
+        Ok::<_, std::io::Error>(chunk.clone())
+    }));
+    (
+        [(header::CONTENT_TYPE, "application/xml")],
+        Body::from_stream(stream),
+    )
+        .into_response()
 }
 
 async fn wrong_charset(Path(path): Path<String>, State(h): State<Hits>) -> Response {
     h.hit(&format!("/wrong-charset/{path}"));
     match read(&path) {
-        Some(bytes) => ([(header::CONTENT_TYPE, "application/xml; charset=iso-8859-1")], bytes).into_response(),
+        Some(bytes) => (
+            [(header::CONTENT_TYPE, "application/xml; charset=iso-8859-1")],
+            bytes,
+        )
+            .into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// Mismatched tags in a document that is otherwise complete.
+const BROKEN_XML: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0">
+  <channel>
+    <title>Broken</title>
+    <item><title>One</title><description>first</item>
+  </channel>
+</rss>
+"#;
+
+async fn broken_xml(State(h): State<Hits>) -> Response {
+    h.hit("/broken-xml");
+    ([(header::CONTENT_TYPE, "application/rss+xml")], BROKEN_XML).into_response()
+}
+
+/// Leaves on drop, so a request whose client hung up still counts out.
+struct Entered(InFlight);
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        self.0.leave();
+    }
+}
+
+async fn track(State(f): State<InFlight>, req: Request, next: Next) -> Response {
+    f.enter();
+    let _entered = Entered(f);
+    next.run(req).await
 }
 
 /// Starts the fixture server on a free port of 127.0.0.1, in the background
 /// of the current runtime.
 pub async fn start_server() -> FixtureServer {
     let hits = Hits::default();
+    let in_flight = InFlight::default();
     let app = Router::new()
         .route("/static/{*path}", get(static_file))
         .route("/ratelimit/{n}/{*path}", get(ratelimit))
@@ -178,11 +281,17 @@ pub async fn start_server() -> FixtureServer {
         .route("/delay/{ms}/{*path}", get(delay))
         .route("/huge", get(huge))
         .route("/wrong-charset/{*path}", get(wrong_charset))
-        .with_state(hits.clone());
+        .route("/broken-xml", get(broken_xml))
+        .with_state(hits.clone())
+        .layer(middleware::from_fn_with_state(in_flight.clone(), track));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    FixtureServer { addr, hits }
+    FixtureServer {
+        addr,
+        hits,
+        in_flight,
+    }
 }
 
 /// Starts the fixture server on its own runtime thread, for tests that run

@@ -142,6 +142,34 @@ const PHRASES: &[(&str, Effect)] = &[
     ("thumbs down", Effect::Valence(-1.8)),
 ];
 
+/// Product-feedback vocabulary the general-purpose lexicon lacks or reads
+/// the other way. "support" is VADER's verb (+1.7); in what customers write
+/// about products it is nearly always the noun ("support told me to wait"),
+/// so it carries no sentiment of its own. Rated on VADER's [-4, 4] scale.
+#[rustfmt::skip]
+const DOMAIN_WORDS: &[(&str, f64)] = &[
+    ("support", 0.0), ("outage", -2.0), ("outages", -2.0), ("downtime", -1.8),
+    ("buggy", -1.8), ("bug", -1.2), ("bugs", -1.2), ("glitch", -1.3), ("glitches", -1.3),
+    ("glitchy", -1.6), ("laggy", -1.5), ("unusable", -2.5), ("unresponsive", -1.6),
+    ("overpriced", -1.7), ("crashes", -1.8), ("crashed", -1.8), ("crashing", -1.8),
+    ("freezes", -1.5), ("froze", -1.4),
+];
+
+/// Product-feedback idioms, rated likewise.
+const DOMAIN_PHRASES: &[(&str, f64)] = &[
+    ("went down", -1.8),
+    ("goes down", -1.8),
+    ("is down", -1.6),
+    ("keeps crashing", -2.2),
+    ("stopped working", -2.0),
+    ("not working", -2.0),
+    ("doesn't work", -2.0),
+    ("does not work", -2.0),
+    ("had one job", -1.5),
+    ("waste of money", -2.5),
+    ("customer service", 0.0),
+];
+
 /// Common emoji whose descriptions carry no sentiment word ("pouting face")
 /// or the wrong one ("fire"), rated by us on VADER's [-4, 4] scale.
 #[rustfmt::skip]
@@ -217,6 +245,12 @@ impl Lexicon {
         }
         for (text, effect) in PHRASES {
             phrases.push((text.to_string(), *effect));
+        }
+        for &(w, valence) in DOMAIN_WORDS {
+            lex.slot(Cow::Borrowed(w)).valence = Some(valence);
+        }
+        for &(text, valence) in DOMAIN_PHRASES {
+            phrases.push((text.to_string(), Effect::Valence(valence)));
         }
         for (text, effect) in phrases {
             lex.add_phrase(&text, effect);

@@ -101,7 +101,6 @@ mod tests {
         ("Is this really the best they can do??", 0.7039),
         ("Thanks for the quick reply :)", 0.7096),
         ("My order arrived broken :(", -0.7184),
-        ("Support fixed it in minutes :D", 0.7739),
         ("Love the new design 😍", 0.8020),
         ("Delivery was late again 😞", -0.4767),
         ("This update made me cry 😭", -0.7351),
@@ -124,7 +123,6 @@ mod tests {
         ("Great job! Really impressed.", 0.8310),
         ("Never so happy with a purchase.", 0.6948),
         ("Meh, it's fine I guess.", 0.1280),
-        ("The support team was VERY helpful.", 0.7598),
         ("Why is this so slow????", 0.0000),
         ("There is no joy in using this.", -0.4717),
         ("It is not the worst, it is not the best.", -0.0191),
@@ -171,6 +169,14 @@ mod tests {
             ("The finale left me with a broken heart 💔", Negative), // +0.49
             ("I can't believe how good this is!", Positive), // -0.40
             ("I can't stand this app.", Negative), // 0.0
+            // "support" is the noun in product talk: no valence of its own.
+            ("The support team was VERY helpful.", Positive), // 0.76 (ours 0.59)
+            ("Support fixed it in minutes :D", Positive), // 0.77 (ours 0.62: the emoticon alone)
+            (
+                "Acme Cloud went down and support told me to try again later.",
+                Negative,
+            ), // +0.40
+            ("Third outage this month.", Negative),       // 0.0
         ];
         for (text, label) in cases {
             assert_eq!(score(text).label, label, "{text:?}: {}", score(text).score);

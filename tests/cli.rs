@@ -1,0 +1,336 @@
+//! The `earshot` binary as a user runs it: exit codes, what goes to stdout
+//! and what to stderr.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn earshot(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_earshot"));
+    c.args(args)
+        .current_dir(root())
+        .env_remove("RUST_LOG")
+        .env_remove("EARSHOT_LOG");
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    earshot(args).output().expect("earshot runs")
+}
+
+fn run_with_stdin(args: &[&str], stdin: &str) -> Output {
+    let mut child = earshot(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("earshot runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn json_lines(bytes: &[u8]) -> Vec<Value> {
+    text(bytes)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+/// The demo pipeline, copied into `dir` with its fixtures at their real
+/// place and its state and records kept in `dir`.
+fn demo_copy(dir: &Path) -> PathBuf {
+    let demo = std::fs::read_to_string(root().join("pipelines/demo.toml")).unwrap();
+    let fixtures = format!("file://{}/", root().join("fixtures").display());
+    let copy = demo
+        .replace("file://../fixtures/", &fixtures)
+        .replace("\"../state/demo\"", "\"state\"")
+        .replace("\"../out/demo.jsonl\"", "\"out.jsonl\"");
+    assert!(!copy.contains(".."), "demo pipeline changed shape:\n{copy}");
+    let path = dir.join("demo.toml");
+    std::fs::write(&path, copy).unwrap();
+    path
+}
+
+#[test]
+fn validate_accepts_the_demo_pipeline() {
+    let out = run(&["validate", "-p", "pipelines/demo.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("ok (7 sources, 2 brands, 4 queries)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn validate_names_every_mistake_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(
+        &file,
+        r#"
+name = "bad"
+
+[http]
+max_attempts = 0
+
+[schedule]
+concurrency = 0
+
+[[sources]]
+id = "news"
+type = "feed"
+url = "ftp://example.com/feed.xml"
+
+[[sources]]
+id = "news"
+type = "feed"
+url = "https://example.com/feed.xml"
+
+[[brands]]
+name = "Acme"
+query = "acme AND"
+
+[sink]
+type = "jsonl"
+path = "${EARSHOT_TEST_SURELY_UNSET}/out.jsonl"
+"#,
+    )
+    .unwrap();
+    let out = earshot(&["validate", "-p", file.to_str().unwrap()])
+        .env_remove("EARSHOT_TEST_SURELY_UNSET")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    for key in [
+        "http.max_attempts",
+        "schedule.concurrency",
+        "sources[0].url",
+        "sources[1].id",
+        "brands[0].query",
+        "sink.path",
+    ] {
+        assert!(stderr.contains(key), "`{key}` not named in:\n{stderr}");
+    }
+    assert!(stderr.contains("6 errors"), "{stderr}");
+    assert!(stderr.contains("EARSHOT_TEST_SURELY_UNSET"), "{stderr}");
+}
+
+#[test]
+fn validate_reports_a_should_not_match_example_that_matches() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("examples.toml");
+    std::fs::write(
+        &file,
+        r#"
+name = "examples"
+
+[[sources]]
+id = "news"
+type = "feed"
+url = "https://example.com/feed.xml"
+
+[[brands]]
+name = "Acme"
+query = "acme"
+should_match = ["Acme Cloud went down again"]
+should_not_match = ["acme anvils are heavy", "the acne cream worked"]
+"#,
+    )
+    .unwrap();
+    let out = run(&["validate", "-p", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("brands[0].should_not_match") && stderr.contains("acme anvils are heavy"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("acne"),
+        "a good example reported: {stderr}"
+    );
+    assert!(!stderr.contains("should_match:"), "{stderr}");
+}
+
+#[test]
+fn items_prints_one_json_line_per_entry() {
+    let out = run(&["items", "fixtures/feeds/rss2.xml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let items = json_lines(&out.stdout);
+    assert_eq!(items.len(), 6);
+    for key in [
+        "key",
+        "url",
+        "title",
+        "text",
+        "published",
+        "author",
+        "source_title",
+    ] {
+        assert!(items[0].get(key).is_some(), "no `{key}` in {}", items[0]);
+    }
+    assert_eq!(items[0]["key"], "rants-example-net-post-1042");
+    assert_eq!(items[0]["author"]["name"], "Rant112");
+    assert_eq!(items[0]["source_title"], "Rant112 & Friends: Tech Gripes");
+    assert!(items
+        .iter()
+        .all(|i| i["key"].is_string() && i["text"].is_string()));
+}
+
+#[test]
+fn classify_without_a_pipeline_gives_sentiment_only() {
+    let out = run_with_stdin(
+        &["classify"],
+        "{\"id\": 1, \"text\": \"I love my Acme phone!\"}\n{\"id\": \"b\", \"text\": \"Acme Cloud is terrible.\"}\n",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["id"], 1);
+    assert_eq!(lines[0]["sentiment"]["label"], "positive");
+    assert_eq!(lines[1]["id"], "b");
+    assert_eq!(lines[1]["sentiment"]["label"], "negative");
+    assert!(lines
+        .iter()
+        .all(|l| l["mentions"].as_array().unwrap().is_empty()));
+}
+
+#[test]
+fn classify_with_a_pipeline_finds_brands_and_products() {
+    let out = run_with_stdin(
+        &["classify", "-p", "pipelines/demo.toml"],
+        "{\"id\": 1, \"text\": \"My Acme Cloud backup failed again. Awful.\"}\n{\"id\": 2, \"text\": \"Nothing to see here.\"}\n",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines.len(), 2);
+    let m = &lines[0]["mentions"];
+    assert_eq!(m.as_array().unwrap().len(), 1, "{m}");
+    assert_eq!(m[0]["brand"], "Acme");
+    assert_eq!(m[0]["products"], serde_json::json!(["Acme Cloud"]));
+    assert_eq!(m[0]["sentiment"]["label"], "negative");
+    assert!(lines[1]["mentions"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn classify_answers_a_bad_line_with_an_error_line_and_exits_1() {
+    let out = run_with_stdin(
+        &["classify"],
+        "{\"id\": 1, \"text\": \"fine\"}\nnot json at all\n{\"id\": 3, \"text\": \"fine\"}\n",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines.len(), 3, "one output line per input line");
+    assert_eq!(lines[1]["line"], 2);
+    assert!(lines[1]["error"].as_str().unwrap().contains("line 2"));
+    assert_eq!(lines[2]["id"], 3);
+}
+
+#[test]
+fn backfill_of_the_demo_pipeline_writes_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = demo_copy(dir.path());
+    let out = run(&[
+        "backfill",
+        "--no-progress",
+        "-p",
+        pipeline.to_str().unwrap(),
+    ]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("0 failed"), "{stderr}");
+    let records = json_lines(&std::fs::read(dir.path().join("out.jsonl")).unwrap());
+    assert!(!records.is_empty());
+    assert!(records
+        .iter()
+        .all(|r| r["schema"] == "earshot.feedback/1" || r["schema"] == "earshot.influencer/1"));
+    assert!(dir.path().join("state").is_dir());
+
+    // The same state: nothing new to deliver.
+    let again = run(&[
+        "backfill",
+        "--no-progress",
+        "-p",
+        pipeline.to_str().unwrap(),
+    ]);
+    assert_eq!(again.status.code(), Some(0));
+    let n = json_lines(&std::fs::read(dir.path().join("out.jsonl")).unwrap()).len();
+    assert_eq!(n, records.len());
+}
+
+#[test]
+fn backfill_exits_1_when_a_source_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = demo_copy(dir.path());
+    let text_ = std::fs::read_to_string(&pipeline)
+        .unwrap()
+        .replace("fixtures/feeds/rss1.rdf", "fixtures/feeds/no-such-feed.rdf");
+    std::fs::write(&pipeline, text_).unwrap();
+    let out = run(&[
+        "backfill",
+        "--no-progress",
+        "-p",
+        pipeline.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("no-such-feed.rdf"), "{stderr}");
+    assert!(stderr.contains("1 failed"), "{stderr}");
+    assert!(
+        dir.path().join("out.jsonl").exists(),
+        "the others delivered"
+    );
+}
+
+fn assert_all_json(stderr: &str) {
+    assert!(!stderr.trim().is_empty());
+    for line in stderr.lines() {
+        let v: Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}\n{stderr}"));
+        assert!(v.get("level").is_some(), "{line}");
+    }
+}
+
+#[test]
+fn log_format_json_makes_stderr_json_lines() {
+    let out = run(&["--log-format", "json", "items", "fixtures/feeds/rss2.xml"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = text(&out.stderr);
+    assert_all_json(&stderr);
+    // The skipped entry warning and the closing line are both there.
+    assert!(stderr.contains("Entry skipped"), "{stderr}");
+    assert!(stderr.contains("Done."), "{stderr}");
+    assert_eq!(json_lines(&out.stdout).len(), 6, "items stay on stdout");
+}
+
+#[test]
+fn log_format_json_holds_for_backfill_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = demo_copy(dir.path());
+    let out = run(&[
+        "--log-format",
+        "json",
+        "backfill",
+        "--no-progress",
+        "-p",
+        pipeline.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_all_json(&text(&out.stderr));
+}
