@@ -190,6 +190,43 @@ pub fn parse_time(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> 
     ))
 }
 
+/// Runs the labelled evaluation sets in `dir` (`sentiment.jsonl`,
+/// `brands.jsonl` with the queries of `brands.toml`) through our sentiment
+/// scorer and classifier, and returns the report.
+pub fn eval_report(dir: &Path) -> Result<String, crate::eval::EvalError> {
+    #[derive(Deserialize)]
+    struct BrandsFile {
+        brands: Vec<crate::config::raw::RawBrand>,
+    }
+    let make = |text: &str| -> Result<crate::eval::BrandMatcher, String> {
+        let file: BrandsFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        let brands: Vec<crate::config::BrandConfig> = file
+            .brands
+            .into_iter()
+            .map(|b| crate::config::BrandConfig {
+                name: b.name,
+                query: b.query,
+                products: vec![],
+                should_match: vec![],
+                should_not_match: vec![],
+            })
+            .collect();
+        let c = Classifier::new(&brands)?;
+        Ok(Box::new(move |t: &str| {
+            let f = Fields {
+                text: t,
+                ..Fields::default()
+            };
+            c.classify(&f)
+                .mentions
+                .into_iter()
+                .map(|m| m.brand)
+                .collect()
+        }))
+    };
+    crate::eval::run_eval(dir, &make, &|t| crate::classify::sentiment::score(t).score)
+}
+
 /// Items as the classifier sees them, for tests and tools.
 pub fn item_fields(item: &Item) -> Fields<'_> {
     crate::pipeline::fields(item)

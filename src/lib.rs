@@ -12,10 +12,12 @@
 //! - [`pipeline`]: the driver shared by `run` and `backfill`.
 //! - [`config`]: pipeline files, validated and compiled.
 //! - [`cli`]: the subcommands' bodies, used by `main.rs`.
+//! - [`eval`]: accuracy of sentiment and brand queries on labelled sets.
 
 pub mod classify;
 pub mod cli;
 pub mod config;
+pub mod eval;
 pub mod model;
 pub mod normalize;
 pub mod pipeline;

@@ -60,6 +60,12 @@ enum Command {
         #[arg(short, long)]
         pipeline: Option<PathBuf>,
     },
+    /// Measure sentiment accuracy and brand-query precision on labelled sets.
+    Eval {
+        /// Folder holding sentiment.jsonl, brands.jsonl and brands.toml.
+        #[arg(long, default_value = "fixtures/eval")]
+        dir: PathBuf,
+    },
     /// Fetch every source once over a time window, deliver, and exit.
     Backfill {
         #[arg(short, long)]
@@ -175,6 +181,10 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             })
+        }
+        Command::Eval { dir } => {
+            print!("{}", cli::eval_report(&dir)?);
+            Ok(ExitCode::SUCCESS)
         }
         Command::Backfill {
             pipeline,

@@ -114,11 +114,17 @@ pub struct Mention {
     pub sentiment: Sentiment,
     /// The sentence(s) around the first mention.
     pub excerpt: String,
+    /// What the author wants (complaint, question, churn risk, ...), with the
+    /// cues that show it, read from the sentences around the mention.
+    pub intents: Vec<crate::classify::intent::IntentHit>,
 }
 
 /// What the classifier concluded about one item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Classification {
     pub sentiment: Sentiment,
+    /// Language: the one the source declared, else the one detected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
     pub mentions: Vec<Mention>,
 }

@@ -334,3 +334,31 @@ fn log_format_json_holds_for_backfill_too() {
     assert_eq!(out.status.code(), Some(0));
     assert_all_json(&text(&out.stderr));
 }
+
+/// The labelled sets guard against regressions: accuracy below these floors
+/// means a change made the classifier worse than it was when they were set.
+#[test]
+fn eval_reports_accuracy_and_brand_precision_above_their_floors() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_earshot"))
+        .args(["eval", "--dir"])
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/eval"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = String::from_utf8(out.stdout).unwrap();
+    let figure = |line_start: &str, key: &str| -> f64 {
+        let line = report.lines().find(|l| l.starts_with(line_start)).unwrap();
+        let v = line
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(&format!("{key}=")));
+        v.unwrap().parse().unwrap()
+    };
+    assert!(figure("sentiment:", "accuracy") >= 0.65, "{report}");
+    assert!(figure("sentiment:", "pearson") >= 0.6, "{report}");
+    assert!(figure("brands (all", "precision") >= 0.95, "{report}");
+    assert!(figure("brands (all", "recall") >= 0.8, "{report}");
+}

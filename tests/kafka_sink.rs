@@ -65,12 +65,14 @@ fn records(n: usize) -> Vec<Record> {
         };
         let class = Classification {
             sentiment: Sentiment::from_score(-0.6),
+            lang: None,
             mentions: vec![Mention {
                 brand: "Acme".into(),
                 products: vec![],
                 terms: vec!["Acme".into()],
                 sentiment: Sentiment::from_score(-0.6),
                 excerpt: "Acme Cloud is down".into(),
+                intents: vec![],
             }],
         };
         let ctx = record::Context {

@@ -5,6 +5,8 @@
 //! The query language lives in [`query`], sentiment in [`sentiment`]. This
 //! module does not decide what is worth a record: that is [`crate::record`].
 
+pub mod intent;
+pub mod lang;
 pub mod query;
 pub mod sentiment;
 
@@ -70,6 +72,16 @@ impl Classifier {
     /// Classifies one document. A brand is mentioned when its own query or
     /// one of its products' queries matches.
     pub fn classify(&self, doc: &Fields<'_>) -> Classification {
+        // A declared language wins; detection fills the gap so `lang:`
+        // restrictions work on sources that declare none.
+        let lang = doc
+            .lang
+            .map(str::to_string)
+            .or_else(|| lang::detect(doc.text));
+        let doc = &Fields {
+            lang: lang.as_deref(),
+            ..*doc
+        };
         let whole = match doc.title {
             Some(t) if !t.is_empty() => sentiment::score(&format!("{t}.\n{}", doc.text)),
             _ => sentiment::score(doc.text),
@@ -98,22 +110,26 @@ impl Classifier {
             .enumerate()
             .filter_map(|(b, found)| {
                 let (products, terms, spans) = found?;
-                let (sentiment, excerpt) = match mention_sentiment(doc.text, spans) {
-                    Some((s, first)) => (s, excerpt(&doc.text[first])),
+                let (sentiment, sentences) = match mention_sentiment(doc.text, spans) {
+                    Some((s, ranges)) => (s, ranges.into_iter().map(|r| &doc.text[r]).collect()),
                     // Matched in the title or author only.
-                    None => (whole, excerpt(doc.title.unwrap_or(doc.text))),
+                    None => (whole, vec![doc.title.unwrap_or(doc.text)]),
                 };
+                let intents = intent::detect(&sentences.join("\n"), sentiment.score);
+                let excerpt = excerpt(sentences[0]);
                 Some(Mention {
                     brand: self.brands[b].0.clone(),
                     products,
                     terms,
                     sentiment,
                     excerpt,
+                    intents,
                 })
             })
             .collect();
         Classification {
             sentiment: whole,
+            lang,
             mentions,
         }
     }
@@ -130,11 +146,11 @@ impl Classifier {
 
 /// Sentiment of a brand's mentions: the mean over the distinct sentences
 /// that mention it (a post may praise a product early and curse it at the
-/// end), with the first of those sentences for the excerpt.
+/// end), with those sentences in order.
 fn mention_sentiment(
     text: &str,
     mut spans: Vec<std::ops::Range<usize>>,
-) -> Option<(crate::model::Sentiment, std::ops::Range<usize>)> {
+) -> Option<(crate::model::Sentiment, Vec<std::ops::Range<usize>>)> {
     spans.sort_by_key(|s| s.start);
     let mut seen: Vec<std::ops::Range<usize>> = Vec::new();
     let mut sum = 0.0;
@@ -145,11 +161,11 @@ fn mention_sentiment(
             seen.push(range);
         }
     }
-    let first = seen.first()?.clone();
-    Some((
-        crate::model::Sentiment::from_score(sum / seen.len() as f64),
-        first,
-    ))
+    if seen.is_empty() {
+        return None;
+    }
+    let mean = sum / seen.len() as f64;
+    Some((crate::model::Sentiment::from_score(mean), seen))
 }
 
 fn excerpt(s: &str) -> String {

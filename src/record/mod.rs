@@ -13,6 +13,7 @@ mod priority;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::classify::intent::IntentHit;
 use crate::model::{Author, Classification, Item, Sentiment};
 pub use priority::{priority, Priority};
 
@@ -57,6 +58,8 @@ pub struct FeedbackRecord {
     pub brand: String,
     pub products: Vec<String>,
     pub terms: Vec<String>,
+    /// Intents read around the mention, each with the cues that show it.
+    pub intents: Vec<IntentHit>,
     /// Sentiment of the sentences around the mention.
     pub sentiment: Sentiment,
     /// Sentiment of the whole item.
@@ -210,7 +213,7 @@ pub fn build(item: &Item, class: &Classification, ctx: &Context<'_>) -> Vec<Reco
         .mentions
         .iter()
         .map(|m| {
-            let (priority, priority_reason) = priority(&m.sentiment, followers);
+            let (priority, priority_reason) = priority(&m.sentiment, &m.intents, followers);
             Record::Feedback(FeedbackRecord {
                 schema: FEEDBACK_SCHEMA.into(),
                 id: stable_id("fb", &[&identity, &m.brand.to_lowercase()]),
@@ -223,6 +226,7 @@ pub fn build(item: &Item, class: &Classification, ctx: &Context<'_>) -> Vec<Reco
                 brand: m.brand.clone(),
                 products: m.products.clone(),
                 terms: m.terms.clone(),
+                intents: m.intents.clone(),
                 sentiment: m.sentiment,
                 item_sentiment: class.sentiment,
                 excerpt: m.excerpt.clone(),
@@ -235,7 +239,7 @@ pub fn build(item: &Item, class: &Classification, ctx: &Context<'_>) -> Vec<Reco
                     title: item.source_title.clone(),
                 },
                 item_key: item.key.clone(),
-                lang: item.lang.clone(),
+                lang: item.lang.clone().or_else(|| class.lang.clone()),
                 published: item.published.or(item.updated),
                 observed: ctx.observed,
                 influencer_id: influencer.clone(),

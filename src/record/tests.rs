@@ -20,12 +20,14 @@ fn item() -> Item {
 fn class() -> Classification {
     Classification {
         sentiment: Sentiment::from_score(-0.7),
+        lang: Some("en".into()),
         mentions: vec![Mention {
             brand: "Acme".into(),
             products: vec!["Acme Cloud".into()],
             terms: vec!["Acme Cloud".into()],
             sentiment: Sentiment::from_score(-0.7),
             excerpt: "Acme Cloud is down again.".into(),
+            intents: vec![],
         }],
     }
 }
@@ -117,4 +119,20 @@ fn the_same_profile_is_one_influencer_whatever_the_url_spelling() {
     let mut c = item();
     c.platform = "mastodon".into();
     assert_ne!(influencer_id(&item()), influencer_id(&c));
+}
+
+#[test]
+fn a_detected_language_fills_in_for_an_undeclared_one() {
+    let recs = build(&item(), &class(), &ctx("2026-01-01T00:00:00Z"));
+    let Record::Feedback(fb) = &recs[0] else {
+        panic!()
+    };
+    assert_eq!(fb.lang.as_deref(), Some("en"));
+    let mut declared = item();
+    declared.lang = Some("en-GB".into());
+    let recs = build(&declared, &class(), &ctx("2026-01-01T00:00:00Z"));
+    let Record::Feedback(fb) = &recs[0] else {
+        panic!()
+    };
+    assert_eq!(fb.lang.as_deref(), Some("en-GB"));
 }
