@@ -9,9 +9,13 @@
 //! Nothing is dropped: a full local queue makes `send` wait and retry, and a
 //! record whose delivery failed with a transient error (broker away longer
 //! than `message.timeout.ms`) is produced again with backoff until it is
-//! acknowledged. Only permanent errors (a record too large, a topic we may
-//! not write) come back as an error, and then the items are not marked seen.
+//! acknowledged. An error that is fatal to one producer instance (fenced,
+//! epoch rejected, librdkafka's fatal state) replaces the producer with a new
+//! one, since producing again through the old one would fail forever. Only
+//! errors permanent for the record (too large, a topic we may not write)
+//! come back as an error, and then the items are not marked seen.
 
+use std::sync::RwLock;
 use std::time::Duration;
 
 use futures::future::join_all;
@@ -26,7 +30,8 @@ use crate::config::KafkaConfig;
 use crate::record::{Record, RecordKind};
 
 pub struct KafkaSink {
-    producer: FutureProducer,
+    producer: RwLock<FutureProducer>,
+    config: ClientConfig,
     feedback_topic: String,
     influencer_topic: String,
     source: String,
@@ -51,8 +56,18 @@ pub fn client_config(cfg: &KafkaConfig, pipeline: &str) -> ClientConfig {
     c
 }
 
-/// Whether producing the same record again may succeed.
-fn is_transient(e: &KafkaError) -> bool {
+/// What a failed delivery means for the record and for the producer.
+#[derive(Debug, PartialEq)]
+enum Failure {
+    /// Produce the record again through the same producer.
+    Transient,
+    /// This producer instance can never succeed again: replace it.
+    ProducerFatal,
+    /// No producer will ever deliver this record.
+    Permanent,
+}
+
+fn classify(e: &KafkaError) -> Failure {
     use RDKafkaErrorCode::*;
     match e.rdkafka_error_code() {
         Some(
@@ -62,9 +77,16 @@ fn is_transient(e: &KafkaError) -> bool {
             | InvalidMessage
             | UnknownTopicOrPartition
             | InvalidTopic,
-        ) => false,
-        _ => true,
+        ) => Failure::Permanent,
+        Some(ProducerFenced | InvalidProducerEpoch | Fatal) => Failure::ProducerFatal,
+        _ => Failure::Transient,
     }
+}
+
+fn create(config: &ClientConfig) -> Result<FutureProducer, SinkError> {
+    config
+        .create()
+        .map_err(|e| SinkError::Kafka(format!("cannot create producer: {e}")))
 }
 
 struct Prepared {
@@ -76,15 +98,27 @@ struct Prepared {
 
 impl KafkaSink {
     pub fn new(cfg: &KafkaConfig, pipeline: &str) -> Result<KafkaSink, SinkError> {
-        let producer: FutureProducer = client_config(cfg, pipeline)
-            .create()
-            .map_err(|e| SinkError::Kafka(format!("cannot create producer: {e}")))?;
+        let config = client_config(cfg, pipeline);
+        let producer = create(&config)?;
         Ok(KafkaSink {
-            producer,
+            producer: RwLock::new(producer),
+            config,
             feedback_topic: cfg.feedback_topic.clone(),
             influencer_topic: cfg.influencer_topic.clone(),
             source: format!("earshot/{pipeline}"),
         })
+    }
+
+    fn producer(&self) -> FutureProducer {
+        self.producer.read().expect("producer lock").clone()
+    }
+
+    /// Swaps in a new producer; the old one is dropped once its last
+    /// in-flight send lets go of it.
+    fn replace_producer(&self) -> Result<(), SinkError> {
+        let fresh = create(&self.config)?;
+        *self.producer.write().expect("producer lock") = fresh;
+        Ok(())
     }
 
     fn prepare(&self, r: &Record) -> Prepared {
@@ -132,14 +166,18 @@ impl KafkaSink {
     }
 
     /// Enqueues one record, waiting while the local queue is full.
-    async fn enqueue(&self, p: &Prepared) -> Result<rdkafka::producer::DeliveryFuture, SinkError> {
+    async fn enqueue(
+        &self,
+        producer: &FutureProducer,
+        p: &Prepared,
+    ) -> Result<rdkafka::producer::DeliveryFuture, SinkError> {
         let mut waited = 0u32;
         loop {
             let rec = FutureRecord::to(&p.topic)
                 .key(&p.key)
                 .payload(&p.payload)
                 .headers(p.headers.clone());
-            match self.producer.send_result(rec) {
+            match producer.send_result(rec) {
                 Ok(f) => return Ok(f),
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
                     if waited % 100 == 0 {
@@ -157,25 +195,34 @@ impl KafkaSink {
         let mut pending: Vec<Prepared> = records.iter().map(|r| self.prepare(r)).collect();
         let mut round = 0u32;
         while !pending.is_empty() {
+            let producer = self.producer();
             let mut futures = Vec::with_capacity(pending.len());
             for p in &pending {
-                futures.push(self.enqueue(p).await?);
+                futures.push(self.enqueue(&producer, p).await?);
             }
             let results = join_all(futures).await;
             let mut retry = Vec::new();
+            let mut fatal = false;
             for (p, res) in pending.into_iter().zip(results) {
                 match res {
                     Ok(Ok(_)) => {}
-                    Ok(Err((e, _))) if is_transient(&e) => {
-                        tracing::warn!(topic = %p.topic, key = %p.key, error = %e, "Kafka delivery failed; producing again.");
-                        retry.push(p);
-                    }
-                    Ok(Err((e, _))) => {
-                        return Err(SinkError::Kafka(format!("{} key {}: {e}", p.topic, p.key)))
-                    }
+                    Ok(Err((e, _))) => match classify(&e) {
+                        Failure::Permanent => {
+                            return Err(SinkError::Kafka(format!("{} key {}: {e}", p.topic, p.key)))
+                        }
+                        f => {
+                            fatal |= f == Failure::ProducerFatal;
+                            tracing::warn!(topic = %p.topic, key = %p.key, error = %e, "Kafka delivery failed; producing again.");
+                            retry.push(p);
+                        }
+                    },
                     // The producer went away under us: only at shutdown.
                     Err(_) => return Err(SinkError::Kafka("producer closed".into())),
                 }
+            }
+            if fatal {
+                tracing::warn!("Kafka producer fenced or in a fatal state; replacing it.");
+                self.replace_producer()?;
             }
             pending = retry;
             if !pending.is_empty() {
@@ -188,10 +235,40 @@ impl KafkaSink {
     }
 
     pub async fn flush(&self) -> Result<(), SinkError> {
-        let producer = self.producer.clone();
+        let producer = self.producer();
         tokio::task::spawn_blocking(move || producer.flush(Timeout::After(Duration::from_secs(30))))
             .await
             .expect("flush panicked")
             .map_err(|e| SinkError::Kafka(format!("flush: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fenced_producers_are_replaced_and_bad_records_given_up() {
+        let err = |c| KafkaError::MessageProduction(c);
+        assert_eq!(
+            classify(&err(RDKafkaErrorCode::ProducerFenced)),
+            Failure::ProducerFatal
+        );
+        assert_eq!(
+            classify(&err(RDKafkaErrorCode::InvalidProducerEpoch)),
+            Failure::ProducerFatal
+        );
+        assert_eq!(
+            classify(&err(RDKafkaErrorCode::MessageSizeTooLarge)),
+            Failure::Permanent
+        );
+        assert_eq!(
+            classify(&err(RDKafkaErrorCode::MessageTimedOut)),
+            Failure::Transient
+        );
+        assert_eq!(
+            classify(&err(RDKafkaErrorCode::AllBrokersDown)),
+            Failure::Transient
+        );
     }
 }

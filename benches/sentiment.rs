@@ -1,0 +1,50 @@
+//! Sentiment items per second: ours against the `vader_sentiment` crate (a
+//! Rust port of VADER), on the labelled evaluation texts, in one run.
+//! Run with `cargo bench --bench sentiment`.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+fn texts() -> Vec<String> {
+    let path = format!(
+        "{}/fixtures/eval/sentiment.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["text"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let texts = texts();
+    let mut g = c.benchmark_group("sentiment");
+    g.throughput(Throughput::Elements(texts.len() as u64));
+    g.bench_function("earshot", |b| {
+        b.iter(|| {
+            for t in &texts {
+                black_box(earshot::classify::sentiment::score(black_box(t)));
+            }
+        })
+    });
+    let vader = vader_sentiment::SentimentIntensityAnalyzer::new();
+    g.bench_function("vader_sentiment_crate", |b| {
+        b.iter(|| {
+            for t in &texts {
+                black_box(vader.polarity_scores(black_box(t)));
+            }
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
