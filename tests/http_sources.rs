@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{fixtures_dir, start_server, FixtureServer};
+use common::{fixtures_dir, start_server, FixtureServer, POST_SELECTORS};
 use earshot::config::{HttpSettings, Location, SourceConfig, SourceKind};
 use earshot::model::Item;
 use earshot::source::feed::FeedError;
@@ -83,18 +83,6 @@ fn as_if_served(mut item: Item, server: &FixtureServer) -> Item {
     }
     item
 }
-
-const POST_SELECTORS: &str = r#"
-post = "article.post"
-title = "h1"
-author = ".byline .author"
-date = "time"
-body = ".entry-content"
-comment = ".comment"
-comment_author = ".comment-author"
-comment_date = "time"
-comment_body = ".comment-body"
-"#;
 
 #[tokio::test]
 async fn a_feed_over_http_yields_what_the_same_file_yields() {

@@ -8,31 +8,12 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use common::{fixtures_dir, start_server, FixtureServer};
+use common::{fixtures_dir, start_server, FixtureServer, DEMO_BRANDS, POST_SELECTORS};
 use earshot::config;
 use earshot::pipeline::backfill::{backfill, Summary};
 use earshot::pipeline::{Engine, Window};
 use earshot::state::State;
 use serde_json::Value;
-
-/// The demo pipeline's brands.
-const BRANDS: &str = r#"
-[[brands]]
-name = "Acme"
-query = 'acme OR "acme corp" OR #acme'
-
-[[brands.products]]
-name = "Acme Cloud"
-query = '"acme cloud" OR (acme NEAR/3 (storage OR sync OR backup))'
-
-[[brands.products]]
-name = "Acme Phone"
-query = '"acme phone" OR (acme NEAR/2 (phone OR handset))'
-
-[[brands]]
-name = "Globex"
-query = "globex NOT (globex NEAR/2 corporation)"
-"#;
 
 /// The demo pipeline's sources, served by the fixture server.
 fn demo_sources(server: &FixtureServer) -> String {
@@ -70,16 +51,7 @@ type = "page"
 url = "{}"
 
 [sources.selectors]
-post = "article.post"
-title = "h1"
-author = ".byline .author"
-date = "time"
-body = ".entry-content"
-comment = ".comment"
-comment_author = ".comment-author"
-comment_date = "time"
-comment_body = ".comment-body"
-
+{POST_SELECTORS}
 [[sources]]
 id = "blog-index"
 type = "page"
@@ -103,7 +75,7 @@ fn feed_source(id: &str, url: &str) -> String {
 /// to `dir`), `max_attempts = 1` so that failures fail fast.
 fn pipeline(sources: &str, sink: &str) -> String {
     format!(
-        "name = \"it\"\nstate_dir = \"state\"\n\n[http]\nmax_attempts = 1\ntimeout = \"5s\"\n\n{sources}\n{BRANDS}\n[sink]\ntype = \"jsonl\"\npath = \"{sink}\"\n"
+        "name = \"it\"\nstate_dir = \"state\"\n\n[http]\nmax_attempts = 1\ntimeout = \"5s\"\n\n{sources}\n{DEMO_BRANDS}\n[sink]\ntype = \"jsonl\"\npath = \"{sink}\"\n"
     )
 }
 

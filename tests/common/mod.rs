@@ -35,6 +35,39 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
+/// The demo pipeline's brands, as pipeline-file TOML.
+pub const DEMO_BRANDS: &str = r#"
+[[brands]]
+name = "Acme"
+query = 'acme OR "acme corp" OR #acme'
+
+[[brands.products]]
+name = "Acme Cloud"
+query = '"acme cloud" OR (acme NEAR/3 (storage OR sync OR backup))'
+
+[[brands.products]]
+name = "Acme Phone"
+query = '"acme phone" OR (acme NEAR/2 (phone OR handset))'
+
+[[brands]]
+name = "Globex"
+query = "globex NOT (globex NEAR/2 corporation)"
+"#;
+
+/// Selectors that read posts and comments of `fixtures/blog/post.html`,
+/// as the body of a `[sources.selectors]` table.
+pub const POST_SELECTORS: &str = r#"
+post = "article.post"
+title = "h1"
+author = ".byline .author"
+date = "time"
+body = ".entry-content"
+comment = ".comment"
+comment_author = ".comment-author"
+comment_date = "time"
+comment_body = ".comment-body"
+"#;
+
 pub fn fixtures_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }

@@ -46,33 +46,6 @@ pub enum SinkSpec<'a> {
     },
 }
 
-const BLOG_SELECTORS: &str = r#"
-[sources.selectors]
-post = "article.post"
-title = "h1"
-author = ".byline .author"
-date = "time"
-body = ".entry-content"
-comment = ".comment"
-comment_author = ".comment-author"
-comment_date = "time"
-comment_body = ".comment-body"
-"#;
-
-const BRANDS: &str = r#"
-[[brands]]
-name = "Acme"
-query = 'acme OR "acme corp" OR #acme'
-
-[[brands.products]]
-name = "Acme Cloud"
-query = '"acme cloud" OR (acme NEAR/3 (storage OR sync OR backup))'
-
-[[brands]]
-name = "Globex"
-query = "globex NOT (globex NEAR/2 corporation)"
-"#;
-
 fn quoted(p: &Path) -> String {
     toml::Value::String(p.display().to_string()).to_string()
 }
@@ -104,10 +77,11 @@ pub fn pipeline(
             fixtures.url(&s.path)
         );
         if s.with_selectors {
-            t += BLOG_SELECTORS;
+            t += "\n[sources.selectors]";
+            t += crate::common::POST_SELECTORS;
         }
     }
-    t += BRANDS;
+    t += crate::common::DEMO_BRANDS;
     t += &match sink {
         SinkSpec::Jsonl(path) => format!("\n[sink]\ntype = \"jsonl\"\npath = {}\n", quoted(path)),
         SinkSpec::Kafka {
