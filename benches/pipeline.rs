@@ -59,6 +59,21 @@ fn bench(c: &mut Criterion) {
             .items,
     );
     let now = chrono::Utc::now();
+    // The classifier alone (queries, sentiment, intent, language), one core.
+    let mut g = c.benchmark_group("classify");
+    g.throughput(Throughput::Elements(items.len() as u64));
+    for n in [1, 100, 10_000] {
+        let classifier = Classifier::new(&brands(n)).unwrap();
+        g.bench_function(format!("{n}_queries"), |b| {
+            b.iter(|| {
+                for item in &items {
+                    black_box(classifier.classify(&earshot::pipeline::fields(black_box(item))));
+                }
+            })
+        });
+    }
+    g.finish();
+
     let mut g = c.benchmark_group("process");
     g.throughput(Throughput::Elements(items.len() as u64));
     for n in [1, 100, 10_000] {

@@ -1,5 +1,7 @@
-//! Sentiment items per second: ours against the `vader_sentiment` crate (a
-//! Rust port of VADER), on the labelled evaluation texts, in one run.
+//! Sentiment items per second: ours against the Rust ports of VADER on
+//! crates.io (`vader_sentiment`, `vader-sentimental`, which bills itself as
+//! the faster one, and `vader-parity`), on the labelled evaluation texts, in
+//! one run.
 //! Run with `cargo bench --bench sentiment`.
 
 use std::hint::black_box;
@@ -40,6 +42,22 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             for t in &texts {
                 black_box(vader.polarity_scores(black_box(t)));
+            }
+        })
+    });
+    let sentimental = vader_sentimental::SentimentIntensityAnalyzer::new();
+    g.bench_function("vader_sentimental_crate", |b| {
+        b.iter(|| {
+            for t in &texts {
+                black_box(sentimental.polarity_scores(black_box(t)));
+            }
+        })
+    });
+    let parity = vader_parity::SentimentIntensityAnalyzer::new();
+    g.bench_function("vader_parity_crate", |b| {
+        b.iter(|| {
+            for t in &texts {
+                black_box(parity.polarity_scores(black_box(t)));
             }
         })
     });

@@ -86,15 +86,17 @@ impl Classifier {
             Some(t) if !t.is_empty() => sentiment::score(&format!("{t}.\n{}", doc.text)),
             _ => sentiment::score(doc.text),
         };
-        // Per brand: products, terms, and every span of text that matched.
-        let mut per_brand: Vec<Option<(Vec<String>, Vec<String>, Vec<std::ops::Range<usize>>)>> =
-            vec![None; self.brands.len()];
+        // Per brand mentioned: products, terms, and every span that matched.
+        // A map of the few brands found, not a slot per brand: with 10,000
+        // brands, clearing a slot each per item would cost more than matching.
+        type Found = (Vec<String>, Vec<String>, Vec<std::ops::Range<usize>>);
+        let mut per_brand: std::collections::BTreeMap<usize, Found> = Default::default();
         for m in self.set.matches(doc) {
             let (b, product) = match self.targets[m.index] {
                 Target::Brand(b) => (b, None),
                 Target::Product(b, p) => (b, Some(p)),
             };
-            let entry = per_brand[b].get_or_insert_with(|| (Vec::new(), Vec::new(), Vec::new()));
+            let entry = per_brand.entry(b).or_default();
             if let Some(p) = product {
                 entry.0.push(self.brands[b].1[p].clone());
             }
@@ -107,9 +109,7 @@ impl Classifier {
         }
         let mentions = per_brand
             .into_iter()
-            .enumerate()
-            .filter_map(|(b, found)| {
-                let (products, terms, spans) = found?;
+            .map(|(b, (products, terms, spans))| {
                 let (sentiment, sentences) = match mention_sentiment(doc.text, spans) {
                     Some((s, ranges)) => (s, ranges.into_iter().map(|r| &doc.text[r]).collect()),
                     // Matched in the title or author only.
@@ -117,14 +117,14 @@ impl Classifier {
                 };
                 let intents = intent::detect(&sentences.join("\n"), sentiment.score);
                 let excerpt = excerpt(sentences[0]);
-                Some(Mention {
+                Mention {
                     brand: self.brands[b].0.clone(),
                     products,
                     terms,
                     sentiment,
                     excerpt,
                     intents,
-                })
+                }
             })
             .collect();
         Classification {
