@@ -86,6 +86,8 @@ pub struct ClassifyInput {
 pub struct ClassifyOutput {
     pub id: serde_json::Value,
     pub sentiment: Sentiment,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
     pub mentions: Vec<Mention>,
 }
 
@@ -116,6 +118,7 @@ pub fn classify_lines(
                 serde_json::to_string(&ClassifyOutput {
                     id: i.id,
                     sentiment: c.sentiment,
+                    lang: c.lang,
                     mentions: c.mentions,
                 })
             }
@@ -276,5 +279,12 @@ mod tests {
         assert!(lines[1]["error"].as_str().unwrap().contains("line 2"));
         assert_eq!(lines[2]["id"], "x");
         assert_eq!(lines[2]["sentiment"]["label"], "negative");
+        // Too short to tell its language; a longer English line is told.
+        assert!(lines[0].get("lang").is_none());
+        let long = b"{\"id\": 2, \"text\": \"The battery of this phone lasts two full days, which is wonderful.\"}\n";
+        let mut out = Vec::new();
+        classify_lines(&c, &mut &long[..], &mut out).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["lang"], "en");
     }
 }
