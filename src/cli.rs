@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::classify::{Classifier, Fields};
 use crate::config::{Location, Pipeline, SourceConfig, SourceKind};
-use crate::model::{Item, Mention, Sentiment};
+use crate::model::{Mention, Sentiment};
 use crate::source::{self, http::Fetched, http::HttpClient, SourceError};
 
 /// Works out which source `spec` names: the id of a source of `pipeline`,
@@ -228,11 +228,6 @@ pub fn eval_report(dir: &Path) -> Result<String, crate::eval::EvalError> {
         }))
     };
     crate::eval::run_eval(dir, &make, &|t| crate::classify::sentiment::score(t).score)
-}
-
-/// Items as the classifier sees them, for tests and tools.
-pub fn item_fields(item: &Item) -> Fields<'_> {
-    crate::pipeline::fields(item)
 }
 
 #[cfg(test)]

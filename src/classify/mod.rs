@@ -175,3 +175,59 @@ fn excerpt(s: &str) -> String {
         None => s.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::intent::Intent;
+    use crate::model::SentimentLabel;
+
+    fn brand(name: &str, query: &str) -> BrandConfig {
+        BrandConfig {
+            name: name.into(),
+            query: query.into(),
+            products: vec![],
+            should_match: vec![],
+            should_not_match: vec![],
+        }
+    }
+
+    fn text(t: &str) -> Fields<'_> {
+        Fields {
+            text: t,
+            ..Fields::default()
+        }
+    }
+
+    #[test]
+    fn lang_restrictions_use_the_detected_language_when_none_is_declared() {
+        let c = Classifier::new(&[brand("Acme", "acme AND lang:de")]).unwrap();
+        let de =
+            "Der Akku von Acme hält leider nur einen halben Tag, das ist wirklich enttäuschend.";
+        let en = "The Acme battery only lasts half a day, which is really disappointing for me.";
+        let found = c.classify(&text(de));
+        assert_eq!(found.lang.as_deref(), Some("de"));
+        assert_eq!(found.mentions.len(), 1);
+        assert!(c.classify(&text(en)).mentions.is_empty());
+        // A declared language wins over detection.
+        let declared = Fields {
+            lang: Some("de"),
+            ..text(en)
+        };
+        assert_eq!(c.classify(&declared).mentions.len(), 1);
+    }
+
+    #[test]
+    fn each_brand_gets_the_sentiment_and_intent_of_its_own_sentences() {
+        let c = Classifier::new(&[brand("Acme", "acme"), brand("Globex", "globex")]).unwrap();
+        let t = "I love my Globex router, it is brilliant. Acme Cloud lost my files again and I am cancelling my subscription.";
+        let found = c.classify(&text(t));
+        let acme = found.mentions.iter().find(|m| m.brand == "Acme").unwrap();
+        let globex = found.mentions.iter().find(|m| m.brand == "Globex").unwrap();
+        assert_eq!(globex.sentiment.label, SentimentLabel::Positive);
+        assert_eq!(acme.sentiment.label, SentimentLabel::Negative);
+        assert!(acme.intents.iter().any(|h| h.intent == Intent::ChurnRisk));
+        assert!(!globex.intents.iter().any(|h| h.intent == Intent::ChurnRisk));
+        assert!(acme.excerpt.starts_with("Acme Cloud lost my files"));
+    }
+}

@@ -4,7 +4,7 @@
 //! batch is acknowledged once it is written and, for a file, synced to disk.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use super::SinkError;
@@ -45,10 +45,6 @@ impl JsonlSink {
             out: Arc::new(Mutex::new(Output::File(file))),
             name: path.display().to_string(),
         })
-    }
-
-    pub fn path(&self) -> PathBuf {
-        PathBuf::from(&self.name)
     }
 
     pub async fn send(&self, records: &[Record]) -> Result<(), SinkError> {
