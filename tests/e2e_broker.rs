@@ -76,6 +76,28 @@ fn start_reference(
     (Earshot::backfill(dir, "reference", &p), out)
 }
 
+/// Writes the pipeline under test: the same sources, into Kafka through
+/// `brokers`, with its own state directory.
+fn kafka_pipeline(
+    dir: &Path,
+    fixtures: &FixtureServer,
+    sources: &[Src],
+    brokers: &str,
+    properties: &[(&str, &str)],
+) -> std::path::PathBuf {
+    pipeline(
+        dir,
+        "kafka",
+        fixtures,
+        sources,
+        &dir.join("state-kafka"),
+        SinkSpec::Kafka {
+            brokers,
+            properties,
+        },
+    )
+}
+
 fn expected_deliveries(reference: &mut Earshot, out: &Path) -> BTreeSet<Delivery> {
     let status = reference.wait(Duration::from_secs(60));
     assert!(
@@ -149,17 +171,7 @@ fn backfill_delivers_every_record_to_kafka() {
     sources.push(Src::feed("blog-index", "/static/blog/index.html"));
 
     let (mut reference, out) = start_reference(dir, &fixtures, &sources);
-    let kafka = pipeline(
-        dir,
-        "kafka",
-        &fixtures,
-        &sources,
-        &dir.join("state-kafka"),
-        SinkSpec::Kafka {
-            brokers: &broker.bootstrap(),
-            properties: &[],
-        },
-    );
+    let kafka = kafka_pipeline(dir, &fixtures, &sources, &broker.bootstrap(), &[]);
     let mut first = Earshot::backfill(dir, "kafka-1", &kafka);
     let status = first.wait(Duration::from_secs(60));
     assert!(status.success(), "backfill failed:\n{}", first.log());
@@ -285,17 +297,7 @@ fn run_killed_with_sigkill_loses_nothing_and_repeats_nothing() {
     let all_ids: BTreeSet<String> = fast_ids.union(&slow_ids).cloned().collect();
 
     let (mut reference, out) = start_reference(dir, &fixtures, &sources);
-    let kafka = pipeline(
-        dir,
-        "kafka",
-        &fixtures,
-        &sources,
-        &dir.join("state-kafka"),
-        SinkSpec::Kafka {
-            brokers: &broker.bootstrap(),
-            properties: &[],
-        },
-    );
+    let kafka = kafka_pipeline(dir, &fixtures, &sources, &broker.bootstrap(), &[]);
     let mut reader = Reader::new(&broker.bootstrap(), &[FEEDBACK_TOPIC], PARTITIONS);
 
     let mut first = Earshot::run(dir, "run-1", &kafka, listen_addr());
@@ -403,17 +405,7 @@ fn backfill_across_outage(properties: &[(&str, &str)]) -> String {
     sources.extend(feeds("during", "/delay/3000", &FEEDS[..4]));
     sources.extend(feeds("after", "/delay/8000", &FEEDS[4..]));
     let (mut reference, out) = start_reference(dir, &fixtures, &sources);
-    let kafka = pipeline(
-        dir,
-        "kafka",
-        &fixtures,
-        &sources,
-        &dir.join("state-kafka"),
-        SinkSpec::Kafka {
-            brokers: &broker.bootstrap(),
-            properties,
-        },
-    );
+    let kafka = kafka_pipeline(dir, &fixtures, &sources, &broker.bootstrap(), properties);
 
     let mut backfill = Earshot::backfill(dir, "kafka", &kafka);
     std::thread::sleep(Duration::from_secs(1));
