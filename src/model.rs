@@ -11,6 +11,11 @@ use serde::{Deserialize, Serialize};
 /// The person or account behind an item.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Author {
+    /// The platform's stable account id where it has one (a Bluesky DID, a
+    /// Mastodon account URI, a Reddit or Hacker News user name): handles and
+    /// display names change, this does not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// Display name as the source gives it ("Rant112", "Jane Doe").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -23,11 +28,15 @@ pub struct Author {
     /// Audience size where the source reports one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub followers: Option<u64>,
+    /// Other addresses the profile names (a blog, a website, another
+    /// account): how one person's accounts on several platforms are joined.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
 }
 
 impl Author {
     pub fn is_empty(&self) -> bool {
-        self.name.is_none() && self.handle.is_none() && self.url.is_none()
+        self.id.is_none() && self.name.is_none() && self.handle.is_none() && self.url.is_none()
     }
 }
 
@@ -62,6 +71,26 @@ pub struct Item {
     /// For a comment: the key of the post it comments on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
+    /// Reactions the platform counts, when it reports them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engagement: Option<Engagement>,
+}
+
+/// Reactions to a post as its platform counts them. Each platform fills
+/// what it has: Mastodon favourites, boosts and replies; Bluesky likes,
+/// reposts and replies; Hacker News points and comments; Reddit score and
+/// comments.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Engagement {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub likes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reposts: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replies: Option<u64>,
+    /// Net votes (Hacker News points, Reddit score); may be negative.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<i64>,
 }
 
 impl Item {

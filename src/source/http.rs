@@ -60,6 +60,14 @@ pub enum FetchError {
         status: u16,
         retry_after: Option<Duration>,
     },
+    /// An API refused the call; `message` is what its error body said.
+    #[error("{url}: HTTP {status}: {message}")]
+    Api {
+        url: String,
+        status: u16,
+        message: String,
+        retry_after: Option<Duration>,
+    },
     #[error("{url}: body larger than the {limit}-byte cap (http.max_body_bytes)")]
     TooLarge { url: String, limit: u64 },
     #[error("{url}: timed out")]
@@ -77,7 +85,7 @@ impl FetchError {
     /// Whether the same request may succeed later.
     pub fn is_retryable(&self) -> bool {
         match self {
-            FetchError::Status { status, .. } => {
+            FetchError::Status { status, .. } | FetchError::Api { status, .. } => {
                 matches!(*status, 408 | 425 | 429 | 500 | 502 | 503 | 504)
             }
             FetchError::Timeout { .. } | FetchError::Network { .. } => true,
@@ -88,7 +96,9 @@ impl FetchError {
     /// The wait the server asked for, if any.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            FetchError::Status { retry_after, .. } => *retry_after,
+            FetchError::Status { retry_after, .. } | FetchError::Api { retry_after, .. } => {
+                *retry_after
+            }
             _ => None,
         }
     }
@@ -134,6 +144,7 @@ pub struct HttpClient {
     inner: reqwest::Client,
     settings: Arc<HttpSettings>,
     hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+    limiter: super::api::Limiter,
 }
 
 impl HttpClient {
@@ -150,6 +161,7 @@ impl HttpClient {
             inner,
             settings: Arc::new(settings.clone()),
             hosts: Arc::default(),
+            limiter: super::api::Limiter::default(),
         })
     }
 
@@ -224,6 +236,54 @@ impl HttpClient {
                 retry_after,
             });
         }
+        let body = self.read_body(url, resp).await?;
+        Ok(Fetched::Body(Body {
+            bytes: body,
+            content_type: header_str(&headers, header::CONTENT_TYPE).map(str::to_string),
+            validators: Validators {
+                etag: header_str(&headers, header::ETAG).map(str::to_string),
+                last_modified: header_str(&headers, header::LAST_MODIFIED).map(str::to_string),
+            },
+            max_age: header_str(&headers, header::CACHE_CONTROL).and_then(parse_max_age),
+        }))
+    }
+}
+
+impl HttpClient {
+    /// A request on the shared connection pool, for API sources that set
+    /// their own method, query and headers.
+    pub fn request(&self, method: reqwest::Method, url: url::Url) -> reqwest::RequestBuilder {
+        self.inner.request(method, url)
+    }
+
+    pub fn settings(&self) -> &HttpSettings {
+        &self.settings
+    }
+
+    /// Rate-limit holds per host, shared by every API source.
+    pub fn limiter(&self) -> &super::api::Limiter {
+        &self.limiter
+    }
+
+    /// Sends `req` once under the per-host cap and reads the body under the
+    /// size cap, whatever the status: API sources read error bodies and
+    /// rate-limit headers themselves.
+    pub async fn send(
+        &self,
+        url: &url::Url,
+        req: reqwest::RequestBuilder,
+    ) -> Result<(StatusCode, HeaderMap, Bytes), FetchError> {
+        let permits = self.host_permits(url.host_str().unwrap_or(""));
+        let _permit = permits.acquire().await.expect("semaphore never closed");
+        let resp = req.send().await.map_err(|e| net_error(url, e))?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = self.read_body(url, resp).await?;
+        Ok((status, headers, body))
+    }
+
+    /// Reads in chunks so that an endless or lying body stops at the cap.
+    async fn read_body(&self, url: &url::Url, resp: reqwest::Response) -> Result<Bytes, FetchError> {
         let limit = self.settings.max_body_bytes;
         if resp.content_length().is_some_and(|n| n > limit) {
             return Err(FetchError::TooLarge {
@@ -231,7 +291,6 @@ impl HttpClient {
                 limit,
             });
         }
-        // Read in chunks so an endless or lying body stops at the cap.
         let mut body = Vec::new();
         let mut stream = resp.bytes_stream();
         while let Some(chunk) = stream.next().await {
@@ -244,15 +303,7 @@ impl HttpClient {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Fetched::Body(Body {
-            bytes: Bytes::from(body),
-            content_type: header_str(&headers, header::CONTENT_TYPE).map(str::to_string),
-            validators: Validators {
-                etag: header_str(&headers, header::ETAG).map(str::to_string),
-                last_modified: header_str(&headers, header::LAST_MODIFIED).map(str::to_string),
-            },
-            max_age: header_str(&headers, header::CACHE_CONTROL).and_then(parse_max_age),
-        }))
+        Ok(Bytes::from(body))
     }
 }
 

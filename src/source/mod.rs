@@ -7,6 +7,7 @@
 //! sinks or state: the validators they return are saved by the driver only
 //! once the sink has acknowledged what came with them.
 
+pub mod api;
 pub mod feed;
 pub mod http;
 pub mod page;
