@@ -55,7 +55,7 @@ pub async fn print_items(
     client: &HttpClient,
     out: &mut dyn Write,
 ) -> Result<usize, SourceError> {
-    let poll = source::poll(client, source, None).await?;
+    let poll = source::poll(client, source, &source::PollCtx::fresh()).await?;
     for e in &poll.errors {
         tracing::warn!(source = %source.id, error = %e, "Entry skipped.");
     }

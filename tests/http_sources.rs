@@ -13,7 +13,7 @@ use earshot::model::Item;
 use earshot::source::feed::FeedError;
 use earshot::source::http::{FetchError, HttpClient, Validators};
 use earshot::source::page::Selectors;
-use earshot::source::{poll, Poll, SourceError, ValidatorLookup};
+use earshot::source::{poll, Poll, PollCtx, SourceError, ValidatorLookup};
 
 fn settings() -> HttpSettings {
     HttpSettings {
@@ -57,7 +57,7 @@ fn page(location: Location, selectors: Option<&str>) -> SourceConfig {
 }
 
 async fn fetch(settings: &HttpSettings, source: &SourceConfig) -> Result<Poll, SourceError> {
-    poll(&client(settings), source, None).await
+    poll(&client(settings), source, &PollCtx::fresh()).await
 }
 
 fn golden(path: &str) -> Vec<Item> {
@@ -149,7 +149,7 @@ async fn a_second_poll_with_the_validators_costs_a_304() {
     let server = start_server().await;
     let c = client(&settings());
     let src = feed(http(&server, "/static/feeds/rss2.xml"));
-    let first = poll(&c, &src, None).await.unwrap();
+    let first = poll(&c, &src, &PollCtx::fresh()).await.unwrap();
     assert_eq!(first.items.len(), 6);
     assert_eq!(first.validators.len(), 1);
     let (url, v) = &first.validators[0];
@@ -162,9 +162,16 @@ async fn a_second_poll_with_the_validators_costs_a_304() {
 
     let saved = first.validators.clone();
     let lookup = move |u: &str| saved.iter().find(|(k, _)| k == u).map(|(_, v)| v.clone());
-    let second = poll(&c, &src, Some(&lookup as ValidatorLookup))
-        .await
-        .unwrap();
+    let second = poll(
+        &c,
+        &src,
+        &PollCtx {
+            validators: Some(&lookup as ValidatorLookup),
+            ..PollCtx::fresh()
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(second.not_modified, 1);
     assert!(second.items.is_empty());
     assert!(second.validators.is_empty());
@@ -177,9 +184,16 @@ async fn a_second_poll_with_the_validators_costs_a_304() {
             last_modified: None,
         })
     };
-    let third = poll(&c, &src, Some(&stale as ValidatorLookup))
-        .await
-        .unwrap();
+    let third = poll(
+        &c,
+        &src,
+        &PollCtx {
+            validators: Some(&stale as ValidatorLookup),
+            ..PollCtx::fresh()
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(third.not_modified, 0);
     assert_eq!(third.items.len(), 6);
     assert_eq!(server.hits.get("/static/feeds/rss2.xml"), 3);
@@ -465,7 +479,8 @@ async fn concurrent_polls(per_host: usize, n: usize) -> (usize, Duration) {
     });
     let src = feed(http(&server, "/delay/300/feeds/rss2.xml"));
     let started = Instant::now();
-    let results = futures::future::join_all((0..n).map(|_| poll(&c, &src, None))).await;
+    let ctx = PollCtx::fresh();
+    let results = futures::future::join_all((0..n).map(|_| poll(&c, &src, &ctx))).await;
     let elapsed = started.elapsed();
     for r in results {
         assert_eq!(r.unwrap().items.len(), 6);

@@ -69,6 +69,22 @@ impl Classifier {
         Classifier::new(&[]).expect("no queries to parse")
     }
 
+    /// Whether any brand or product query matches: the cheap test that lets
+    /// a firehose source drop the posts nobody listens for before spending
+    /// anything else on them.
+    pub fn mentions_any(&self, doc: &Fields<'_>) -> bool {
+        if self.targets.is_empty() {
+            return false;
+        }
+        // As in `classify`: `lang:` terms need a language where none is declared.
+        let detected = doc.lang.is_none().then(|| lang::detect(doc.text)).flatten();
+        let doc = Fields {
+            lang: doc.lang.or(detected.as_deref()),
+            ..*doc
+        };
+        !self.set.matches(&doc).is_empty()
+    }
+
     /// Classifies one document. A brand is mentioned when its own query or
     /// one of its products' queries matches.
     pub fn classify(&self, doc: &Fields<'_>) -> Classification {

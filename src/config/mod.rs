@@ -7,6 +7,7 @@
 //! once, each naming the file, the key and what would be right.
 
 pub mod raw;
+pub mod social;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -140,11 +141,29 @@ pub enum SourceKind {
     Feed,
     /// A page read with selectors; `None` means "discover its feeds".
     Page(Option<CompiledSelectors>),
+    Mastodon(social::MastodonSource),
+    Bluesky(social::BlueskySource),
+    HackerNews(social::HackerNewsSource),
+    Reddit(social::RedditSource),
+}
+
+impl SourceKind {
+    /// The platform the source's items are published on.
+    pub fn platform(&self) -> &'static str {
+        match self {
+            SourceKind::Feed | SourceKind::Page(_) => "web",
+            SourceKind::Mastodon(_) => "mastodon",
+            SourceKind::Bluesky(_) => "bluesky",
+            SourceKind::HackerNews(_) => "hackernews",
+            SourceKind::Reddit(_) => "reddit",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct SourceConfig {
     pub id: String,
+    /// The document, or for a social source the API it calls.
     pub location: Location,
     pub interval: Option<Duration>,
     pub kind: SourceKind,

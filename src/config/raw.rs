@@ -89,6 +89,14 @@ pub enum RawSource {
     Feed(RawFeed),
     /// A blog's HTML page: discover its feeds, or extract posts with CSS selectors.
     Page(RawPage),
+    /// Statuses on a Mastodon instance: hashtags, search, streaming.
+    Mastodon(super::social::RawMastodon),
+    /// Bluesky posts: Jetstream live, `searchPosts` for backfill.
+    Bluesky(super::social::RawBluesky),
+    /// Hacker News stories and comments (Algolia search).
+    Hackernews(super::social::RawHackerNews),
+    /// Reddit posts from subreddits and search.
+    Reddit(super::social::RawReddit),
 }
 
 #[derive(Debug, Deserialize)]

@@ -22,7 +22,9 @@ use crate::config::{Pipeline, SourceConfig};
 use crate::model::Item;
 use crate::record::{self, Record};
 use crate::sink::{Sink, SinkError};
-use crate::source::{self, http::HttpClient, Poll, SourceError};
+use crate::source::social::Profiles;
+pub use crate::source::Window;
+use crate::source::{self, http::HttpClient, Poll, PollCtx, SourceError};
 use crate::state::{Commit, State, StateError};
 use metrics::{Metrics, RecordLabel, SourceLabel};
 
@@ -35,20 +37,6 @@ pub struct Processed {
     pub unchanged: usize,
     /// Items that mentioned at least one brand.
     pub matched: usize,
-}
-
-/// Time window of a backfill; items without a date are let through.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Window {
-    pub since: Option<DateTime<Utc>>,
-    pub until: Option<DateTime<Utc>>,
-}
-
-impl Window {
-    pub fn contains(&self, item: &Item) -> bool {
-        let Some(t) = item.time() else { return true };
-        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
-    }
 }
 
 /// Decides what each item of a poll becomes. Pure: state is read through
@@ -153,6 +141,8 @@ pub struct Engine {
     pub state: State,
     pub sink: Sink,
     pub metrics: Metrics,
+    /// Social authors' profiles, so reach is looked up once, not per post.
+    pub profiles: Profiles,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -182,6 +172,7 @@ impl Engine {
             state,
             sink,
             metrics: Metrics::default(),
+            profiles: Profiles::default(),
         })
     }
 
@@ -200,7 +191,20 @@ impl Engine {
         let started = Instant::now();
         let state = self.state.clone();
         let lookup = move |url: &str| state.validators(url).ok().flatten();
-        let polled = source::poll(&self.client, source, cached.then_some(&lookup as _)).await;
+        // A backfill reads its window and leaves the live cursor alone.
+        let cursor = match cached {
+            true => self.state.cursor(&source.id)?,
+            false => None,
+        };
+        let keep = |item: &Item| self.classifier.mentions_any(&fields(item));
+        let ctx = PollCtx {
+            validators: cached.then_some(&lookup as _),
+            cursor: cursor.as_deref(),
+            window: (!cached).then_some(window),
+            keep: &keep,
+            profiles: Some(&self.profiles),
+        };
+        let polled = source::poll(&self.client, source, &ctx).await;
         self.metrics
             .fetch_seconds
             .get_or_create(&label)
@@ -252,6 +256,11 @@ impl Engine {
         }
         // Delivered: now, and only now, remember it.
         done.commit.validators = poll.validators;
+        if cached {
+            done.commit
+                .cursors
+                .extend(poll.cursor.map(|c| (source.id.clone(), c)));
+        }
         let state = self.state.clone();
         let commit = std::mem::take(&mut done.commit);
         tokio::task::spawn_blocking(move || state.commit(&commit))

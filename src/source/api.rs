@@ -127,9 +127,7 @@ pub fn limit_wait(
             .iter()
             .find_map(|n| headers.get(*n).and_then(|v| v.to_str().ok()))
     };
-    let reset = || {
-        get(&["x-ratelimit-reset", "ratelimit-reset"]).and_then(|v| parse_reset(v, now))
-    };
+    let reset = || get(&["x-ratelimit-reset", "ratelimit-reset"]).and_then(|v| parse_reset(v, now));
     let limited = status == 429 || status == 503 || (forbidden_is_limit && status == 403);
     if limited {
         return get(&["retry-after"])
@@ -156,7 +154,11 @@ fn parse_reset(value: &str, now: DateTime<Utc>) -> Option<Duration> {
         return Some(Duration::from_secs_f64(secs.max(0.0)));
     }
     let at = DateTime::parse_from_rfc3339(value).ok()?;
-    Some((at.with_timezone(&Utc) - now).to_std().unwrap_or(Duration::ZERO))
+    Some(
+        (at.with_timezone(&Utc) - now)
+            .to_std()
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 /// What a platform said in an error body: the `error`, `message` or
@@ -297,20 +299,35 @@ mod tests {
             ("x-ratelimit-remaining", "0"),
             ("x-ratelimit-reset", "2026-11-22T12:04:00.000Z"),
         ]);
-        assert_eq!(limit_wait(200, &m, now, false), Some(Duration::from_secs(240)));
+        assert_eq!(
+            limit_wait(200, &m, now, false),
+            Some(Duration::from_secs(240))
+        );
         // Reddit: fractional remaining, reset in seconds.
-        let r = headers(&[("x-ratelimit-remaining", "0.0"), ("x-ratelimit-reset", "37")]);
-        assert_eq!(limit_wait(200, &r, now, true), Some(Duration::from_secs(37)));
+        let r = headers(&[
+            ("x-ratelimit-remaining", "0.0"),
+            ("x-ratelimit-reset", "37"),
+        ]);
+        assert_eq!(
+            limit_wait(200, &r, now, true),
+            Some(Duration::from_secs(37))
+        );
         // Bluesky: Unix seconds.
         let reset = (now.timestamp() + 90).to_string();
         let b = headers(&[("ratelimit-remaining", "0"), ("ratelimit-reset", &reset)]);
-        assert_eq!(limit_wait(200, &b, now, false), Some(Duration::from_secs(90)));
+        assert_eq!(
+            limit_wait(200, &b, now, false),
+            Some(Duration::from_secs(90))
+        );
     }
 
     #[test]
     fn budget_left_means_no_wait() {
         let now = at("2026-11-22T12:00:00Z");
-        let h = headers(&[("x-ratelimit-remaining", "12"), ("x-ratelimit-reset", "300")]);
+        let h = headers(&[
+            ("x-ratelimit-remaining", "12"),
+            ("x-ratelimit-reset", "300"),
+        ]);
         assert_eq!(limit_wait(200, &h, now, false), None);
         assert_eq!(limit_wait(200, &HeaderMap::new(), now, false), None);
     }
@@ -319,8 +336,14 @@ mod tests {
     fn retry_after_wins_on_429_and_403_only_when_it_means_429() {
         let now = at("2026-11-22T12:00:00Z");
         let h = headers(&[("retry-after", "30"), ("x-ratelimit-reset", "600")]);
-        assert_eq!(limit_wait(429, &h, now, false), Some(Duration::from_secs(30)));
-        assert_eq!(limit_wait(403, &h, now, true), Some(Duration::from_secs(30)));
+        assert_eq!(
+            limit_wait(429, &h, now, false),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            limit_wait(403, &h, now, true),
+            Some(Duration::from_secs(30))
+        );
         assert_eq!(limit_wait(403, &HeaderMap::new(), now, false), None);
         let reset_only = headers(&[("x-ratelimit-reset", "45")]);
         assert_eq!(
@@ -335,7 +358,10 @@ mod tests {
             error_message(br#"{"error":"ExpiredToken","message":"Token has expired"}"#),
             "ExpiredToken: Token has expired"
         );
-        assert_eq!(error_message(b"<html>Too Many Requests</html>"), "<html>Too Many Requests</html>");
+        assert_eq!(
+            error_message(b"<html>Too Many Requests</html>"),
+            "<html>Too Many Requests</html>"
+        );
         assert!(error_message("x".repeat(500).as_bytes()).ends_with("..."));
     }
 

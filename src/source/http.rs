@@ -283,7 +283,11 @@ impl HttpClient {
     }
 
     /// Reads in chunks so that an endless or lying body stops at the cap.
-    async fn read_body(&self, url: &url::Url, resp: reqwest::Response) -> Result<Bytes, FetchError> {
+    async fn read_body(
+        &self,
+        url: &url::Url,
+        resp: reqwest::Response,
+    ) -> Result<Bytes, FetchError> {
         let limit = self.settings.max_body_bytes;
         if resp.content_length().is_some_and(|n| n > limit) {
             return Err(FetchError::TooLarge {

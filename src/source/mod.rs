@@ -8,15 +8,63 @@
 //! once the sink has acknowledged what came with them.
 
 pub mod api;
+pub mod bluesky;
 pub mod feed;
+pub mod hackernews;
 pub mod http;
+pub mod mastodon;
 pub mod page;
+pub mod reddit;
+pub mod social;
 
 use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use crate::config::{Location, SourceConfig, SourceKind};
 use crate::model::Item;
 use http::{FetchError, Fetched, HttpClient, Validators};
+use social::{Fetch, Polled, Profiles};
+
+/// Time window of a backfill; items without a date are let through.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Window {
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl Window {
+    pub fn contains(&self, item: &Item) -> bool {
+        let Some(t) = item.time() else { return true };
+        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
+    }
+}
+
+/// What a poll may know beyond the source's settings.
+pub struct PollCtx<'a> {
+    /// Saved validators of documents; `None` ignores caches (backfill).
+    pub validators: Option<ValidatorLookup<'a>>,
+    /// Where the source's last acknowledged poll stopped.
+    pub cursor: Option<&'a str>,
+    /// `backfill`'s window, which API sources page back over.
+    pub window: Option<Window>,
+    /// The brand queries, which API sources apply before looking up authors.
+    pub keep: &'a (dyn Fn(&Item) -> bool + Sync),
+    pub profiles: Option<&'a Profiles>,
+}
+
+impl PollCtx<'_> {
+    /// A poll with nothing known: every item kept, caches ignored.
+    pub fn fresh() -> PollCtx<'static> {
+        PollCtx {
+            validators: None,
+            cursor: None,
+            window: None,
+            keep: &|_| true,
+            profiles: None,
+        }
+    }
+}
 
 /// What one poll of one source produced.
 #[derive(Debug, Default)]
@@ -30,6 +78,19 @@ pub struct Poll {
     pub not_modified: usize,
     /// The longest interval the source asked for (`<ttl>`, `max-age`).
     pub min_interval: Option<Duration>,
+    /// API sources: the cursor to save once the items are delivered.
+    pub cursor: Option<String>,
+}
+
+impl From<Polled> for Poll {
+    fn from(p: Polled) -> Poll {
+        Poll {
+            items: p.items,
+            errors: p.errors,
+            cursor: p.cursor,
+            ..Poll::default()
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,11 +101,24 @@ pub enum SourceError {
     Feed(#[from] feed::FeedError),
     #[error("{url}: no posts matched the selectors and no feed is linked")]
     EmptyPage { url: String },
+    /// An API answered with something that is not what it documents.
+    #[error("{url}: unexpected response: {message}")]
+    Payload { url: String, message: String },
+    /// The source cannot do what was asked (a search without credentials).
+    #[error("{0}")]
+    Unsupported(String),
+    /// A streaming connection failed (websocket, server-sent events).
+    #[error("{url}: stream: {message}")]
+    Stream { url: String, message: String },
 }
 
 impl SourceError {
     pub fn is_retryable(&self) -> bool {
-        matches!(self, SourceError::Fetch(e) if e.is_retryable())
+        match self {
+            SourceError::Fetch(e) => e.is_retryable(),
+            SourceError::Stream { .. } => true,
+            _ => false,
+        }
     }
 
     pub fn retry_after(&self) -> Option<Duration> {
@@ -63,10 +137,29 @@ pub type ValidatorLookup<'a> = &'a (dyn Fn(&str) -> Option<Validators> + Sync);
 pub async fn poll(
     client: &HttpClient,
     source: &SourceConfig,
-    validators: Option<ValidatorLookup<'_>>,
+    ctx: &PollCtx<'_>,
 ) -> Result<Poll, SourceError> {
+    let validators = ctx.validators;
+    let own_profiles;
+    let fetch = Fetch {
+        client,
+        cursor: ctx.cursor,
+        window: ctx.window,
+        keep: ctx.keep,
+        profiles: match ctx.profiles {
+            Some(p) => p,
+            None => {
+                own_profiles = Profiles::default();
+                &own_profiles
+            }
+        },
+    };
     let mut out = Poll::default();
     match &source.kind {
+        SourceKind::Mastodon(m) => return Ok(mastodon::poll(m, &fetch).await?.into()),
+        SourceKind::Bluesky(b) => return Ok(bluesky::poll(b, &fetch).await?.into()),
+        SourceKind::HackerNews(h) => return Ok(hackernews::poll(h, &fetch).await?.into()),
+        SourceKind::Reddit(r) => return Ok(reddit::poll(r, &fetch).await?.into()),
         SourceKind::Feed => {
             poll_feed(client, &source.location, validators, &mut out).await?;
         }

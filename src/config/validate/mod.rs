@@ -10,7 +10,10 @@ use serde::de::DeserializeOwned;
 
 use super::raw::*;
 use super::*;
+
+mod social;
 use crate::classify::query;
+use social::{DEFAULT_ALGOLIA, DEFAULT_JETSTREAM, DEFAULT_REDDIT_API};
 
 /// Reads and validates a pipeline file.
 pub fn load(path: &Path) -> Result<Pipeline, ConfigErrors> {
@@ -259,6 +262,25 @@ impl Validator<'_> {
                     };
                     (p.id, p.url, p.interval, SourceKind::Page(selectors))
                 }
+                RawSource::Mastodon(m) => {
+                    let kind = self.mastodon(&key, &m);
+                    (m.id, m.instance, m.interval, kind)
+                }
+                RawSource::Bluesky(b) => {
+                    let kind = self.bluesky(&key, &b);
+                    let url = b.jetstream.clone().unwrap_or(DEFAULT_JETSTREAM.into());
+                    (b.id, url, None, kind)
+                }
+                RawSource::Hackernews(h) => {
+                    let kind = self.hackernews(&key, &h);
+                    let url = h.algolia.clone().unwrap_or(DEFAULT_ALGOLIA.into());
+                    (h.id, url, h.interval, kind)
+                }
+                RawSource::Reddit(r) => {
+                    let kind = self.reddit(&key, &r);
+                    let url = r.api.clone().unwrap_or(DEFAULT_REDDIT_API.into());
+                    (r.id, url, r.interval, kind)
+                }
             };
             if id.trim().is_empty() {
                 self.err(format!("{key}.id"), "must not be empty");
@@ -267,6 +289,19 @@ impl Validator<'_> {
                     format!("{key}.id"),
                     format!("`{id}` is used by another source"),
                 );
+            }
+            if !matches!(kind, SourceKind::Feed | SourceKind::Page(_)) {
+                // A social source's URL was checked with its other settings.
+                let location = url::Url::parse(&self.expand(&key, &url))
+                    .map(Location::Http)
+                    .unwrap_or_else(|_| Location::File(PathBuf::new()));
+                out.push(SourceConfig {
+                    id,
+                    location,
+                    interval,
+                    kind,
+                });
+                continue;
             }
             let url = self.expand(&format!("{key}.url"), &url);
             let location = match Location::parse(&url, &self.base_dir) {

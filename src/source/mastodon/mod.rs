@@ -1,0 +1,9 @@
+//! mastodon: being written.
+
+use super::social::{Fetch, Polled};
+use super::SourceError;
+use crate::config::social::MastodonSource;
+
+pub async fn poll(_cfg: &MastodonSource, _fetch: &Fetch<'_>) -> Result<Polled, SourceError> {
+    Err(SourceError::Unsupported("mastodon: not built yet".into()))
+}
