@@ -12,7 +12,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use futures::stream::BoxStream;
+
 use super::http::HttpClient;
+use super::SourceError;
 use super::Window;
 use crate::model::Item;
 
@@ -44,6 +47,27 @@ pub struct Polled {
     /// API pages read.
     pub pages: usize,
 }
+
+/// One event read from a streaming source (Jetstream, Mastodon streaming).
+/// Every frame that can say where it is carries its cursor, so the stream
+/// can resume after it once what came before is delivered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Frame {
+    /// A post created or edited.
+    Post { cursor: String, item: Item },
+    /// An event read and of no use here (a delete, an account event,
+    /// another collection).
+    Skip { cursor: String },
+    /// An event that could not be read: counted and skipped.
+    Bad {
+        cursor: Option<String>,
+        error: String,
+    },
+}
+
+/// A live connection: frames until the server closes it (`None`) or it
+/// fails (`Err`, after which the caller reconnects from its cursor).
+pub type FrameStream = BoxStream<'static, Result<Frame, SourceError>>;
 
 /// An author's profile as a platform reports it.
 #[derive(Debug, Clone, Default, PartialEq)]
