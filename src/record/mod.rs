@@ -80,6 +80,12 @@ pub struct FeedbackRecord {
     pub influencer_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
+    /// The author's audience when the source reports one: what routing
+    /// rules and escalation weigh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_followers: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engagement: Option<crate::model::Engagement>,
     pub status: Status,
     pub priority: Priority,
     pub priority_reason: String,
@@ -182,11 +188,13 @@ pub fn stable_id(prefix: &str, parts: &[&str]) -> String {
 }
 
 /// The influencer id of an item's author, if the item has one: platform plus
-/// the most specific identity the source gives (profile URL, handle, or name
-/// on the site it wrote on).
+/// the most stable identity the source gives (the platform's account id,
+/// else the profile URL, the handle, or the name on the site it wrote on).
 pub fn influencer_id(item: &Item) -> Option<String> {
     let author = item.author.as_ref().filter(|a| !a.is_empty())?;
-    let identity = if let Some(url) = &author.url {
+    let identity = if let Some(id) = &author.id {
+        id.trim().to_string()
+    } else if let Some(url) = &author.url {
         canonical_url(url)
     } else if let Some(handle) = &author.handle {
         handle.trim_start_matches('@').to_lowercase()
@@ -244,6 +252,8 @@ pub fn build(item: &Item, class: &Classification, ctx: &Context<'_>) -> Vec<Reco
                 observed: ctx.observed,
                 influencer_id: influencer.clone(),
                 author: item.author.as_ref().and_then(display_name),
+                author_followers: followers,
+                engagement: item.engagement,
                 status: Status::Open,
                 priority,
                 priority_reason,
