@@ -11,6 +11,7 @@ pub mod backfill;
 pub mod metrics;
 pub mod run;
 pub mod schedule;
+pub mod stream;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -210,11 +211,27 @@ impl Engine {
             .get_or_create(&label)
             .observe(started.elapsed().as_secs_f64());
         let poll: Poll = polled.inspect_err(|_| self.metrics.error(&source.id, "fetch", 1))?;
+        self.deliver(&source.id, poll, window, cached).await
+    }
+
+    /// Delivers what a poll (or a batch of a stream) yielded: process, send,
+    /// and once the sink acknowledged, commit seen items, validators and
+    /// (with `cached`, i.e. not in a backfill) the cursor.
+    pub async fn deliver(
+        &self,
+        source_id: &str,
+        poll: Poll,
+        window: Window,
+        cached: bool,
+    ) -> Result<Outcome, PollError> {
+        let label = SourceLabel {
+            source: source_id.to_string(),
+        };
         for e in &poll.errors {
-            tracing::warn!(source = %source.id, error = %e, "Entry skipped.");
+            tracing::warn!(source = %source_id, error = %e, "Entry skipped.");
         }
         self.metrics
-            .error(&source.id, "entry", poll.errors.len() as u64);
+            .error(source_id, "entry", poll.errors.len() as u64);
         self.metrics
             .not_modified
             .get_or_create(&label)
@@ -230,12 +247,12 @@ impl Engine {
             .into_iter()
             .filter(|i| window.contains(i))
             .collect();
-        let seen = |key: &str| self.state.seen_hash(&source.id, key).ok().flatten();
+        let seen = |key: &str| self.state.seen_hash(source_id, key).ok().flatten();
         let first = |id: &str| self.state.influencer_first_seen(id).ok().flatten();
         let mut done = process(
             &self.classifier,
             &self.pipeline.name,
-            &source.id,
+            source_id,
             &items,
             &seen,
             &first,
@@ -244,12 +261,12 @@ impl Engine {
         self.sink
             .send(&done.records)
             .await
-            .inspect_err(|_| self.metrics.error(&source.id, "sink", 1))?;
+            .inspect_err(|_| self.metrics.error(source_id, "sink", 1))?;
         for r in &done.records {
             self.metrics
                 .records
                 .get_or_create(&RecordLabel {
-                    source: source.id.clone(),
+                    source: source_id.to_string(),
                     kind: r.kind().as_str().into(),
                 })
                 .inc();
@@ -259,7 +276,7 @@ impl Engine {
         if cached {
             done.commit
                 .cursors
-                .extend(poll.cursor.map(|c| (source.id.clone(), c)));
+                .extend(poll.cursor.map(|c| (source_id.to_string(), c)));
         }
         let state = self.state.clone();
         let commit = std::mem::take(&mut done.commit);

@@ -23,6 +23,16 @@ pub async fn run(engine: Arc<Engine>, shutdown: CancellationToken, grace: Durati
     let permits = Arc::new(Semaphore::new(engine.pipeline.schedule.concurrency));
     let mut tasks = tokio::task::JoinSet::new();
     for source in engine.pipeline.sources.clone() {
+        if crate::source::streams(&source) {
+            // A live stream holds no poll permit: it never finishes.
+            tasks.spawn(super::stream::follow(
+                engine.clone(),
+                source,
+                super::stream::Batching::default(),
+                shutdown.clone(),
+            ));
+            continue;
+        }
         tasks.spawn(poll_forever(
             engine.clone(),
             source,

@@ -204,6 +204,45 @@ pub async fn poll(
     Ok(out)
 }
 
+/// Whether `run` follows the source live over a stream rather than polling.
+pub fn streams(source: &SourceConfig) -> bool {
+    match &source.kind {
+        SourceKind::Bluesky(_) => true,
+        SourceKind::Mastodon(m) => m.stream,
+        _ => false,
+    }
+}
+
+/// Opens the live stream of a source for which [`streams`] is true, from
+/// `cursor` where the platform can resume.
+pub async fn subscribe(
+    client: &HttpClient,
+    source: &SourceConfig,
+    cursor: Option<&str>,
+) -> Result<social::FrameStream, SourceError> {
+    match &source.kind {
+        SourceKind::Bluesky(b) => bluesky::subscribe(b, client, cursor).await,
+        SourceKind::Mastodon(m) => mastodon::subscribe(m, client, cursor).await,
+        _ => Err(SourceError::Unsupported(format!(
+            "{}: this kind of source has no stream",
+            source.id
+        ))),
+    }
+}
+
+/// Fills in what a stream's frames lack (Jetstream posts carry no author
+/// profile); a no-op for sources whose frames are complete.
+pub async fn enrich(
+    client: &HttpClient,
+    source: &SourceConfig,
+    items: &mut [Item],
+    profiles: &Profiles,
+) {
+    if let SourceKind::Bluesky(b) = &source.kind {
+        bluesky::enrich(b, client, items, profiles).await;
+    }
+}
+
 fn feed_location(url: &url::Url) -> Location {
     match url.to_file_path() {
         Ok(p) if url.scheme() == "file" => Location::File(p),
