@@ -6,7 +6,7 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use earshot::classify::Classifier;
 use earshot::config::{BrandConfig, ProductConfig};
-use earshot::pipeline::process;
+use earshot::pipeline::{process, Known};
 use earshot::source::feed::parse_feed;
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -85,8 +85,7 @@ fn bench(c: &mut Criterion) {
                     "bench",
                     "src",
                     black_box(&items),
-                    &|_| None,
-                    &|_| None,
+                    &Known::nothing(),
                     now,
                 )
             })

@@ -21,6 +21,10 @@ const SEEN: TableDefinition<&str, &str> = TableDefinition::new("seen");
 const VALIDATORS: TableDefinition<&str, &str> = TableDefinition::new("validators");
 const CURSORS: TableDefinition<&str, &str> = TableDefinition::new("cursors");
 const INFLUENCERS: TableDefinition<&str, i64> = TableDefinition::new("influencers");
+/// Address or account id -> the person (influencer id) it belongs to.
+const OWNERS: TableDefinition<&str, &str> = TableDefinition::new("owners");
+/// Person id -> its accounts, as JSON.
+const PEOPLE: TableDefinition<&str, &str> = TableDefinition::new("people");
 
 #[derive(Debug, thiserror::Error)]
 #[error("state at {path}: {message}")]
@@ -40,6 +44,10 @@ pub struct Commit {
     pub influencers: Vec<(String, DateTime<Utc>)>,
     /// (source id, cursor)
     pub cursors: Vec<(String, String)>,
+    /// (address or account id, person id): kept only where none is known.
+    pub owners: Vec<(String, String)>,
+    /// (person id, accounts)
+    pub people: Vec<(String, Vec<crate::record::Account>)>,
 }
 
 impl Commit {
@@ -48,6 +56,8 @@ impl Commit {
             && self.validators.is_empty()
             && self.influencers.is_empty()
             && self.cursors.is_empty()
+            && self.owners.is_empty()
+            && self.people.is_empty()
     }
 }
 
@@ -78,6 +88,8 @@ impl State {
             tx.open_table(VALIDATORS).map_err(|e| err(e.to_string()))?;
             tx.open_table(CURSORS).map_err(|e| err(e.to_string()))?;
             tx.open_table(INFLUENCERS).map_err(|e| err(e.to_string()))?;
+            tx.open_table(OWNERS).map_err(|e| err(e.to_string()))?;
+            tx.open_table(PEOPLE).map_err(|e| err(e.to_string()))?;
         }
         tx.commit().map_err(|e| err(e.to_string()))?;
         Ok(State {
@@ -117,6 +129,19 @@ impl State {
 
     pub fn cursor(&self, source: &str) -> Result<Option<String>, StateError> {
         self.get_str(CURSORS, source)
+    }
+
+    /// The person an address or account id belongs to.
+    pub fn owner(&self, key: &str) -> Result<Option<String>, StateError> {
+        self.get_str(OWNERS, key)
+    }
+
+    /// The accounts known of a person.
+    pub fn accounts(&self, person: &str) -> Result<Vec<crate::record::Account>, StateError> {
+        Ok(self
+            .get_str(PEOPLE, person)?
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default())
     }
 
     pub fn influencer_first_seen(&self, id: &str) -> Result<Option<DateTime<Utc>>, StateError> {
@@ -160,6 +185,22 @@ impl State {
                 cur.insert(source.as_str(), cursor.as_str())
                     .map_err(|e| self.err(e))?;
             }
+            let mut owners = tx.open_table(OWNERS).map_err(|e| self.err(e))?;
+            for (key, person) in &c.owners {
+                // The first claim wins: a person's id never moves.
+                if owners.get(key.as_str()).map_err(|e| self.err(e))?.is_none() {
+                    owners
+                        .insert(key.as_str(), person.as_str())
+                        .map_err(|e| self.err(e))?;
+                }
+            }
+            let mut people = tx.open_table(PEOPLE).map_err(|e| self.err(e))?;
+            for (person, accounts) in &c.people {
+                let json = serde_json::to_string(accounts).expect("accounts serialize");
+                people
+                    .insert(person.as_str(), json.as_str())
+                    .map_err(|e| self.err(e))?;
+            }
             let mut inf = tx.open_table(INFLUENCERS).map_err(|e| self.err(e))?;
             for (id, first) in &c.influencers {
                 // Keep the earliest sighting.
@@ -199,6 +240,7 @@ mod tests {
                 )],
                 influencers: vec![("inf_1".into(), t0)],
                 cursors: vec![("masto".into(), "123".into())],
+                ..Commit::default()
             })
             .unwrap();
         }

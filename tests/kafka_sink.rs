@@ -81,6 +81,7 @@ fn records(n: usize) -> Vec<Record> {
             observed: "2026-01-01T00:00:00Z".parse().unwrap(),
             update: false,
             influencer_first_seen: None,
+            person: None,
         };
         out.extend(record::build(&item, &class, &ctx));
     }

@@ -40,15 +40,38 @@ pub struct Processed {
     pub matched: usize,
 }
 
+/// What state knows, as lookups, so that [`process`] stays pure.
+pub struct Known<'a> {
+    /// Content hash of an item key already delivered by this source.
+    pub seen: &'a dyn Fn(&str) -> Option<String>,
+    /// When an influencer was first seen.
+    pub first_seen: &'a dyn Fn(&str) -> Option<DateTime<Utc>>,
+    /// The person an address or account id belongs to.
+    pub owner: &'a dyn Fn(&str) -> Option<String>,
+    /// The accounts known of a person.
+    pub accounts: &'a dyn Fn(&str) -> Vec<record::Account>,
+}
+
+impl Known<'_> {
+    /// Nothing known: a first run.
+    pub fn nothing() -> Known<'static> {
+        Known {
+            seen: &|_| None,
+            first_seen: &|_| None,
+            owner: &|_| None,
+            accounts: &|_| Vec::new(),
+        }
+    }
+}
+
 /// Decides what each item of a poll becomes. Pure: state is read through
-/// the two lookups, and the changes to make once delivered are returned.
+/// `known`, and the changes to make once delivered are returned.
 pub fn process(
     classifier: &Classifier,
     pipeline: &str,
     source_id: &str,
     items: &[Item],
-    seen: &dyn Fn(&str) -> Option<String>,
-    first_seen: &dyn Fn(&str) -> Option<DateTime<Utc>>,
+    known: &Known<'_>,
     observed: DateTime<Utc>,
 ) -> Processed {
     let mut out = Processed::default();
@@ -57,44 +80,76 @@ pub fn process(
     for (i, item) in items.iter().enumerate() {
         last.insert(item.key.as_str(), i);
     }
+    // What this poll learned, visible to its later items before the commit.
     let mut new_influencers: HashMap<String, DateTime<Utc>> = HashMap::new();
+    let mut new_owners: HashMap<String, String> = HashMap::new();
+    let mut new_people: HashMap<String, Vec<record::Account>> = HashMap::new();
     for (i, item) in items.iter().enumerate() {
         if last[item.key.as_str()] != i {
             continue;
         }
-        let previous = seen(&item.key);
+        let previous = (known.seen)(&item.key);
         if previous.as_deref() == Some(item.content_hash.as_str()) {
             out.unchanged += 1;
             continue;
         }
         let class = classifier.classify(&fields(item));
-        let inf = record::influencer_id(item);
-        let known = inf
+        if class.mentions.is_empty() {
+            out.commit.seen.push(seen_entry(source_id, item));
+            continue;
+        }
+        let owner = |k: &str| new_owners.get(k).cloned().or_else(|| (known.owner)(k));
+        let accounts = |p: &str| {
+            new_people
+                .get(p)
+                .cloned()
+                .unwrap_or_else(|| (known.accounts)(p))
+        };
+        let resolved = record::identity::resolve(item, &owner, &accounts);
+        let inf = resolved.as_ref().map(|(p, _)| p.id.clone());
+        let first_known = inf
             .as_deref()
-            .and_then(|id| first_seen(id).or_else(|| new_influencers.get(id).copied()));
+            .and_then(|id| (known.first_seen)(id).or_else(|| new_influencers.get(id).copied()));
         let ctx = record::Context {
             pipeline,
             source_id,
             observed,
             update: previous.is_some(),
-            influencer_first_seen: known,
+            influencer_first_seen: first_known,
+            person: resolved.as_ref().map(|(p, _)| p.clone()),
         };
         let recs = record::build(item, &class, &ctx);
         if !recs.is_empty() {
             out.matched += 1;
-            if let (Some(id), None) = (inf, known) {
-                new_influencers.insert(id, observed);
+            if let (Some(id), None) = (&inf, first_known) {
+                new_influencers.insert(id.clone(), observed);
+            }
+            if let Some((person, claims)) = resolved {
+                let unclaimed: Vec<String> = claims
+                    .into_iter()
+                    .filter(|c| !new_owners.contains_key(c) && (known.owner)(c).is_none())
+                    .collect();
+                for c in unclaimed {
+                    new_owners.insert(c, person.id.clone());
+                }
+                new_people.insert(person.id, person.accounts);
             }
         }
         out.records.extend(recs);
-        out.commit.seen.push((
-            source_id.to_string(),
-            item.key.clone(),
-            item.content_hash.clone(),
-        ));
+        out.commit.seen.push(seen_entry(source_id, item));
     }
     out.commit.influencers = new_influencers.into_iter().collect();
+    out.commit.owners = new_owners.into_iter().collect();
+    out.commit.people = new_people.into_iter().collect();
     out
+}
+
+fn seen_entry(source_id: &str, item: &Item) -> (String, String, String) {
+    (
+        source_id.to_string(),
+        item.key.clone(),
+        item.content_hash.clone(),
+    )
 }
 
 /// The classifier's view of an item.
@@ -247,17 +302,22 @@ impl Engine {
             .into_iter()
             .filter(|i| window.contains(i))
             .collect();
-        let seen = |key: &str| self.state.seen_hash(source_id, key).ok().flatten();
-        let first = |id: &str| self.state.influencer_first_seen(id).ok().flatten();
-        let mut done = process(
-            &self.classifier,
-            &self.pipeline.name,
-            source_id,
-            &items,
-            &seen,
-            &first,
-            now,
-        );
+        let mut done = {
+            let known = Known {
+                seen: &|key| self.state.seen_hash(source_id, key).ok().flatten(),
+                first_seen: &|id| self.state.influencer_first_seen(id).ok().flatten(),
+                owner: &|key| self.state.owner(key).ok().flatten(),
+                accounts: &|person| self.state.accounts(person).unwrap_or_default(),
+            };
+            process(
+                &self.classifier,
+                &self.pipeline.name,
+                source_id,
+                &items,
+                &known,
+                now,
+            )
+        };
         self.sink
             .send(&done.records)
             .await

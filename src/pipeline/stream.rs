@@ -200,7 +200,9 @@ async fn flush(engine: &Engine, source: &SourceConfig, batch: &mut Batch) -> Res
         cursor: b.cursor,
         ..Poll::default()
     };
-    let o = engine.deliver(&source.id, poll, Window::default(), true).await?;
+    let o = engine
+        .deliver(&source.id, poll, Window::default(), true)
+        .await?;
     tracing::debug!(source = %source.id, frames, items = o.items, records = o.records, "Stream batch delivered.");
     Ok(())
 }
@@ -233,7 +235,11 @@ mod tests {
             &keep,
         );
         assert_eq!(b.items.len(), 1);
-        assert_eq!(b.cursor.as_deref(), Some("12"), "dropped posts still move the cursor");
+        assert_eq!(
+            b.cursor.as_deref(),
+            Some("12"),
+            "dropped posts still move the cursor"
+        );
         b.add(
             Frame::Bad {
                 cursor: None,
@@ -241,7 +247,11 @@ mod tests {
             },
             &keep,
         );
-        assert_eq!(b.cursor.as_deref(), Some("12"), "a frame without a cursor keeps the last one");
+        assert_eq!(
+            b.cursor.as_deref(),
+            Some("12"),
+            "a frame without a cursor keeps the last one"
+        );
         assert_eq!(b.errors.len(), 1);
         assert_eq!(b.frames, 4);
     }

@@ -40,8 +40,10 @@ fn run(items: &[Item], seen: &HashMap<String, String>) -> Processed {
         "demo",
         "blog",
         items,
-        &|k| seen.get(k).cloned(),
-        &|_| None,
+        &Known {
+            seen: &|k| seen.get(k).cloned(),
+            ..Known::nothing()
+        },
         now,
     )
 }
@@ -121,4 +123,38 @@ fn window_keeps_undated_items_and_bounds_dated_ones() {
     assert!(!w.contains(&i));
     i.published = Some("2026-02-01T00:00:00Z".parse().unwrap());
     assert!(!w.contains(&i));
+}
+
+#[test]
+fn a_mastodon_account_naming_a_known_blog_is_delivered_as_the_same_influencer() {
+    let blog = item("post", "Acme Cloud lost my files. Awful.", "h1");
+    let mut toot = item("toot", "Acme Cloud is down again.", "h2");
+    toot.platform = "mastodon".into();
+    toot.url = Some("https://mastodon.example/@rant112/1".into());
+    toot.author = Some(Author {
+        id: Some("https://mastodon.example/users/rant112".into()),
+        url: Some("https://mastodon.example/@rant112".into()),
+        followers: Some(4_200),
+        links: vec!["https://blog.example/".into()],
+        ..Author::default()
+    });
+    let p = run(&[blog, toot], &HashMap::new());
+    let ids: Vec<&str> = p
+        .records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Feedback(f) => f.influencer_id.as_deref(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(ids[0], ids[1], "both mentions point at one person");
+    let Some(Record::Influencer(person)) = p.records.last() else {
+        panic!("influencer record last")
+    };
+    assert_eq!(person.accounts.len(), 2);
+    assert_eq!(person.reach.followers, Some(4_200));
+    // State learns the blog, the profile and both account ids as the person's.
+    assert!(p.commit.owners.iter().all(|(_, owner)| owner == ids[0]));
+    assert!(p.commit.owners.len() >= 3);
 }

@@ -8,6 +8,7 @@
 //! schema version. Building records is pure: the driver passes in the
 //! observation time and what state knows about the author.
 
+pub mod identity;
 mod priority;
 
 use chrono::{DateTime, Utc};
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::classify::intent::IntentHit;
 use crate::model::{Author, Classification, Item, Sentiment};
+pub use identity::{Account, Person};
 pub use priority::{priority, Priority};
 
 pub const FEEDBACK_SCHEMA: &str = "earshot.feedback/1";
@@ -113,6 +115,10 @@ pub struct InfluencerRecord {
     pub reach: Reach,
     pub first_seen: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
+    /// Every account of the same person, joined by the links their
+    /// profiles name; absent while only one is known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<Account>,
 }
 
 /// Anything a sink delivers.
@@ -173,6 +179,9 @@ pub struct Context<'a> {
     pub update: bool,
     /// When state first saw this author, if ever.
     pub influencer_first_seen: Option<DateTime<Utc>>,
+    /// The person the author is one account of, when state joined it to
+    /// others; records then carry the person's id.
+    pub person: Option<Person>,
 }
 
 /// A short, stable id: `prefix` plus 128 bits of a hash of `parts`.
@@ -211,7 +220,11 @@ pub fn build(item: &Item, class: &Classification, ctx: &Context<'_>) -> Vec<Reco
     if class.mentions.is_empty() {
         return Vec::new();
     }
-    let influencer = influencer_id(item);
+    let person = ctx.person.as_ref().filter(|p| p.accounts.len() > 1);
+    let influencer = match person {
+        Some(p) => Some(p.id.clone()),
+        None => influencer_id(item),
+    };
     let followers = item.author.as_ref().and_then(|a| a.followers);
     let identity = item
         .url
@@ -261,19 +274,13 @@ pub fn build(item: &Item, class: &Classification, ctx: &Context<'_>) -> Vec<Reco
         })
         .collect();
     if let (Some(id), Some(author)) = (influencer, &item.author) {
-        out.push(Record::Influencer(InfluencerRecord {
+        let mut rec = InfluencerRecord {
             schema: INFLUENCER_SCHEMA.into(),
             id,
             platform: item.platform.clone(),
             handle: author.handle.clone(),
             name: author.name.clone(),
-            profile_url: author.url.clone().or_else(|| {
-                // A blog post's author is known by the blog itself.
-                item.parent
-                    .is_none()
-                    .then(|| item.url.as_deref().and_then(site_root))
-                    .flatten()
-            }),
+            profile_url: identity::profile_url(item),
             reach: Reach {
                 followers: author.followers,
             },
@@ -282,7 +289,21 @@ pub fn build(item: &Item, class: &Classification, ctx: &Context<'_>) -> Vec<Reco
                 .unwrap_or(ctx.observed)
                 .min(ctx.observed),
             last_seen: ctx.observed,
-        }));
+            accounts: Vec::new(),
+        };
+        if let Some(p) = person {
+            // A compacted topic keeps the last record per id: each one
+            // describes the whole person, led by its first account.
+            let first = &p.accounts[0];
+            rec.platform = first.platform.clone();
+            rec.handle = first.handle.clone();
+            rec.name = first.name.clone();
+            rec.profile_url = first.profile_url.clone();
+            let known: Vec<u64> = p.accounts.iter().filter_map(|a| a.followers).collect();
+            rec.reach.followers = (!known.is_empty()).then(|| known.iter().sum());
+            rec.accounts = p.accounts.clone();
+        }
+        out.push(Record::Influencer(rec));
     }
     out
 }
@@ -291,7 +312,7 @@ fn display_name(a: &Author) -> Option<String> {
     a.name.clone().or_else(|| a.handle.clone())
 }
 
-fn canonical_url(url: &str) -> String {
+pub(crate) fn canonical_url(url: &str) -> String {
     match url::Url::parse(url.trim()) {
         Ok(u) => {
             let host = u.host_str().unwrap_or("").trim_start_matches("www.");
@@ -301,7 +322,7 @@ fn canonical_url(url: &str) -> String {
     }
 }
 
-fn site_root(url: &str) -> Option<String> {
+pub(crate) fn site_root(url: &str) -> Option<String> {
     let u = url::Url::parse(url).ok()?;
     let host = u.host_str()?;
     Some(format!("{}://{host}/", u.scheme()))

@@ -39,6 +39,7 @@ fn ctx(observed: &str) -> Context<'static> {
         observed: observed.parse().unwrap(),
         update: false,
         influencer_first_seen: None,
+        person: None,
     }
 }
 
