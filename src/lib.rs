@@ -2,12 +2,15 @@
 //!
 //! A pipeline reads left to right, and so does this crate:
 //!
-//! - [`source`]: fetches feeds and pages (async), through one shared HTTP
-//!   client, and turns documents into [`model::Item`]s (pure parsers).
+//! - [`source`]: fetches feeds, pages and social posts (Mastodon, Bluesky,
+//!   Hacker News, Reddit) through one shared HTTP client, and turns
+//!   documents into [`model::Item`]s (pure parsers).
 //! - [`normalize`]: HTML to text, stable item keys, content hashes, encodings.
 //! - [`classify`]: brand queries (a Boolean language) and sentiment.
 //! - [`record`]: feedback and influencer records with deterministic ids.
 //! - [`sink`]: JSON lines or Kafka; the only place that acknowledges.
+//! - [`route`]: downstream of Kafka, feedback into work queues, escalation
+//!   and spike alerts.
 //! - [`state`]: what was delivered, HTTP validators, cursors.
 //! - [`pipeline`]: the driver shared by `run` and `backfill`.
 //! - [`config`]: pipeline files, validated and compiled.
@@ -22,6 +25,7 @@ pub mod model;
 pub mod normalize;
 pub mod pipeline;
 pub mod record;
+pub mod route;
 pub mod sink;
 pub mod source;
 pub mod state;

@@ -80,6 +80,28 @@ enum Command {
         #[arg(long)]
         no_progress: bool,
     },
+    /// Route the feedback topic into queues, escalate, raise spike alerts
+    /// (a Kafka consumer group: start as many as there are partitions).
+    Route {
+        #[arg(short, long)]
+        pipeline: PathBuf,
+        /// Name of this instance in client ids (default: the process id).
+        #[arg(long)]
+        instance: Option<String>,
+        /// How often deadlines and spikes are checked at the least.
+        #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+        check_every: Duration,
+    },
+    /// Print what waits in a queue, oldest first.
+    Queue {
+        /// Name of the queue, as in the pipeline's [[route.queues]].
+        queue: String,
+        #[arg(short, long)]
+        pipeline: PathBuf,
+        /// JSON lines (the routed records) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Poll every source on its schedule until SIGTERM or Ctrl-C.
     Run {
         #[arg(short, long)]
@@ -217,6 +239,69 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
+        Command::Route {
+            pipeline,
+            instance,
+            check_every,
+        } => {
+            let (route, kafka) = route_settings(&pipeline)?;
+            let shutdown = CancellationToken::new();
+            tokio::spawn(on_signal(shutdown.clone()));
+            let mut opts = earshot::route::consumer::Options {
+                check_every,
+                ..Default::default()
+            };
+            if let Some(i) = instance {
+                opts.instance = i;
+            }
+            tracing::info!(group = %route.group, topic = %route.feedback_topic, "Routing.");
+            let stats = earshot::route::consumer::run(route, &kafka, opts, shutdown)
+                .await
+                .context("routing")?;
+            tracing::info!(
+                routed = stats.routed,
+                repeats = stats.repeats,
+                statuses = stats.statuses,
+                immediate = stats.immediate,
+                deadline = stats.deadline,
+                spikes = stats.spikes,
+                bad = stats.bad,
+                "Stopped."
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Queue {
+            queue,
+            pipeline,
+            json,
+        } => {
+            let (route, kafka) = route_settings(&pipeline)?;
+            let Some(q) = route.queue(&queue) else {
+                let names: Vec<&str> = route.queues.iter().map(|q| q.name.as_str()).collect();
+                anyhow::bail!(
+                    "no queue `{queue}` in {} (queues: {})",
+                    pipeline.display(),
+                    names.join(", ")
+                );
+            };
+            let cfg = earshot::route::consumer::consumer_config(&kafka, "earshot-queue");
+            let (topic, status) = (q.topic.clone(), route.status_topic.clone());
+            let waiting = tokio::task::spawn_blocking(move || {
+                earshot::route::queue::waiting(&cfg, &topic, &status)
+            })
+            .await??;
+            if json {
+                for r in &waiting {
+                    println!("{}", serde_json::to_string(r)?);
+                }
+            } else {
+                print!(
+                    "{}",
+                    earshot::route::queue::render(&waiting, chrono::Utc::now())
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Run {
             pipeline,
             listen,
@@ -249,6 +334,24 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The `[route]` section and the Kafka connection `route` and `queue` use.
+fn route_settings(
+    path: &PathBuf,
+) -> Result<(earshot::route::config::RouteConfig, config::KafkaConfig)> {
+    let p = load(path)?;
+    let kafka = match p.sink {
+        config::SinkConfig::Kafka(k) => k,
+        _ => anyhow::bail!(
+            "{}: route reads Kafka: the pipeline's [sink] must be type = \"kafka\"",
+            path.display()
+        ),
+    };
+    let route = p
+        .route
+        .with_context(|| format!("{}: no [route] section (queues and rules)", path.display()))?;
+    Ok((route, kafka))
 }
 
 /// Cancels `token` on SIGTERM or Ctrl-C.

@@ -40,6 +40,9 @@ pub struct RawPipeline {
     pub brands: Vec<toml::Value>,
     /// Where records go.
     pub sink: Option<toml::Value>,
+    /// What `earshot route` does with the feedback topic: queues, rules, escalation, spikes.
+    #[serde(default)]
+    pub route: Option<toml::Value>,
 }
 
 /// Settings of the shared HTTP client.

@@ -46,12 +46,19 @@ pub fn client_config(cfg: &KafkaConfig, pipeline: &str) -> ClientConfig {
         .set("acks", "all")
         .set("compression.type", "lz4")
         .set("linger.ms", "20")
+        // Java clients' default hashing, so that a CRM's status events keyed
+        // by feedback id land on the same partition number as the feedback
+        // (`route` relies on it).
+        .set("partitioner", "murmur2_random")
         // Bounded local queue: when it is full, send() waits instead of
         // growing memory.
         .set("queue.buffering.max.messages", "100000")
         .set("queue.buffering.max.kbytes", "65536");
     for (k, v) in &cfg.properties {
-        c.set(k, v);
+        // `consumer.*` keys are for `earshot route`'s consumers only.
+        if !k.starts_with("consumer.") {
+            c.set(k, v);
+        }
     }
     c
 }
@@ -89,16 +96,65 @@ fn create(config: &ClientConfig) -> Result<FutureProducer, SinkError> {
         .map_err(|e| SinkError::Kafka(format!("cannot create producer: {e}")))
 }
 
-struct Prepared {
-    topic: String,
-    key: String,
-    payload: Vec<u8>,
-    headers: OwnedHeaders,
+/// One message ready to produce. `route` builds these too, so that its
+/// output gets the same never-drop delivery as the sink's.
+#[derive(Clone)]
+pub struct Outgoing {
+    pub topic: String,
+    pub key: String,
+    /// `None` is a tombstone: it deletes the key from a compacted topic.
+    pub payload: Option<Vec<u8>>,
+    pub headers: OwnedHeaders,
+    /// A fixed partition, where co-partitioning matters; else by key.
+    pub partition: Option<i32>,
+}
+
+/// CloudEvents headers (binary content mode) of one record.
+pub fn cloudevent_headers(id: &str, source: &str, ce_type: &str, subject: &str) -> OwnedHeaders {
+    let time = chrono::Utc::now().to_rfc3339();
+    OwnedHeaders::new()
+        .insert(Header {
+            key: "ce_specversion",
+            value: Some("1.0"),
+        })
+        .insert(Header {
+            key: "ce_id",
+            value: Some(id),
+        })
+        .insert(Header {
+            key: "ce_source",
+            value: Some(source),
+        })
+        .insert(Header {
+            key: "ce_type",
+            value: Some(ce_type),
+        })
+        .insert(Header {
+            key: "ce_time",
+            value: Some(time.as_str()),
+        })
+        .insert(Header {
+            key: "ce_subject",
+            value: Some(subject),
+        })
+        .insert(Header {
+            key: "content-type",
+            value: Some("application/json"),
+        })
 }
 
 impl KafkaSink {
     pub fn new(cfg: &KafkaConfig, pipeline: &str) -> Result<KafkaSink, SinkError> {
-        let config = client_config(cfg, pipeline);
+        Self::with_config(cfg, client_config(cfg, pipeline), pipeline)
+    }
+
+    /// A sink on a producer configured by the caller (`route` names its
+    /// own client id).
+    pub fn with_config(
+        cfg: &KafkaConfig,
+        config: ClientConfig,
+        pipeline: &str,
+    ) -> Result<KafkaSink, SinkError> {
         let producer = create(&config)?;
         Ok(KafkaSink {
             producer: RwLock::new(producer),
@@ -121,47 +177,17 @@ impl KafkaSink {
         Ok(())
     }
 
-    fn prepare(&self, r: &Record) -> Prepared {
+    fn prepare(&self, r: &Record) -> Outgoing {
         let (topic, ce_type) = match r.kind() {
             RecordKind::Feedback => (&self.feedback_topic, "dev.earshot.feedback.v1"),
             RecordKind::Influencer => (&self.influencer_topic, "dev.earshot.influencer.v1"),
         };
-        let time = chrono::Utc::now().to_rfc3339();
-        let event_id = r.event_id();
-        let headers = OwnedHeaders::new()
-            .insert(Header {
-                key: "ce_specversion",
-                value: Some("1.0"),
-            })
-            .insert(Header {
-                key: "ce_id",
-                value: Some(event_id.as_str()),
-            })
-            .insert(Header {
-                key: "ce_source",
-                value: Some(self.source.as_str()),
-            })
-            .insert(Header {
-                key: "ce_type",
-                value: Some(ce_type),
-            })
-            .insert(Header {
-                key: "ce_time",
-                value: Some(time.as_str()),
-            })
-            .insert(Header {
-                key: "ce_subject",
-                value: Some(r.id()),
-            })
-            .insert(Header {
-                key: "content-type",
-                value: Some("application/json"),
-            });
-        Prepared {
+        Outgoing {
             topic: topic.clone(),
             key: r.id().to_string(),
-            payload: serde_json::to_vec(r).expect("records serialize"),
-            headers,
+            payload: Some(serde_json::to_vec(r).expect("records serialize")),
+            headers: cloudevent_headers(&r.event_id(), &self.source, ce_type, r.id()),
+            partition: None,
         }
     }
 
@@ -169,14 +195,19 @@ impl KafkaSink {
     async fn enqueue(
         &self,
         producer: &FutureProducer,
-        p: &Prepared,
+        p: &Outgoing,
     ) -> Result<rdkafka::producer::DeliveryFuture, SinkError> {
         let mut waited = 0u32;
         loop {
-            let rec = FutureRecord::to(&p.topic)
+            let mut rec: FutureRecord<'_, String, Vec<u8>> = FutureRecord::to(&p.topic)
                 .key(&p.key)
-                .payload(&p.payload)
                 .headers(p.headers.clone());
+            if let Some(payload) = &p.payload {
+                rec = rec.payload(payload);
+            }
+            if let Some(partition) = p.partition {
+                rec = rec.partition(partition);
+            }
             match producer.send_result(rec) {
                 Ok(f) => return Ok(f),
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
@@ -192,7 +223,14 @@ impl KafkaSink {
     }
 
     pub async fn send(&self, records: &[Record]) -> Result<(), SinkError> {
-        let mut pending: Vec<Prepared> = records.iter().map(|r| self.prepare(r)).collect();
+        self.send_messages(records.iter().map(|r| self.prepare(r)).collect())
+            .await
+    }
+
+    /// Produces messages and returns once every one is acknowledged,
+    /// producing again what failed transiently.
+    pub async fn send_messages(&self, messages: Vec<Outgoing>) -> Result<(), SinkError> {
+        let mut pending = messages;
         let mut round = 0u32;
         while !pending.is_empty() {
             let producer = self.producer();

@@ -172,6 +172,17 @@ impl Validator<'_> {
         let sources = self.sources(raw.sources);
         let brands = self.brands(raw.brands);
         let sink = self.sink(raw.sink);
+        let route = raw
+            .route
+            .and_then(|r| match crate::route::config::validate(r) {
+                Ok(r) => Some(r),
+                Err(errors) => {
+                    for (key, message) in errors {
+                        self.err(key, message);
+                    }
+                    None
+                }
+            });
         let state_dir = match raw.state_dir {
             Some(d) => {
                 let d = self.expand("state_dir", &d);
@@ -189,6 +200,7 @@ impl Validator<'_> {
             sources,
             brands,
             sink,
+            route,
         }
     }
 
