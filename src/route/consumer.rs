@@ -530,3 +530,114 @@ fn decide(decider: &mut Decider, m: &BorrowedMessage<'_>, now: DateTime<Utc>, ou
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::route::records::StatusKind;
+
+    fn config() -> RouteConfig {
+        let text = r#"
+default_queue = "pm"
+[[queues]]
+name = "pm"
+deadline = "4h"
+"#;
+        crate::route::config::validate(toml::from_str(text).unwrap()).unwrap()
+    }
+
+    fn feedback(id: &str) -> FeedbackRecord {
+        serde_json::from_value(serde_json::json!({
+            "schema": "earshot.feedback/1", "id": id, "event": "created", "revision": "r",
+            "brand": "Acme", "products": [], "terms": ["acme"], "intents": [],
+            "sentiment": {"score": -0.2, "label": "negative"},
+            "item_sentiment": {"score": -0.2, "label": "negative"},
+            "excerpt": "Acme lost my order.", "source": {"pipeline": "p", "id": "s", "platform": "web"},
+            "item_key": id, "observed": "2026-11-22T10:00:00Z", "status": "open",
+            "priority": "normal", "priority_reason": "negative"
+        }))
+        .unwrap()
+    }
+
+    fn alerts(out: &Output, cfg: &RouteConfig) -> Vec<serde_json::Value> {
+        out.messages
+            .iter()
+            .filter(|m| m.topic == cfg.alerts_topic)
+            .map(|m| serde_json::from_slice(m.payload.as_ref().unwrap()).unwrap())
+            .collect()
+    }
+
+    /// The route loop's timing path: it sleeps until the instant the clock
+    /// maps the next deadline to, then ticks.
+    #[tokio::test(start_paused = true)]
+    async fn deadlines_fall_due_on_tokios_clock_and_acknowledged_ones_never() {
+        let cfg = config();
+        let clock = Clock::start();
+        let mut d = Decider::new(cfg.clone());
+        let mut out = Output::default();
+        d.feedback(feedback("fb_stalled"), 0, clock.now(), &mut out);
+        d.feedback(feedback("fb_acked"), 1, clock.now(), &mut out);
+        d.status(
+            StatusEvent {
+                feedback_id: "fb_acked".into(),
+                status: StatusKind::Acknowledged,
+                at: clock.now(),
+                by: Some("pm@acme.example".into()),
+                note: None,
+            },
+            1,
+            &mut out,
+        );
+        let start = Instant::now();
+        tokio::time::sleep(Duration::from_secs(4 * 3600 - 60)).await;
+        let mut early = Output::default();
+        d.tick(clock.now(), &mut early);
+        assert!(
+            alerts(&early, &cfg).is_empty(),
+            "nothing is due a minute early"
+        );
+
+        let due = d.deadlines.next_due().expect("a running clock");
+        tokio::time::sleep_until(clock.instant_of(due)).await;
+        assert_eq!(start.elapsed(), Duration::from_secs(4 * 3600));
+        let mut late = Output::default();
+        d.tick(clock.now(), &mut late);
+        let a = alerts(&late, &cfg);
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0]["kind"], "deadline");
+        assert_eq!(a[0]["feedback_id"], "fb_stalled");
+        // Escalated once: later ticks stay quiet.
+        tokio::time::sleep(Duration::from_secs(24 * 3600)).await;
+        let mut again = Output::default();
+        d.tick(clock.now(), &mut again);
+        assert!(alerts(&again, &cfg).is_empty());
+        assert_eq!(d.stats.deadline, 1);
+    }
+
+    #[test]
+    fn a_replayed_feedback_is_not_routed_again() {
+        let cfg = config();
+        let mut d = Decider::new(cfg);
+        let now = Utc::now();
+        let mut out = Output::default();
+        d.feedback(feedback("fb_1"), 2, now, &mut out);
+        // Routed record plus its changelog entry on the same partition.
+        assert_eq!(out.messages.len(), 2);
+        assert_eq!(out.messages[1].partition, Some(2));
+        let mut again = Output::default();
+        d.feedback(feedback("fb_1"), 2, now, &mut again);
+        assert!(again.messages.is_empty());
+        assert_eq!((d.stats.routed, d.stats.repeats), (1, 1));
+    }
+
+    #[test]
+    fn state_of_released_partitions_is_dropped() {
+        let mut d = Decider::new(config());
+        let mut out = Output::default();
+        d.feedback(feedback("fb_a"), 0, Utc::now(), &mut out);
+        d.feedback(feedback("fb_b"), 1, Utc::now(), &mut out);
+        d.release(&HashSet::from([1]));
+        assert!(!d.deadlines.contains("fb_a"));
+        assert!(d.deadlines.contains("fb_b"));
+    }
+}
