@@ -107,10 +107,10 @@ pub struct RawSpike {
     pub negative_share_factor: Option<f64>,
 }
 
-pub const DEFAULT_FEEDBACK_TOPIC: &str = "earshot.feedback";
-pub const DEFAULT_STATUS_TOPIC: &str = "earshot.status";
-pub const DEFAULT_ALERTS_TOPIC: &str = "earshot.alerts";
-pub const DEFAULT_CHANGELOG_TOPIC: &str = "earshot.route.deadlines";
+pub const DEFAULT_FEEDBACK: &str = "earshot.feedback";
+pub const DEFAULT_STATUS: &str = "earshot.status";
+pub const DEFAULT_ALERTS: &str = "earshot.alerts";
+pub const DEFAULT_CHANGELOG: &str = "earshot.route.deadlines";
 pub const DEFAULT_GROUP: &str = "earshot-route";
 
 /// The checked `[route]` section.
@@ -216,35 +216,10 @@ pub fn validate(raw: toml::Value) -> Result<RouteConfig, Vec<KeyError>> {
     let Some(raw) = c.section::<RawRoute>("route", raw) else {
         return Err(c.errors);
     };
-    let topic = |c: &mut Checker, key: &str, v: Option<String>, default: &str| {
-        let t = v.unwrap_or_else(|| default.to_string());
-        c.topic(&format!("route.{key}"), &t, "");
-        t
-    };
-    let feedback_topic = topic(
-        &mut c,
-        "feedback_topic",
-        raw.feedback_topic,
-        DEFAULT_FEEDBACK_TOPIC,
-    );
-    let status_topic = topic(
-        &mut c,
-        "status_topic",
-        raw.status_topic,
-        DEFAULT_STATUS_TOPIC,
-    );
-    let alerts_topic = topic(
-        &mut c,
-        "alerts_topic",
-        raw.alerts_topic,
-        DEFAULT_ALERTS_TOPIC,
-    );
-    let changelog_topic = topic(
-        &mut c,
-        "changelog_topic",
-        raw.changelog_topic,
-        DEFAULT_CHANGELOG_TOPIC,
-    );
+    let feedback_topic = c.topic_or("feedback_topic", raw.feedback_topic, DEFAULT_FEEDBACK);
+    let status_topic = c.topic_or("status_topic", raw.status_topic, DEFAULT_STATUS);
+    let alerts_topic = c.topic_or("alerts_topic", raw.alerts_topic, DEFAULT_ALERTS);
+    let changelog_topic = c.topic_or("changelog_topic", raw.changelog_topic, DEFAULT_CHANGELOG);
     let group = raw.group.unwrap_or_else(|| DEFAULT_GROUP.into());
     if group.trim().is_empty() {
         c.err("route.group", "must not be empty");
@@ -319,15 +294,17 @@ impl Checker {
         }
     }
 
+    fn topic_or(&mut self, key: &str, topic: Option<String>, default: &str) -> String {
+        let topic = topic.unwrap_or_else(|| default.to_string());
+        self.topic(&format!("route.{key}"), &topic, "");
+        topic
+    }
+
     /// Kafka accepts topic names of up to 249 letters, digits, '.', '_' and '-'.
     fn topic(&mut self, key: &str, topic: &str, hint: &str) {
         let legal = |ch: char| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '_' | '-');
-        if topic.is_empty()
-            || topic.len() > 249
-            || !topic.chars().all(legal)
-            || topic == "."
-            || topic == ".."
-        {
+        let dots = topic.chars().all(|ch| ch == '.');
+        if topic.is_empty() || topic.len() > 249 || !topic.chars().all(legal) || dots {
             self.err(
                 key,
                 format!("`{topic}` is not a Kafka topic name (1 to 249 letters, digits, '.', '_' or '-'){hint}"),

@@ -213,11 +213,11 @@ impl AlertRecord {
             at,
             brand: fb.brand.clone(),
             reason: format!(
-                "{} feedback about {} matched rule `{rule}`, which escalates at once ({}); routed to queue `{}`.",
+                "{} feedback about {} matched rule `{rule}`, which escalates at once, and went to queue `{}`. Priority: {}.",
                 capitalized(priority_name(fb)),
                 fb.brand,
+                r.routing.queue,
                 fb.priority_reason,
-                r.routing.queue
             ),
             feedback_id: Some(fb.id.clone()),
             queue: Some(r.routing.queue.clone()),
@@ -232,7 +232,13 @@ impl AlertRecord {
     /// feedback reopened and missed again is a new alert, a replay is not.
     pub fn deadline(e: &Entry, at: DateTime<Utc>) -> AlertRecord {
         let due = e.due.unwrap_or(at);
-        let waited = (due - e.routed_at).to_std().unwrap_or_default();
+        // An open entry with a status after routing was reopened: its clock
+        // ran from then.
+        let (from, since) = match e.status_at.filter(|s| *s > e.routed_at) {
+            Some(s) => (s, "reopening"),
+            None => (e.routed_at, "routing"),
+        };
+        let waited = (due - from).to_std().unwrap_or_default();
         let waited = humantime::format_duration(std::time::Duration::from_secs(waited.as_secs()));
         let what = match &e.feedback {
             Some(fb) => format!(
@@ -250,7 +256,7 @@ impl AlertRecord {
             at,
             brand: e.brand.clone(),
             reason: format!(
-                "{what} was not acknowledged in queue `{}` by its deadline {} ({waited} after routing).",
+                "{what} was not acknowledged in queue `{}` by its deadline {} ({waited} after {since}).",
                 e.queue,
                 due.format("%Y-%m-%d %H:%M UTC"),
             ),
@@ -281,4 +287,4 @@ fn capitalized(s: &str) -> String {
 
 #[cfg(test)]
 #[path = "tests/records.rs"]
-mod tests;
+pub(crate) mod tests;

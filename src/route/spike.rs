@@ -203,20 +203,33 @@ impl Spikes {
 
 fn spike_alert(brand: &str, now: DateTime<Utc>, f: SpikeFigures, cfg: &SpikeConfig) -> AlertRecord {
     let window = humantime::format_duration(cfg.window);
-    let start = f.window_start.format("%Y-%m-%d %H:%M UTC");
+    let (start, end) = (f.window_start, f.window_end);
+    let span = if start.date_naive() == end.date_naive() {
+        format!(
+            "{}–{} UTC",
+            start.format("%Y-%m-%d %H:%M"),
+            end.format("%H:%M")
+        )
+    } else {
+        format!(
+            "{} – {} UTC",
+            start.format("%Y-%m-%d %H:%M"),
+            end.format("%Y-%m-%d %H:%M")
+        )
+    };
     let n = cfg.baseline_windows;
     let (tag, reason) = match f.trigger {
         SpikeTrigger::Volume => (
             "volume",
             format!(
-                "{brand} was mentioned {} times in the {window} from {start}, against a mean of {:.1} (standard deviation {:.1}) per {window} over the previous {n} windows.",
+                "{brand} was mentioned {} times in the window {span}, against {:.1} on average (standard deviation {:.1}) over the previous {n} windows of {window}.",
                 f.mentions, f.baseline_mean, f.baseline_stddev
             ),
         ),
         SpikeTrigger::NegativeShare => (
             "negative_share",
             format!(
-                "{:.0}% of the {} mentions of {brand} in the {window} from {start} are negative, against {:.0}% over the previous {n} windows.",
+                "{:.0}% of the {} mentions of {brand} in the window {span} are negative, against {:.0}% over the previous {n} windows of {window}.",
                 f.negative_share * 100.0,
                 f.mentions,
                 f.baseline_negative_share.unwrap_or(0.0) * 100.0
