@@ -15,11 +15,11 @@ use earshot::config::KafkaConfig;
 
 #[path = "common/mock.rs"]
 mod mock;
-use mock::{cluster, create_topic};
 use earshot::record::FeedbackRecord;
 use earshot::route::config::{validate, RouteConfig};
 use earshot::route::consumer::{run, Options, Stats};
 use earshot::sink::kafka::{client_config, KafkaSink, Outgoing};
+use mock::{cluster, create_topic};
 
 const PARTITIONS: i32 = 4;
 

@@ -4,13 +4,14 @@
 //! and makes sure nothing important waits: [`rules`] pick a queue (first
 //! match wins), [`deadline`] tracks what the CRM acknowledged or resolved
 //! and escalates what stalls, [`spike`] compares a brand's recent volume
-//! with its baseline, [`records`] are the shapes that go out. All four are
-//! pure. [`consumer`] is the Kafka edge (consumer group, changelog, commits
+//! with its baseline, [`records`] are the shapes that go out. All four, and the
+//! [`decider`] that combines them, are pure. [`consumer`] is the Kafka edge (consumer group, changelog, commits
 //! after acknowledgement); [`queue`] reads a queue for a person.
 
 pub mod config;
 pub mod consumer;
 pub mod deadline;
+pub mod decider;
 pub mod queue;
 pub mod records;
 pub mod rules;

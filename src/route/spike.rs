@@ -21,9 +21,10 @@
 //! observation (or [`Spikes::watch_from`]) are unknown, not zero, so a
 //! restart does not make every brand look like it spiked. Memory is
 //! `baseline_windows + 1` counters per brand mentioned in that span. The
-//! caller picks the time of a mention (the record's `observed` is the one
-//! that does not jump in a backfill) and calls `check` often enough, say
-//! every minute: a window is only judged while it is current.
+//! caller picks the time of a mention: when it was published (capped at the
+//! present), not when earshot saw it, or a backfill would look like a spike.
+//! It calls `check` often enough, say every minute: a window is only judged
+//! while it is current.
 
 use std::collections::{BTreeMap, VecDeque};
 
