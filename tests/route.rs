@@ -343,7 +343,8 @@ deadline = "1s"
     );
     // Well past the acknowledged one's deadline: still one alert only.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let alerts = read(&cfg.alerts_topic, 2, Duration::from_secs(1));
+    // (A reader needs a moment to fetch even what is there: give it 5 s.)
+    let alerts = read(&cfg.alerts_topic, 2, Duration::from_secs(5));
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     stop.cancel();
     let stats = handle.await.unwrap();
