@@ -374,7 +374,7 @@ async fn a_restart_mid_stream_routes_every_feedback_exactly_once() {
     let keys: HashSet<&str> = routed.iter().map(|(k, _)| k.as_str()).collect();
     let want: HashSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(keys, want, "every feedback routed");
-    let all = read(topic, 401, Duration::from_secs(2));
+    let all = read(topic, 401, Duration::from_secs(8));
     assert_eq!(all.len(), 400, "and none twice");
     assert_eq!(first.routed + second.routed, 400);
 }
