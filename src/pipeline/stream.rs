@@ -101,7 +101,14 @@ pub async fn follow(
                 tracing::warn!(source = %source.id, error = %e, "Catch-up poll failed.");
             }
         }
-        let cursor = engine.state.cursor(&source.id).ok().flatten();
+        let mut cursor = engine.state.cursor(&source.id).ok().flatten();
+        if matches!(source.kind, SourceKind::Bluesky(_)) {
+            // Jetstream's advice for gapless replay: resume a little before
+            // the cursor; what comes twice is dropped as already seen.
+            cursor = cursor
+                .and_then(|c| c.parse::<i64>().ok())
+                .map(|t| (t - crate::source::bluesky::REWIND).to_string());
+        }
         let result = match source::subscribe(&engine.client, &source, cursor.as_deref()).await {
             Ok(stream) => pump(&engine, &source, stream, batching, &shutdown).await,
             Err(e) => Err(e.into()),
