@@ -112,8 +112,17 @@ pub fn resolve(
 ) -> Option<(Person, Vec<String>)> {
     let me = account(item)?;
     let addrs = addresses(item);
+    // A blog is known by its site, which its other authors share: a web
+    // author joins a person through an address only if that person has no
+    // web account yet (a Mastodon or Bluesky account naming the blog).
+    let joinable = |person: &str| {
+        item.platform != "web"
+            || !accounts(person)
+                .iter()
+                .any(|a| a.platform == "web" && a.id != me.id)
+    };
     let id = owner(&me.id)
-        .or_else(|| addrs.iter().find_map(|a| owner(a)))
+        .or_else(|| addrs.iter().filter_map(|a| owner(a)).find(|p| joinable(p)))
         .unwrap_or_else(|| me.id.clone());
     let mut known = accounts(&id);
     match known.iter_mut().find(|k| k.id == me.id) {
@@ -202,6 +211,18 @@ mod tests {
         let people = play(&[toot(&["https://rant112.blog"]), blog_post()]);
         assert_eq!(people[0].id, people[1].id);
         assert_eq!(people[1].accounts.len(), 2);
+    }
+
+    #[test]
+    fn two_authors_of_one_blog_stay_two_people() {
+        let mut other = blog_post();
+        other.author.as_mut().unwrap().name = Some("Guest".into());
+        let people = play(&[blog_post(), other.clone()]);
+        assert_ne!(people[0].id, people[1].id);
+        // Also once a toot has joined the first author to the blog.
+        let people = play(&[blog_post(), toot(&["https://rant112.blog/"]), other]);
+        assert_eq!(people[0].id, people[1].id);
+        assert_ne!(people[2].id, people[0].id);
     }
 
     #[test]
