@@ -12,6 +12,7 @@ pub mod bluesky;
 pub mod feed;
 pub mod hackernews;
 pub mod http;
+pub mod json;
 pub mod mastodon;
 pub mod page;
 pub mod reddit;

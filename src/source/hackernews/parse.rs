@@ -11,11 +11,12 @@ use std::sync::OnceLock;
 
 use chrono::DateTime;
 use regex::Regex;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use url::Url;
 
 use crate::model::{Author, Engagement, Item};
 use crate::normalize::{content_hash, html_to_text, parse_date};
+use crate::source::json::{endpoint, int, kind, str};
 use crate::source::social::Profile;
 
 /// Hits per page asked of Algolia (its maximum is 1,000, but a page of 100
@@ -174,16 +175,6 @@ pub fn search_url(algolia: &Url, query: &str, tags: &[String], slice: Slice, pag
 /// Firebase's `user/<name>.json`.
 pub fn user_api_url(firebase: &Url, name: &str) -> Url {
     endpoint(firebase, &["user", &format!("{name}.json")])
-}
-
-/// `base` with path segments appended, whether or not it ends in `/`.
-fn endpoint(base: &Url, segments: &[&str]) -> Url {
-    let mut url = base.clone();
-    url.set_query(None);
-    if let Ok(mut path) = url.path_segments_mut() {
-        path.pop_if_empty().extend(segments);
-    }
-    url
 }
 
 /// One readable hit.
@@ -371,35 +362,4 @@ pub fn links_in(html: &str) -> Vec<String> {
         .filter(|l| !l.ends_with("..."))
         .filter(|l| seen.insert(l.clone()))
         .collect()
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-/// A string field: absent and `null` are `None`, another type an error.
-fn str<'a>(o: &'a Map<String, Value>, k: &str) -> Result<Option<&'a str>, String> {
-    match o.get(k) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(v) => Err(format!("`{k}` is a {}, expected a string", kind(v))),
-    }
-}
-
-/// An integer field: absent and `null` are `None`, another type an error.
-fn int(o: &Map<String, Value>, k: &str) -> Result<Option<i64>, String> {
-    match o.get(k) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_i64()
-            .map(Some)
-            .ok_or_else(|| format!("`{k}` is a {}, expected an integer", kind(v))),
-    }
 }

@@ -12,11 +12,12 @@ use std::time::Duration;
 
 use chrono::DateTime;
 use regex::Regex;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use url::Url;
 
 use crate::model::{Author, Engagement, Item};
 use crate::normalize::{content_hash, tidy};
+use crate::source::json::{endpoint, num, object, str};
 use crate::source::social::Profile;
 
 /// Posts asked per page: Reddit's maximum.
@@ -130,15 +131,6 @@ pub fn token_url(auth: &Url) -> Url {
 pub fn about_url(api: &Url, name: &str) -> Url {
     let mut url = endpoint(api, &["user", name, "about.json"]);
     url.query_pairs_mut().append_pair("raw_json", "1");
-    url
-}
-
-fn endpoint(base: &Url, segments: &[&str]) -> Url {
-    let mut url = base.clone();
-    url.set_query(None);
-    if let Ok(mut path) = url.path_segments_mut() {
-        path.pop_if_empty().extend(segments);
-    }
     url
 }
 
@@ -357,40 +349,4 @@ fn links_in(text: &str) -> Vec<String> {
 
 fn time(secs: f64) -> Option<DateTime<chrono::Utc>> {
     DateTime::from_timestamp_millis((secs * 1000.0).round() as i64)
-}
-
-fn object(body: &[u8]) -> Result<Map<String, Value>, String> {
-    match serde_json::from_slice(body).map_err(|e| format!("not JSON ({e})"))? {
-        Value::Object(o) => Ok(o),
-        _ => Err("not a JSON object".into()),
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-/// A string field: absent and `null` are `None`, another type an error.
-fn str<'a>(o: &'a Map<String, Value>, k: &str) -> Result<Option<&'a str>, String> {
-    match o.get(k) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(v) => Err(format!("`{k}` is a {}, expected a string", kind(v))),
-    }
-}
-
-/// A number field: absent and `null` are `None`, another type an error.
-fn num(o: &Map<String, Value>, k: &str) -> Result<Option<f64>, String> {
-    match o.get(k) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => Ok(n.as_f64()),
-        Some(v) => Err(format!("`{k}` is a {}, expected a number", kind(v))),
-    }
 }
