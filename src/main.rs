@@ -53,6 +53,10 @@ enum Command {
         source: String,
         #[arg(short, long)]
         pipeline: Option<PathBuf>,
+        /// Let the SSRF guard through to this internal host, HOST:PORT,
+        /// address or CIDR block, as `[http] allow_hosts` does (repeatable).
+        #[arg(long = "allow-host", value_name = "HOST[:PORT]")]
+        allow_hosts: Vec<String>,
     },
     /// Classify JSON lines from stdin ({"id", "text", "title"?, "author"?, "url"?}).
     Classify {
@@ -178,9 +182,18 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Items { source, pipeline } => {
+        Command::Items {
+            source,
+            pipeline,
+            allow_hosts,
+        } => {
             let p = pipeline.as_ref().map(load).transpose()?;
-            let settings = p.as_ref().map(|p| p.http.clone()).unwrap_or_default();
+            let mut settings = p.as_ref().map(|p| p.http.clone()).unwrap_or_default();
+            for host in &allow_hosts {
+                settings
+                    .allow_hosts
+                    .push(host.parse().with_context(|| "--allow-host".to_string())?);
+            }
             let client = HttpClient::new(&settings)?;
             let src = cli::resolve_source(&source, p.as_ref(), &client).await?;
             let mut out = std::io::stdout().lock();

@@ -18,6 +18,8 @@ use earshot::source::{poll, Poll, PollCtx, SourceError, ValidatorLookup};
 fn settings() -> HttpSettings {
     HttpSettings {
         timeout: Duration::from_secs(5),
+        // The fixture servers listen on loopback, which the SSRF guard refuses.
+        allow_hosts: vec!["127.0.0.1".parse().unwrap()],
         ..HttpSettings::default()
     }
 }

@@ -75,7 +75,7 @@ fn feed_source(id: &str, url: &str) -> String {
 /// to `dir`), `max_attempts = 1` so that failures fail fast.
 fn pipeline(sources: &str, sink: &str) -> String {
     format!(
-        "name = \"it\"\nstate_dir = \"state\"\n\n[http]\nmax_attempts = 1\ntimeout = \"5s\"\n\n{sources}\n{DEMO_BRANDS}\n[sink]\ntype = \"jsonl\"\npath = \"{sink}\"\n"
+        "name = \"it\"\nstate_dir = \"state\"\n\n[http]\nmax_attempts = 1\ntimeout = \"5s\"\nallow_hosts = [\"127.0.0.1\"]\n\n{sources}\n{DEMO_BRANDS}\n[sink]\ntype = \"jsonl\"\npath = \"{sink}\"\n"
     )
 }
 

@@ -51,6 +51,8 @@ fn source(cfg: HackerNewsSource) -> SourceConfig {
 fn client() -> HttpClient {
     HttpClient::new(&HttpSettings {
         timeout: Duration::from_secs(5),
+        // The fixture servers listen on loopback, which the SSRF guard refuses.
+        allow_hosts: vec!["127.0.0.1".parse().unwrap()],
         ..HttpSettings::default()
     })
     .unwrap()

@@ -43,6 +43,12 @@ pub struct HttpSettings {
     pub per_host_concurrency: usize,
     pub max_attempts: u32,
     pub max_retry_after: Duration,
+    /// Time for one document across all attempts and redirects.
+    pub deadline: Duration,
+    /// Hosts, addresses and blocks the SSRF guard lets through.
+    pub allow_hosts: Vec<crate::source::http::guard::Allow>,
+    /// Follow redirects from https to http.
+    pub allow_insecure_redirects: bool,
 }
 
 impl Default for HttpSettings {
@@ -57,6 +63,9 @@ impl Default for HttpSettings {
             per_host_concurrency: 2,
             max_attempts: 3,
             max_retry_after: Duration::from_secs(300),
+            deadline: Duration::from_secs(120),
+            allow_hosts: Vec::new(),
+            allow_insecure_redirects: false,
         }
     }
 }

@@ -63,6 +63,17 @@ pub struct RawHttp {
     /// Longest `Retry-After` honoured; a longer one is treated as an error for this round.
     #[serde(default, with = "humantime_serde")]
     pub max_retry_after: Option<Duration>,
+    /// Time for one document across all attempts and redirects (e.g. "2m").
+    #[serde(default, with = "humantime_serde")]
+    pub deadline: Option<Duration>,
+    /// Internal hosts earshot may connect to, which the SSRF guard refuses
+    /// otherwise: a host name ("intranet.example"), host and port
+    /// ("intranet.example:8443"), an address ("127.0.0.1:8080") or a CIDR
+    /// block ("10.1.0.0/16").
+    #[serde(default)]
+    pub allow_hosts: Vec<String>,
+    /// Follow redirects from https to http (off: a downgrade is refused).
+    pub allow_insecure_redirects: Option<bool>,
 }
 
 /// Polling schedule of `run` mode.

@@ -104,7 +104,13 @@ impl Summary {
     }
 }
 
-/// Polls every source once, `schedule.concurrency` at a time.
+/// Sources started at once, per request slot: the HTTP client bounds the
+/// requests in flight (`schedule.concurrency`), taking a host's permit
+/// before a global one, so sources queued behind a slow host hold no slot
+/// that a healthy host could use. This only bounds the polls waiting.
+const STARTED_PER_SLOT: usize = 64;
+
+/// Polls every source once, `schedule.concurrency` requests at a time.
 pub async fn backfill(engine: Arc<Engine>, window: Window, progress: bool) -> Summary {
     let started = std::time::Instant::now();
     let sources = engine.pipeline.sources.clone();
@@ -121,7 +127,7 @@ pub async fn backfill(engine: Arc<Engine>, window: Window, progress: bool) -> Su
             .expect("static template")
             .progress_chars("=> "),
     );
-    let concurrency = engine.pipeline.schedule.concurrency;
+    let concurrency = engine.pipeline.schedule.concurrency * STARTED_PER_SLOT;
     let mut summaries: Vec<SourceSummary> = stream::iter(sources)
         .map(|src| {
             let engine = engine.clone();

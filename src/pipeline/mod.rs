@@ -218,7 +218,8 @@ impl Engine {
     /// HTTP client, the state store (locked for this process) and the sink.
     pub fn open(pipeline: Pipeline) -> Result<Engine, OpenError> {
         let classifier = Classifier::new(&pipeline.brands).map_err(OpenError::Classifier)?;
-        let client = HttpClient::new(&pipeline.http)?;
+        let client =
+            HttpClient::new(&pipeline.http)?.with_concurrency(pipeline.schedule.concurrency);
         let state = State::open(&pipeline.state_dir)?;
         let sink = Sink::open(&pipeline.sink, &pipeline.name)?;
         Ok(Engine {

@@ -7,23 +7,18 @@
 //! body into a message that says what the platform refused. It does not
 //! parse successful bodies: each platform's module does. A host's budget is
 //! shared by every source that calls it, so the [`Limiter`] lives in the one
-//! shared client.
+//! shared client; the headers are read by [`super::http::headers`].
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
-use tokio::time::Instant;
 
-use super::http::{backoff, parse_retry_after, FetchError, HttpClient};
-
-/// Longest wait a rate-limit header may impose, whatever it says: a
-/// garbled reset time must not park a source for days.
-const MAX_HEADER_WAIT: Duration = Duration::from_secs(3600);
+pub use super::http::headers::limit_wait;
+pub use super::http::limit::Limiter;
+use super::http::{backoff, FetchError, HttpClient};
 
 /// One API call.
 #[derive(Debug, Clone)]
@@ -76,89 +71,6 @@ impl ApiResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
-}
-
-/// When each host may be called again. Shared by every source.
-#[derive(Clone, Default)]
-pub struct Limiter {
-    hosts: Arc<Mutex<HashMap<String, Instant>>>,
-}
-
-impl Limiter {
-    /// Holds back calls to `host` for `wait` from now (a longer hold
-    /// already in place stays).
-    pub fn hold(&self, host: &str, wait: Duration) {
-        let until = Instant::now() + wait.min(MAX_HEADER_WAIT);
-        let mut hosts = self.hosts.lock().expect("limiter poisoned");
-        let at = hosts.entry(host.to_string()).or_insert(until);
-        *at = (*at).max(until);
-    }
-
-    /// Waits until `host` may be called.
-    pub async fn ready(&self, host: &str) {
-        loop {
-            let until = self
-                .hosts
-                .lock()
-                .expect("limiter poisoned")
-                .get(host)
-                .copied();
-            match until {
-                Some(t) if t > Instant::now() => tokio::time::sleep_until(t).await,
-                _ => return,
-            }
-        }
-    }
-}
-
-/// How long to leave a host alone after an answer, from its status and
-/// rate-limit headers: `Retry-After` on 429 and 503 (and 403 where it means
-/// 429), or the reset time once the remaining budget is spent. Mastodon
-/// gives the reset as an ISO 8601 time, Reddit as seconds from now, Bluesky
-/// as Unix seconds; all three are read.
-pub fn limit_wait(
-    status: u16,
-    headers: &HeaderMap,
-    now: DateTime<Utc>,
-    forbidden_is_limit: bool,
-) -> Option<Duration> {
-    let get = |names: &[&str]| {
-        names
-            .iter()
-            .find_map(|n| headers.get(*n).and_then(|v| v.to_str().ok()))
-    };
-    let reset = || get(&["x-ratelimit-reset", "ratelimit-reset"]).and_then(|v| parse_reset(v, now));
-    let limited = status == 429 || status == 503 || (forbidden_is_limit && status == 403);
-    if limited {
-        return get(&["retry-after"])
-            .and_then(|v| parse_retry_after(v, now))
-            .or_else(reset);
-    }
-    let remaining: f64 = get(&["x-ratelimit-remaining", "ratelimit-remaining"])?
-        .trim()
-        .parse()
-        .ok()?;
-    // Reddit counts in fractions ("0.0"); below one call left is none left.
-    (remaining < 1.0).then(reset).flatten()
-}
-
-fn parse_reset(value: &str, now: DateTime<Utc>) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(n) = value.parse::<f64>() {
-        // Small numbers are seconds from now, large ones a Unix time.
-        let secs = if n > 1e9 {
-            n - now.timestamp() as f64
-        } else {
-            n
-        };
-        return Some(Duration::from_secs_f64(secs.max(0.0)));
-    }
-    let at = DateTime::parse_from_rfc3339(value).ok()?;
-    Some(
-        (at.with_timezone(&Utc) - now)
-            .to_std()
-            .unwrap_or(Duration::ZERO),
-    )
 }
 
 /// What a platform said in an error body: the `error`, `message` or
@@ -277,80 +189,6 @@ fn status_error(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.insert(*k, HeaderValue::from_str(v).unwrap());
-        }
-        h
-    }
-
-    fn at(s: &str) -> DateTime<Utc> {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn spent_budget_waits_for_each_platforms_reset_format() {
-        let now = at("2026-11-22T12:00:00Z");
-        // Mastodon: ISO 8601.
-        let m = headers(&[
-            ("x-ratelimit-remaining", "0"),
-            ("x-ratelimit-reset", "2026-11-22T12:04:00.000Z"),
-        ]);
-        assert_eq!(
-            limit_wait(200, &m, now, false),
-            Some(Duration::from_secs(240))
-        );
-        // Reddit: fractional remaining, reset in seconds.
-        let r = headers(&[
-            ("x-ratelimit-remaining", "0.0"),
-            ("x-ratelimit-reset", "37"),
-        ]);
-        assert_eq!(
-            limit_wait(200, &r, now, true),
-            Some(Duration::from_secs(37))
-        );
-        // Bluesky: Unix seconds.
-        let reset = (now.timestamp() + 90).to_string();
-        let b = headers(&[("ratelimit-remaining", "0"), ("ratelimit-reset", &reset)]);
-        assert_eq!(
-            limit_wait(200, &b, now, false),
-            Some(Duration::from_secs(90))
-        );
-    }
-
-    #[test]
-    fn budget_left_means_no_wait() {
-        let now = at("2026-11-22T12:00:00Z");
-        let h = headers(&[
-            ("x-ratelimit-remaining", "12"),
-            ("x-ratelimit-reset", "300"),
-        ]);
-        assert_eq!(limit_wait(200, &h, now, false), None);
-        assert_eq!(limit_wait(200, &HeaderMap::new(), now, false), None);
-    }
-
-    #[test]
-    fn retry_after_wins_on_429_and_403_only_when_it_means_429() {
-        let now = at("2026-11-22T12:00:00Z");
-        let h = headers(&[("retry-after", "30"), ("x-ratelimit-reset", "600")]);
-        assert_eq!(
-            limit_wait(429, &h, now, false),
-            Some(Duration::from_secs(30))
-        );
-        assert_eq!(
-            limit_wait(403, &h, now, true),
-            Some(Duration::from_secs(30))
-        );
-        assert_eq!(limit_wait(403, &HeaderMap::new(), now, false), None);
-        let reset_only = headers(&[("x-ratelimit-reset", "45")]);
-        assert_eq!(
-            limit_wait(429, &reset_only, now, false),
-            Some(Duration::from_secs(45))
-        );
-    }
 
     #[test]
     fn error_bodies_become_messages() {
@@ -363,20 +201,5 @@ mod tests {
             "<html>Too Many Requests</html>"
         );
         assert!(error_message("x".repeat(500).as_bytes()).ends_with("..."));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_held_host_waits_exactly_as_long_as_it_was_told() {
-        let limiter = Limiter::default();
-        let t0 = Instant::now();
-        limiter.ready("a.example").await;
-        assert_eq!(t0.elapsed(), Duration::ZERO);
-        limiter.hold("a.example", Duration::from_secs(30));
-        // A shorter hold does not cut the longer one short.
-        limiter.hold("a.example", Duration::from_secs(5));
-        limiter.ready("b.example").await;
-        assert_eq!(t0.elapsed(), Duration::ZERO, "other hosts are not held");
-        limiter.ready("a.example").await;
-        assert_eq!(t0.elapsed(), Duration::from_secs(30));
     }
 }

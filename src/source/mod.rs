@@ -81,6 +81,9 @@ pub struct Poll {
     pub min_interval: Option<Duration>,
     /// API sources: the cursor to save once the items are delivered.
     pub cursor: Option<String>,
+    /// Where the source's own document moved for good (every redirect to
+    /// it permanent), to poll there from now on.
+    pub moved_to: Option<url::Url>,
 }
 
 impl From<Polled> for Poll {
@@ -162,7 +165,7 @@ pub async fn poll(
         SourceKind::HackerNews(h) => return Ok(hackernews::poll(h, &fetch).await?.into()),
         SourceKind::Reddit(r) => return Ok(reddit::poll(r, &fetch).await?.into()),
         SourceKind::Feed => {
-            poll_feed(client, &source.location, validators, &mut out).await?;
+            out.moved_to = poll_feed(client, &source.location, validators, &mut out).await?;
         }
         SourceKind::Page(selectors) => {
             let loc = &source.location;
@@ -174,27 +177,36 @@ pub async fn poll(
                 }
                 Fetched::Body(b) => b,
             };
-            let html = crate::normalize::decode(&body.bytes, body.content_type.as_deref());
+            out.moved_to = body.moved_to.clone();
             let base = loc.base_url();
+            let (bytes, content_type) = (body.bytes, body.content_type);
+            let html = move || crate::normalize::decode(&bytes, content_type.as_deref());
             match selectors {
                 Some(sel) => {
-                    let page = page::extract_posts(&html, &base, sel);
+                    let sel = sel.clone();
+                    let page = blocking(move || page::extract_posts(&html(), &base, &sel)).await?;
                     out.items = page.items;
                     out.errors = page.errors;
                     out.validators.push((loc.to_string(), body.validators));
                     out.min_interval = body.max_age;
                 }
                 None => {
-                    let feeds = page::discover_feeds(&html, &base);
+                    let feeds = blocking(move || page::discover_feeds(&html(), &base)).await?;
                     if feeds.is_empty() {
                         return Err(SourceError::EmptyPage {
                             url: loc.to_string(),
                         });
                     }
                     for url in feeds {
-                        let loc = feed_location(&url);
-                        // One dead feed among several must not lose the others.
-                        if let Err(e) = poll_feed(client, &loc, validators, &mut out).await {
+                        // One dead or refused feed among several must not
+                        // lose the others.
+                        let polled = match feed_location(&url, loc) {
+                            Ok(feed) => poll_feed(client, &feed, validators, &mut out)
+                                .await
+                                .map(drop),
+                            Err(e) => Err(e),
+                        };
+                        if let Err(e) = polled {
                             out.errors.push(e.to_string());
                         }
                     }
@@ -244,10 +256,35 @@ pub async fn enrich(
     }
 }
 
-fn feed_location(url: &url::Url) -> Location {
-    match url.to_file_path() {
-        Ok(p) if url.scheme() == "file" => Location::File(p),
-        _ => Location::Http(url.clone()),
+/// Where a feed linked from `page` lives. A page on the web may link only
+/// to http(s) feeds: a `file:` link there would read this machine's files.
+/// (Where those feeds may point is the guard's business, when fetched.)
+fn feed_location(url: &url::Url, page: &Location) -> Result<Location, SourceError> {
+    match (url.scheme(), page) {
+        ("http" | "https", _) => Ok(Location::Http(url.clone())),
+        ("file", Location::File(_)) => url
+            .to_file_path()
+            .map(Location::File)
+            .map_err(|()| SourceError::Unsupported(format!("{url}: not a file path"))),
+        (scheme, _) => Err(SourceError::Fetch(FetchError::Refused {
+            url: url.to_string(),
+            refusal: http::guard::Refusal::Scheme(scheme.to_string()),
+        })),
+    }
+}
+
+/// Runs a parser on the blocking pool: html5ever and XML parsing of a large
+/// or hostile document take CPU time that must not stall the async workers
+/// every other source shares. A panic in the parser stays a panic.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, SourceError> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(t) => Ok(t),
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => Err(SourceError::Unsupported(format!("parser task: {e}"))),
+        },
     }
 }
 
@@ -256,25 +293,24 @@ async fn poll_feed(
     loc: &Location,
     validators: Option<ValidatorLookup<'_>>,
     out: &mut Poll,
-) -> Result<(), SourceError> {
+) -> Result<Option<url::Url>, SourceError> {
     let key = loc.to_string();
     let saved = validators.and_then(|v| v(&key));
     let body = match client.fetch(loc, saved.as_ref()).await? {
         Fetched::NotModified => {
             out.not_modified += 1;
-            return Ok(());
+            return Ok(None);
         }
         Fetched::Body(b) => b,
     };
-    let parsed = feed::parse_feed(
-        &body.bytes,
-        &loc.base_url().to_string(),
-        body.content_type.as_deref(),
-    )?;
+    let moved_to = body.moved_to.clone();
+    let (bytes, base, content_type) = (body.bytes, loc.base_url().to_string(), body.content_type);
+    let parsed =
+        blocking(move || feed::parse_feed(&bytes, &base, content_type.as_deref())).await??;
     out.items.extend(parsed.items);
     out.errors
         .extend(parsed.errors.into_iter().map(|e| format!("{key}: {e}")));
     out.validators.push((key, body.validators));
     out.min_interval = out.min_interval.max(parsed.ttl.max(body.max_age));
-    Ok(())
+    Ok(moved_to)
 }

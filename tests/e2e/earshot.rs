@@ -61,7 +61,7 @@ pub fn pipeline(
     sink: SinkSpec,
 ) -> PathBuf {
     let mut t = format!(
-        "name = \"e2e\"\nstate_dir = {}\n\n[http]\nper_host_concurrency = 32\n\n\
+        "name = \"e2e\"\nstate_dir = {}\n\n[http]\nper_host_concurrency = 32\nallow_hosts = [\"127.0.0.1\"]\n\n\
          [schedule]\ninterval = \"1s\"\nmin_interval = \"1s\"\nconcurrency = 32\n",
         quoted(state_dir)
     );

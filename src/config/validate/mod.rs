@@ -217,6 +217,19 @@ impl Validator<'_> {
         s.per_host_concurrency = raw.per_host_concurrency.unwrap_or(s.per_host_concurrency);
         s.max_attempts = raw.max_attempts.unwrap_or(s.max_attempts);
         s.max_retry_after = raw.max_retry_after.unwrap_or(s.max_retry_after);
+        s.deadline = raw.deadline.unwrap_or(s.deadline);
+        s.allow_insecure_redirects = raw
+            .allow_insecure_redirects
+            .unwrap_or(s.allow_insecure_redirects);
+        for (i, entry) in raw.allow_hosts.iter().enumerate() {
+            match entry.parse() {
+                Ok(a) => s.allow_hosts.push(a),
+                Err(e) => self.err(format!("http.allow_hosts[{i}]"), e.to_string()),
+            }
+        }
+        if s.deadline.is_zero() {
+            self.err("http.deadline", "must be longer than zero");
+        }
         if s.per_host_concurrency == 0 {
             self.err("http.per_host_concurrency", "must be at least 1");
         }

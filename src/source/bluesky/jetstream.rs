@@ -19,7 +19,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::parse::{at_uri, lang_wanted, post_item, PostRecord, POST_COLLECTION};
 use crate::config::social::BlueskySource;
-use crate::source::http::HttpClient;
+use crate::source::http::guard::ConnectError;
+use crate::source::http::{FetchError, HttpClient};
 use crate::source::social::{Frame, FrameStream};
 use crate::source::SourceError;
 
@@ -166,10 +167,25 @@ pub async fn subscribe(
         req.headers_mut().insert(USER_AGENT, ua);
     }
     let idle = settings.timeout;
-    let (ws, _) = tokio::time::timeout(idle, tokio_tungstenite::connect_async(req))
+    let connect = async {
+        // Through the SSRF guard: tungstenite would resolve and connect
+        // wherever the URL says.
+        let tcp = crate::source::http::guard::connect(client.guard(), &url)
+            .await
+            .map_err(|e| match e {
+                ConnectError::Refused(refusal) => SourceError::Fetch(FetchError::Refused {
+                    url: url.to_string(),
+                    refusal,
+                }),
+                ConnectError::Io(e) => stream_error(&url, e),
+            })?;
+        tokio_tungstenite::client_async_tls(req, tcp)
+            .await
+            .map_err(|e| stream_error(&url, e))
+    };
+    let (ws, _) = tokio::time::timeout(idle, connect)
         .await
-        .map_err(|_| stream_error(&url, "timed out connecting"))?
-        .map_err(|e| stream_error(&url, e))?;
+        .map_err(|_| stream_error(&url, "timed out connecting"))??;
     let langs = cfg.langs.clone();
     Ok(frames(ws, url, langs, idle).boxed())
 }

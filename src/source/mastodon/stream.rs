@@ -111,14 +111,12 @@ async fn connect(
 ) -> Result<reqwest::Response, SourceError> {
     let host = url.host_str().unwrap_or_default().to_string();
     client.limiter().ready(&host).await;
-    let resp = client
+    let req = client
         .request(Method::GET, url.clone())
         .bearer_auth(token)
         .header(header::ACCEPT, "text/event-stream")
-        .timeout(MAX_CONNECTION)
-        .send()
-        .await
-        .map_err(|e| net_error(url, &e))?;
+        .timeout(MAX_CONNECTION);
+    let resp = client.open_stream(req).await?;
     let status = resp.status();
     let wait = limit_wait(status.as_u16(), resp.headers(), Utc::now(), false);
     if let Some(w) = wait {
@@ -136,19 +134,6 @@ async fn connect(
     }))
 }
 
-fn net_error(url: &Url, e: &reqwest::Error) -> FetchError {
-    if e.is_timeout() {
-        return FetchError::Timeout {
-            url: url.to_string(),
-        };
-    }
-    FetchError::Network {
-        url: url.to_string(),
-        message: chain(e),
-    }
-}
-
-/// An error with its causes, where the useful part ("connection reset") is.
 fn chain(e: &dyn std::error::Error) -> String {
     let mut message = e.to_string();
     let mut source = e.source();

@@ -236,7 +236,10 @@ impl Session<'_, '_> {
             message,
         })?;
         // Renewed a minute early, so a long walk does not outlive it.
-        let until = Instant::now() + token.expires_in.saturating_sub(Duration::from_secs(60));
+        let now = Instant::now();
+        let until = now
+            .checked_add(token.expires_in.saturating_sub(Duration::from_secs(60)))
+            .unwrap_or(now);
         TOKENS
             .lock()
             .expect("token cache poisoned")

@@ -17,6 +17,7 @@ use url::Url;
 
 use crate::model::{Author, Engagement, Item};
 use crate::normalize::{content_hash, tidy};
+use crate::source::http::headers::{clamp_secs, MAX_WAIT};
 use crate::source::json::{endpoint, num, object, str};
 use crate::source::social::Profile;
 
@@ -51,10 +52,11 @@ pub fn parse_token(body: &[u8]) -> Result<Token, String> {
         }
         _ => {}
     }
-    let secs = num(&o, "expires_in")?.unwrap_or(3600.0).max(0.0);
+    // A hostile or broken answer may say `1e300`: clamped, never a panic.
+    let secs = num(&o, "expires_in")?.unwrap_or(3600.0);
     Ok(Token {
         access_token: token.to_string(),
-        expires_in: Duration::from_secs_f64(secs),
+        expires_in: clamp_secs(secs, MAX_WAIT).unwrap_or(Duration::ZERO),
     })
 }
 

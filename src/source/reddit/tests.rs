@@ -1,5 +1,7 @@
 use super::parse::*;
 use crate::model::Item;
+use crate::source::http::headers::MAX_WAIT;
+use std::time::Duration;
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!(
@@ -111,6 +113,14 @@ fn a_token_is_read_and_a_refusal_in_a_200_is_an_error() {
     let refused = parse_token(br#"{"error": "unsupported_grant_type"}"#).unwrap_err();
     assert!(refused.contains("unsupported_grant_type"), "{refused}");
     assert!(parse_token(br#"{"access_token":"x","token_type":"mac"}"#).is_err());
+}
+
+#[test]
+fn a_token_with_an_absurd_lifetime_does_not_panic() {
+    let t = parse_token(br#"{"access_token":"x","expires_in":1e300}"#).unwrap();
+    assert_eq!(t.expires_in, MAX_WAIT);
+    let t = parse_token(br#"{"access_token":"x","expires_in":-5}"#).unwrap();
+    assert_eq!(t.expires_in, Duration::ZERO);
 }
 
 #[test]
