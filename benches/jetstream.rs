@@ -57,7 +57,12 @@ fn main() {
             langs: vec![],
             max_pages: 10,
         };
-        let client = HttpClient::new(&Default::default()).unwrap();
+        // The fixture firehose listens on loopback, which the SSRF guard refuses.
+        let settings = earshot::config::HttpSettings {
+            allow_hosts: vec!["127.0.0.1".parse().unwrap()],
+            ..Default::default()
+        };
+        let client = HttpClient::new(&settings).unwrap();
         let profiles = Profiles::default();
         let keep = |i: &earshot::model::Item| classifier.mentions_any(&fields(i));
 
