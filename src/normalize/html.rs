@@ -8,7 +8,7 @@
 use std::sync::OnceLock;
 
 use regex::Regex;
-use scraper::{ElementRef, Html, Node};
+use scraper::{ElementRef, Node};
 
 /// Elements whose content is never something a person wrote for readers.
 const DROPPED: &[&str] = &[
@@ -73,9 +73,9 @@ const MAX_DEPTH: usize = 256;
 pub fn html_to_text(html: &str) -> String {
     let is_document = document_re().is_match(html);
     let parsed = if is_document {
-        Html::parse_document(html)
+        super::parse_document(html)
     } else {
-        Html::parse_fragment(html)
+        super::parse_fragment(html)
     };
     let root = parsed.root_element();
     let start = if is_document {

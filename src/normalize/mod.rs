@@ -7,11 +7,24 @@
 
 mod charset;
 mod date;
+pub mod depth;
 mod html;
 
 pub use charset::decode;
 pub use date::parse_date;
 pub use html::{html_to_text, looks_like_html};
+
+/// Parses an HTML document, its nesting bounded first ([`depth`]), so that
+/// a hostile page costs time linear in its size.
+pub fn parse_document(html: &str) -> scraper::Html {
+    scraper::Html::parse_document(&depth::limit_depth(html, depth::MAX_DEPTH))
+}
+
+/// Parses an HTML fragment (a feed entry's content, a post's body), its
+/// nesting bounded first.
+pub fn parse_fragment(html: &str) -> scraper::Html {
+    scraper::Html::parse_fragment(&depth::limit_depth(html, depth::MAX_DEPTH))
+}
 
 use unicode_normalization::UnicodeNormalization;
 

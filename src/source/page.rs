@@ -38,7 +38,7 @@ pub struct ParsedPage {
 /// Feeds announced by `<link rel="alternate">` with a feed type, resolved,
 /// deduplicated, in document order.
 pub fn discover_feeds(html: &str, base: &Url) -> Vec<Url> {
-    let doc = Html::parse_document(html);
+    let doc = crate::normalize::parse_document(html);
     let base = document_base(&doc, base);
     let mut seen = HashSet::new();
     doc.select(&css("link[rel][href]"))
@@ -65,7 +65,7 @@ pub fn discover_feeds(html: &str, base: &Url) -> Vec<Url> {
 
 /// Applies `selectors` to a page fetched from `base`.
 pub fn extract_posts(html: &str, base: &Url, selectors: &CompiledSelectors) -> ParsedPage {
-    let doc = Html::parse_document(html);
+    let doc = crate::normalize::parse_document(html);
     let root = doc.root_element();
     let base = document_base(&doc, base);
     let page = PageContext {

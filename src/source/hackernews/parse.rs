@@ -343,7 +343,7 @@ pub fn parse_user(body: &[u8]) -> Result<Option<Profile>, String> {
 pub fn links_in(html: &str) -> Vec<String> {
     static BARE: OnceLock<Regex> = OnceLock::new();
     let bare = BARE.get_or_init(|| Regex::new(r#"https?://[^\s<>"')\]]+"#).expect("static regex"));
-    let doc = scraper::Html::parse_fragment(html);
+    let doc = crate::normalize::parse_fragment(html);
     let anchors = scraper::Selector::parse("a[href]").expect("static selector");
     let hrefs = doc
         .select(&anchors)

@@ -245,7 +245,7 @@ fn author(a: &Value, host: &str) -> Result<Author, BadStatus> {
 /// are left out: they point at topics and at other people, and would join
 /// this account with accounts that are not its owner's.
 fn hrefs(html: &str) -> Vec<String> {
-    let doc = scraper::Html::parse_fragment(html);
+    let doc = crate::normalize::parse_fragment(html);
     let sel = scraper::Selector::parse("a[href]").expect("static selector");
     doc.select(&sel)
         .filter(|a| {
