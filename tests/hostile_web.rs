@@ -1,0 +1,281 @@
+//! The open web can't hurt it: earshot's HTTP client and sources against a
+//! server of hostile answers (`hostile/server.rs`). No panic, bounded
+//! memory and time, every internal address refused, and the healthy
+//! sources unaffected.
+
+#[path = "hostile/server.rs"]
+mod server;
+
+use std::time::Duration;
+
+use earshot::config::{HttpSettings, Location, SourceConfig, SourceKind};
+use earshot::source::api::ApiRequest;
+use earshot::source::http::headers::MAX_WAIT;
+use earshot::source::http::{FetchError, Fetched, HttpClient};
+use earshot::source::{self, PollCtx, SourceError};
+use server::Hostile;
+
+/// Only the hostile server's own port is allowed: the internal server,
+/// on another port of the same loopback address, stands for everything
+/// behind a firewall.
+fn settings(h: &Hostile) -> HttpSettings {
+    HttpSettings {
+        timeout: Duration::from_secs(2),
+        max_attempts: 3,
+        max_body_bytes: 1 << 20,
+        allow_hosts: vec![h.addr.to_string().parse().unwrap()],
+        ..HttpSettings::default()
+    }
+}
+
+fn client(h: &Hostile) -> HttpClient {
+    HttpClient::new(&settings(h)).unwrap()
+}
+
+fn location(url: &str) -> Location {
+    Location::Http(url.parse().unwrap())
+}
+
+async fn fetch(h: &Hostile, path: &str) -> Result<Fetched, FetchError> {
+    client(h).fetch(&location(&h.url(path)), None).await
+}
+
+#[tokio::test]
+async fn redirects_into_internal_addresses_are_refused_before_connecting() {
+    let h = server::start().await;
+    let port = h.internal.port();
+    for target in [
+        format!("http://127.0.0.1:{port}/"),
+        format!("http://2130706433:{port}/"),
+        format!("http://0x7f.1:{port}/"),
+        format!("http://0177.0.0.1:{port}/"),
+        format!("http://[::1]:{port}/"),
+        format!("http://[::ffff:127.0.0.1]:{port}/"),
+        format!("http://localhost:{port}/"),
+    ] {
+        let path = format!("/to?u={}", urlencode(&target));
+        match fetch(&h, &path).await {
+            Err(FetchError::Refused { refusal, .. }) => {
+                let msg = refusal.to_string();
+                assert!(msg.contains("allow_hosts"), "{target}: {msg}");
+            }
+            other => panic!("{target}: expected a refusal, got {other:?}"),
+        }
+    }
+    assert_eq!(h.internal_hits.all(), Vec::<String>::new());
+    // Refusals are permanent: each redirect was asked once, never retried.
+    assert_eq!(h.events.hits("/to"), 7);
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn a_redirect_loop_is_one_permanent_error_with_its_chain() {
+    let h = server::start().await;
+    let err = fetch(&h, "/loop/a").await.unwrap_err();
+    let FetchError::Redirect { chain, reason, .. } = &err else {
+        panic!("{err:?}");
+    };
+    assert!(reason.contains("loop"), "{reason}");
+    assert_eq!(chain.len(), 3, "{chain:?}");
+    assert!(!err.is_retryable());
+    assert_eq!(h.events.hits("/loop/a"), 1, "not retried");
+}
+
+#[tokio::test]
+async fn endless_redirects_stop_after_five_hops() {
+    let h = server::start().await;
+    let err = fetch(&h, "/endless/0").await.unwrap_err();
+    assert!(err.to_string().contains("more than 5 redirects"), "{err}");
+    assert_eq!(h.events.hits("/endless/"), 6);
+}
+
+#[tokio::test]
+async fn a_permanent_redirect_says_where_the_document_lives_now() {
+    let h = server::start().await;
+    let Fetched::Body(body) = fetch(&h, "/moved").await.unwrap() else {
+        panic!("a body")
+    };
+    assert_eq!(body.moved_to.unwrap().as_str(), h.url("/feed.xml"));
+}
+
+#[tokio::test]
+async fn an_absurd_retry_after_is_clamped_and_left_to_the_schedule() {
+    let h = server::start().await;
+    let err = fetch(&h, "/retry-after/99999999999999999999")
+        .await
+        .unwrap_err();
+    assert_eq!(err.retry_after(), Some(MAX_WAIT));
+    assert_eq!(
+        h.events.hits("/retry-after/"),
+        1,
+        "a wait past max_retry_after is not slept here, nor skipped"
+    );
+}
+
+#[tokio::test]
+async fn a_garbage_retry_after_falls_back_to_backoff() {
+    let h = server::start().await;
+    let c = HttpClient::new(&HttpSettings {
+        max_attempts: 2,
+        ..settings(&h)
+    })
+    .unwrap();
+    let err = c
+        .fetch(&location(&h.url("/retry-after/1e20")), None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(429));
+    assert_eq!(h.events.hits("/retry-after/"), 2);
+}
+
+#[tokio::test]
+async fn a_403_with_rate_limit_headers_is_waited_out_like_a_429() {
+    let h = server::start().await;
+    let fetched = fetch(&h, "/forbidden-limited/1").await.unwrap();
+    assert!(matches!(fetched, Fetched::Body(_)));
+    assert_eq!(h.events.hits("/forbidden-limited/1"), 2);
+}
+
+#[tokio::test]
+async fn absurd_rate_limit_resets_neither_panic_nor_park_the_caller() {
+    let h = server::start().await;
+    for v in ["inf", "1e20", "-1e20", "NaN", "99999999999999999999999"] {
+        // A fresh client each time: a reset honoured holds the host back.
+        let c = client(&h);
+        let req = ApiRequest::get(h.url(&format!("/reset/{v}")).parse().unwrap());
+        let err = tokio::time::timeout(Duration::from_secs(30), c.call(&req))
+            .await
+            .unwrap_or_else(|_| panic!("{v}: the call hung"));
+        let err = err.unwrap_err();
+        assert_eq!(err.status(), Some(429), "{v}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn compression_bombs_stop_at_the_body_cap() {
+    let h = server::start().await;
+    for path in ["/gzip-bomb", "/deflate-bomb"] {
+        let err = fetch(&h, path).await.unwrap_err();
+        assert!(
+            matches!(err, FetchError::TooLarge { limit, .. } if limit == 1 << 20),
+            "{path}: {err:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_slowloris_body_is_cut_by_the_timeout() {
+    let h = server::start().await;
+    let c = HttpClient::new(&HttpSettings {
+        max_attempts: 1,
+        ..settings(&h)
+    })
+    .unwrap();
+    let err = c
+        .fetch(&location(&h.url("/slowloris")), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, FetchError::Timeout { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_slowloris_is_also_cut_by_the_deadline_across_attempts() {
+    let h = server::start().await;
+    let c = HttpClient::new(&HttpSettings {
+        timeout: Duration::from_secs(60),
+        deadline: Duration::from_secs(2),
+        ..settings(&h)
+    })
+    .unwrap();
+    let err = c
+        .fetch(&location(&h.url("/slowloris")), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, FetchError::Deadline { .. }), "{err:?}");
+    assert!(err.to_string().contains("http.deadline"), "{err}");
+}
+
+#[tokio::test]
+async fn a_truncated_transfer_and_a_flood_of_headers_are_errors_not_panics() {
+    let h = server::start().await;
+    let err = fetch(&h, "/truncated").await.unwrap_err();
+    assert!(matches!(err, FetchError::Network { .. }), "{err:?}");
+    let err = fetch(&h, "/many-headers").await.unwrap_err();
+    assert!(matches!(err, FetchError::Network { .. }), "{err:?}");
+}
+
+fn page(h: &Hostile, id: &str, path: &str) -> SourceConfig {
+    SourceConfig {
+        id: id.into(),
+        location: location(&h.url(path)),
+        kind: SourceKind::Page(None),
+        interval: None,
+    }
+}
+
+#[tokio::test]
+async fn a_deeply_nested_page_is_parsed_and_its_feed_read() {
+    let h = server::start().await;
+    let c = HttpClient::new(&HttpSettings {
+        max_body_bytes: 4 << 20,
+        ..settings(&h)
+    })
+    .unwrap();
+    let poll = source::poll(&c, &page(&h, "deep", "/deep.html"), &PollCtx::fresh())
+        .await
+        .unwrap();
+    assert_eq!(poll.items.len(), 1);
+    assert_eq!(
+        poll.items[0].title.as_deref(),
+        Some("Acme Cloud is down again")
+    );
+}
+
+#[tokio::test]
+async fn a_page_cannot_point_earshot_at_files_or_internal_hosts() {
+    let h = server::start().await;
+    let poll = source::poll(
+        &client(&h),
+        &page(&h, "links", "/links.html"),
+        &PollCtx::fresh(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(poll.items.len(), 1, "the public feed is still read");
+    assert_eq!(poll.errors.len(), 2, "{:?}", poll.errors);
+    assert!(
+        poll.errors[0].contains("`file` scheme"),
+        "{:?}",
+        poll.errors
+    );
+    assert!(poll.errors[1].contains("allow_hosts"), "{:?}", poll.errors);
+    assert_eq!(h.internal_hits.all(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_refused_source_fails_with_a_permanent_error_naming_the_setting() {
+    let h = server::start().await;
+    let src = SourceConfig {
+        id: "inside".into(),
+        location: location(&format!("http://{}/feed.xml", h.internal)),
+        kind: SourceKind::Feed,
+        interval: None,
+    };
+    let err = source::poll(&client(&h), &src, &PollCtx::fresh())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, SourceError::Fetch(FetchError::Refused { .. })),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+    assert!(
+        err.to_string()
+            .contains("to [http] allow_hosts (or pass --allow-host 127.0.0.1)"),
+        "{err}"
+    );
+    assert_eq!(h.internal_hits.all(), Vec::<String>::new());
+}
