@@ -279,3 +279,75 @@ async fn a_refused_source_fails_with_a_permanent_error_naming_the_setting() {
     );
     assert_eq!(h.internal_hits.all(), Vec::<String>::new());
 }
+
+/// A pipeline file for a backfill of `sources` (id, URL) to a JSONL file.
+fn pipeline(dir: &std::path::Path, h: &Hostile, sources: &[(String, String)]) -> String {
+    let mut t = format!(
+        "name = \"hostile\"\nstate_dir = \"state\"\n\n[http]\nmax_attempts = 1\ntimeout = \"5s\"\n\
+         per_host_concurrency = 1\nallow_hosts = [\"{}\", \"localhost:{}\"]\n\n\
+         [schedule]\nconcurrency = 2\n",
+        h.addr,
+        h.addr.port()
+    );
+    for (id, url) in sources {
+        t += &format!("\n[[sources]]\nid = \"{id}\"\ntype = \"feed\"\nurl = \"{url}\"\n");
+    }
+    t += "\n[[brands]]\nname = \"Acme\"\nquery = \"acme\"\n\n[sink]\ntype = \"jsonl\"\npath = \"out.jsonl\"\n";
+    let file = dir.join("pipeline.toml");
+    std::fs::write(&file, &t).unwrap();
+    file.display().to_string()
+}
+
+#[tokio::test]
+async fn sources_queued_behind_a_slow_host_hold_no_slot_a_healthy_host_needs() {
+    let h = server::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Three sources on a slow host ("localhost", one request at a time),
+    // then a healthy one on another host (the address) listed last.
+    let slow = |i: u64| {
+        (
+            format!("slow-{i}"),
+            format!(
+                "http://localhost:{}/delay/{}/feed.xml",
+                h.addr.port(),
+                1500 + i
+            ),
+        )
+    };
+    let healthy = ("healthy".to_string(), h.url("/feed.xml"));
+    let file = pipeline(dir.path(), &h, &[slow(0), slow(1), slow(2), healthy]);
+    let p = earshot::config::load(std::path::Path::new(&file)).unwrap();
+    let engine = std::sync::Arc::new(earshot::pipeline::Engine::open(p).unwrap());
+    let summary = earshot::pipeline::backfill::backfill(engine, Default::default(), false).await;
+    assert_eq!(summary.failed(), 0, "{}", summary.render());
+    assert_eq!(summary.totals().matched, 4, "{}", summary.render());
+    // The healthy feed was asked for while the first slow answer was still
+    // being waited for: the queued slow sources held no global slot.
+    let asked = h.events.position("GET /feed.xml").expect("healthy fetched");
+    let first_slow_done = h.events.position("END /delay/1500/feed.xml").unwrap();
+    assert!(asked < first_slow_done, "{:?}", h.events.all());
+    // And the slow host was asked one request at a time.
+    let ends: Vec<usize> = (0..3)
+        .map(|i| {
+            h.events
+                .position(&format!("END /delay/{}/feed.xml", 1500 + i))
+                .unwrap()
+        })
+        .collect();
+    let starts: Vec<usize> = (0..3)
+        .map(|i| {
+            h.events
+                .position(&format!("GET /delay/{}/feed.xml", 1500 + i))
+                .unwrap()
+        })
+        .collect();
+    let mut order: Vec<(usize, usize)> = starts.into_iter().zip(ends).collect();
+    order.sort();
+    for w in order.windows(2) {
+        assert!(
+            w[0].1 < w[1].0,
+            "overlapping requests to one host: {:?}",
+            h.events.all()
+        );
+    }
+}
