@@ -18,6 +18,9 @@ pub struct SourceSummary {
     pub outcome: Option<Outcome>,
     /// Set when the source failed outright.
     pub error: Option<String>,
+    /// From the start of the backfill until this source was delivered (or
+    /// failed).
+    pub done_after: std::time::Duration,
 }
 
 #[derive(Debug)]
@@ -85,7 +88,7 @@ impl Summary {
             let o = s.outcome.clone().unwrap_or_default();
             match &s.error {
                 None => {
-                    tracing::info!(source = %s.id, items = o.items, matched = o.matched, records = o.records, unchanged = o.unchanged, errors = o.entry_errors, "Source backfilled.")
+                    tracing::info!(source = %s.id, seconds = s.done_after.as_secs_f64(), items = o.items, matched = o.matched, records = o.records, unchanged = o.unchanged, errors = o.entry_errors, "Source backfilled.")
                 }
                 Some(e) => tracing::error!(source = %s.id, error = %e, "Source failed."),
             }
@@ -134,6 +137,7 @@ pub async fn backfill(engine: Arc<Engine>, window: Window, progress: bool) -> Su
             let bar = bar.clone();
             async move {
                 let res = engine.poll_source(&src, false, window).await;
+                let done_after = started.elapsed();
                 bar.inc(1);
                 bar.set_message(src.id.clone());
                 match res {
@@ -141,6 +145,7 @@ pub async fn backfill(engine: Arc<Engine>, window: Window, progress: bool) -> Su
                         id: src.id,
                         outcome: Some(o),
                         error: None,
+                        done_after,
                     },
                     Err(e) => {
                         tracing::error!(source = %src.id, error = %e, "Source failed.");
@@ -148,6 +153,7 @@ pub async fn backfill(engine: Arc<Engine>, window: Window, progress: bool) -> Su
                             id: src.id,
                             outcome: None,
                             error: Some(e.to_string()),
+                            done_after,
                         }
                     }
                 }
