@@ -4,7 +4,8 @@
 //! `backfill` alike: poll a source, let [`process`] (pure) decide what each
 //! item becomes, deliver the records, and only once the sink acknowledged
 //! them commit to state that the items were seen and which validators came
-//! with them. The two modes ([`run`], [`backfill`]) differ only in when they
+//! with them (not after a windowed backfill: the window left items out, and
+//! a validator would turn them into a 304 for the next `run`). The two modes ([`run`], [`backfill`]) differ only in when they
 //! call it.
 
 pub mod backfill;
@@ -246,7 +247,8 @@ impl Engine {
         };
         let started = Instant::now();
         let state = self.state.clone();
-        let lookup = move |url: &str| state.validators(url).ok().flatten();
+        let id = source.id.clone();
+        let lookup = move |url: &str| state.validators(&id, url).ok().flatten();
         // A backfill reads its window and leaves the live cursor alone.
         let cursor = match cached {
             true => self.state.cursor(&source.id)?,
@@ -270,8 +272,9 @@ impl Engine {
     }
 
     /// Delivers what a poll (or a batch of a stream) yielded: process, send,
-    /// and once the sink acknowledged, commit seen items, validators and
-    /// (with `cached`, i.e. not in a backfill) the cursor.
+    /// and once the sink acknowledged, commit seen items, validators (unless
+    /// a window left items out) and (with `cached`, i.e. not in a backfill)
+    /// the cursor.
     pub async fn deliver(
         &self,
         source_id: &str,
@@ -331,8 +334,16 @@ impl Engine {
                 })
                 .inc();
         }
-        // Delivered: now, and only now, remember it.
-        done.commit.validators = poll.validators;
+        // Delivered: now, and only now, remember it. Validators only when
+        // every item of the documents was considered: after a window, the
+        // next `run` must fetch the documents whole again.
+        if window == Window::default() {
+            done.commit.validators = poll
+                .validators
+                .into_iter()
+                .map(|(url, v)| (source_id.to_string(), url, v))
+                .collect();
+        }
         if cached {
             done.commit
                 .cursors
