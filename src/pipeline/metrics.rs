@@ -44,6 +44,8 @@ pub struct Metrics {
     pub errors: Family<ErrorLabel, Counter>,
     pub not_modified: Family<SourceLabel, Counter>,
     pub fetch_seconds: Family<SourceLabel, Histogram>,
+    /// Records set aside because the sink refused them for good.
+    pub dead_letters: Family<RecordLabel, Counter>,
     registry: Arc<Mutex<Registry>>,
 }
 
@@ -56,6 +58,7 @@ impl Default for Metrics {
         let fetch_seconds = Family::<SourceLabel, Histogram>::new_with_constructor(|| {
             Histogram::new([0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0])
         });
+        let dead_letters = Family::<RecordLabel, Counter>::default();
         let mut r = Registry::with_prefix("earshot");
         r.register(
             "items",
@@ -74,8 +77,14 @@ impl Default for Metrics {
             "Time to poll a source",
             fetch_seconds.clone(),
         );
+        r.register(
+            "dead_letters",
+            "Records refused for good by the sink and set aside",
+            dead_letters.clone(),
+        );
         Metrics {
             items,
+            dead_letters,
             records,
             errors,
             not_modified,
@@ -93,6 +102,15 @@ impl Metrics {
                 stage: stage.into(),
             })
             .inc_by(n);
+    }
+
+    pub fn dead_letter(&self, source: &str, kind: &str) {
+        self.dead_letters
+            .get_or_create(&RecordLabel {
+                source: source.into(),
+                kind: kind.into(),
+            })
+            .inc();
     }
 
     pub fn encode(&self) -> String {

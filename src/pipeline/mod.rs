@@ -221,7 +221,7 @@ impl Engine {
         let classifier = Classifier::new(&pipeline.brands).map_err(OpenError::Classifier)?;
         let client = HttpClient::new(&pipeline.http)?;
         let state = State::open(&pipeline.state_dir)?;
-        let sink = Sink::open(&pipeline.sink, &pipeline.name)?;
+        let sink = Sink::open(&pipeline.sink, &pipeline.name, &pipeline.delivery)?;
         Ok(Engine {
             pipeline,
             classifier,
@@ -321,11 +321,21 @@ impl Engine {
                 now,
             )
         };
-        self.sink
-            .send(&done.records)
+        let delivered = self
+            .sink
+            .send(source_id, &done.records)
             .await
             .inspect_err(|_| self.metrics.error(source_id, "sink", 1))?;
-        for r in &done.records {
+        for (kind, _) in &delivered.dead_lettered {
+            self.metrics.dead_letter(source_id, kind);
+        }
+        let set_aside = |r: &Record| {
+            delivered
+                .dead_lettered
+                .iter()
+                .any(|(k, id)| *k == r.kind().as_str() && id == r.id())
+        };
+        for r in done.records.iter().filter(|r| !set_aside(r)) {
             self.metrics
                 .records
                 .get_or_create(&RecordLabel {

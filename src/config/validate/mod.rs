@@ -171,7 +171,7 @@ impl Validator<'_> {
         let schedule = self.schedule(raw.schedule);
         let sources = self.sources(raw.sources);
         let brands = self.brands(raw.brands);
-        let sink = self.sink(raw.sink);
+        let sink_raw = raw.sink;
         let route = raw
             .route
             .and_then(|r| match crate::route::config::validate(r) {
@@ -190,6 +190,7 @@ impl Validator<'_> {
             }
             None => self.base_dir.join("state").join(&raw.name),
         };
+        let (sink, delivery) = self.sink(sink_raw, &state_dir);
         Pipeline {
             name: raw.name,
             file: path.to_path_buf(),
@@ -200,6 +201,7 @@ impl Validator<'_> {
             sources,
             brands,
             sink,
+            delivery,
             route,
         }
     }
@@ -375,15 +377,28 @@ impl Validator<'_> {
         }
     }
 
-    fn sink(&mut self, raw: Option<toml::Value>) -> SinkConfig {
+    fn sink(
+        &mut self,
+        raw: Option<toml::Value>,
+        state_dir: &Path,
+    ) -> (SinkConfig, crate::sink::Delivery) {
+        let mut delivery = crate::sink::Delivery::defaults(state_dir);
         let default = SinkConfig::Jsonl(None);
         let Some(raw) = raw.and_then(|v| self.section::<RawSink>("sink", v)) else {
-            return default;
+            return (default, delivery);
         };
-        match raw {
+        let sink = match raw {
             RawSink::Jsonl(j) => {
                 let path = self.expand("sink.path", &j.path);
-                SinkConfig::Jsonl((path != "-").then(|| self.base_dir.join(path)))
+                let path = (path != "-").then(|| self.base_dir.join(path));
+                self.delivery(&mut delivery, None, j.dead_letter_path, j.stuck_after);
+                if path.as_ref() == Some(&delivery.dead_letter.path) {
+                    self.err(
+                        "sink.dead_letter_path",
+                        "must not be the file records go to (sink.path)",
+                    );
+                }
+                SinkConfig::Jsonl(path)
             }
             RawSink::Kafka(k) => {
                 let brokers = self.expand("sink.brokers", &k.brokers);
@@ -396,7 +411,7 @@ impl Validator<'_> {
                     let v = self.expand(&format!("sink.properties.\"{name}\""), &value);
                     properties.insert(name, v);
                 }
-                SinkConfig::Kafka(KafkaConfig {
+                let kafka = KafkaConfig {
                     brokers,
                     feedback_topic: k
                         .feedback_topic
@@ -405,8 +420,47 @@ impl Validator<'_> {
                         .influencer_topic
                         .unwrap_or_else(|| "earshot.influencers".into()),
                     properties,
-                })
+                };
+                let topic = k
+                    .dead_letter_topic
+                    .map(|t| self.expand("sink.dead_letter_topic", &t));
+                if let Some(t) = &topic {
+                    if t.trim().is_empty() {
+                        self.err("sink.dead_letter_topic", "must not be empty");
+                    } else if *t == kafka.feedback_topic || *t == kafka.influencer_topic {
+                        self.err(
+                            "sink.dead_letter_topic",
+                            format!("`{t}` is also a record topic; dead letters need their own"),
+                        );
+                    }
+                }
+                self.delivery(&mut delivery, topic, k.dead_letter_path, k.stuck_after);
+                SinkConfig::Kafka(kafka)
             }
+        };
+        (sink, delivery)
+    }
+
+    fn delivery(
+        &mut self,
+        d: &mut crate::sink::Delivery,
+        topic: Option<String>,
+        path: Option<String>,
+        stuck_after: Option<std::time::Duration>,
+    ) {
+        d.dead_letter.topic = topic;
+        if let Some(p) = path {
+            let p = self.expand("sink.dead_letter_path", &p);
+            if p.trim().is_empty() || p == "-" {
+                self.err("sink.dead_letter_path", "must name a file");
+            }
+            d.dead_letter.path = self.base_dir.join(p);
+        }
+        if let Some(s) = stuck_after {
+            if s.is_zero() {
+                self.err("sink.stuck_after", "must be longer than zero");
+            }
+            d.stuck_after = s;
         }
     }
 }
