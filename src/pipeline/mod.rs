@@ -5,10 +5,12 @@
 //! item becomes, deliver the records, and only once the sink acknowledged
 //! them commit to state that the items were seen and which validators came
 //! with them (not after a windowed backfill: the window left items out, and
-//! a validator would turn them into a 304 for the next `run`). The two modes ([`run`], [`backfill`]) differ only in when they
-//! call it.
+//! a validator would turn them into a 304 for the next `run`). Each outcome
+//! is also noted in [`health`] for `/healthz`. The two modes ([`run`],
+//! [`backfill`]) differ only in when they call it.
 
 pub mod backfill;
+pub mod health;
 pub mod metrics;
 pub mod run;
 pub mod schedule;
@@ -177,6 +179,16 @@ pub enum PollError {
     State(#[from] StateError),
 }
 
+impl PollError {
+    /// The wait a server asked for (`Retry-After`), if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            PollError::Source(s) => s.retry_after(),
+            _ => None,
+        }
+    }
+}
+
 /// Counts of one poll, for summaries and schedules.
 #[derive(Debug, Default, Clone)]
 pub struct Outcome {
@@ -200,6 +212,8 @@ pub struct Engine {
     pub metrics: Metrics,
     /// Social authors' profiles, so reach is looked up once, not per post.
     pub profiles: Profiles,
+    /// Each source's state and the sink's, for `/healthz`.
+    pub health: health::Health,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -222,6 +236,11 @@ impl Engine {
         let client = HttpClient::new(&pipeline.http)?;
         let state = State::open(&pipeline.state_dir)?;
         let sink = Sink::open(&pipeline.sink, &pipeline.name, &pipeline.delivery)?;
+        let health = health::Health::new(
+            pipeline.sources.iter().map(|s| s.id.as_str()),
+            sink.status(),
+            pipeline.delivery.stuck_after,
+        );
         Ok(Engine {
             pipeline,
             classifier,
@@ -230,6 +249,7 @@ impl Engine {
             sink,
             metrics: Metrics::default(),
             profiles: Profiles::default(),
+            health,
         })
     }
 
@@ -267,7 +287,10 @@ impl Engine {
             .fetch_seconds
             .get_or_create(&label)
             .observe(started.elapsed().as_secs_f64());
-        let poll: Poll = polled.inspect_err(|_| self.metrics.error(&source.id, "fetch", 1))?;
+        let poll: Poll = polled.inspect_err(|e| {
+            self.metrics.error(&source.id, "fetch", 1);
+            self.health.failed(&source.id, &e.to_string());
+        })?;
         self.deliver(&source.id, poll, window, cached).await
     }
 
@@ -276,6 +299,21 @@ impl Engine {
     /// a window left items out) and (with `cached`, i.e. not in a backfill)
     /// the cursor.
     pub async fn deliver(
+        &self,
+        source_id: &str,
+        poll: Poll,
+        window: Window,
+        cached: bool,
+    ) -> Result<Outcome, PollError> {
+        let res = self.deliver_once(source_id, poll, window, cached).await;
+        match &res {
+            Ok(_) => self.health.succeeded(source_id),
+            Err(e) => self.health.failed(source_id, &e.to_string()),
+        }
+        res
+    }
+
+    async fn deliver_once(
         &self,
         source_id: &str,
         poll: Poll,
