@@ -36,10 +36,16 @@ fn cluster() -> &'static Cluster {
         let c = MockCluster::new(1).expect("mock cluster");
         for t in [
             "fb-a", "inf-a", "fb-b", "inf-b", "fb-c", "inf-c", "dl-c", "fb-d", "inf-d", "fb-e",
-            "inf-e", "dl-e",
+            "inf-e", "dl-e", "fb-f", "inf-f",
         ] {
             c.create_topic(t, 3, 1).expect("create topic");
         }
+        // A dead-letter topic we may not write.
+        c.topic_error(
+            "dl-refused",
+            rdkafka::types::RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+        )
+        .expect("topic error");
         Cluster {
             bootstrap: c.bootstrap_servers(),
             _cluster: c,
@@ -245,6 +251,26 @@ async fn without_a_dead_letter_topic_refused_records_go_whole_to_the_file() {
         lines[0]["record"]["title"].as_str().unwrap().len(),
         "Acme Cloud ".len() * 2_000
     );
+}
+
+#[tokio::test]
+async fn entries_the_dead_letter_topic_refuses_go_to_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dead-letter.jsonl");
+    let cfg = SinkConfig::Kafka(small_messages("fb-f", "inf-f"));
+    let topic = Some("dl-refused");
+    let sink = Sink::open(&cfg, "t", &delivery(topic, &file)).unwrap();
+    let (recs, big) = with_one_too_large();
+    sink.send("blog", &recs).await.unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    assert_eq!(lines[0]["key"], big.as_str());
+    // Cut to fit the topic it was meant for.
+    assert!(lines[0]["record_excerpt"].is_string());
 }
 
 /// A feed with an entry whose title makes its feedback record too large.
