@@ -271,7 +271,8 @@ impl KafkaSink {
         let mut pending: Vec<(usize, Outgoing)> = messages.into_iter().enumerate().collect();
         let mut rejected = Vec::new();
         let reject = |i: usize, p: &Outgoing, e: &KafkaError| {
-            tracing::warn!(topic = %p.topic, key = %p.key, error = %e, "Kafka refused the record for good.");
+            // The caller decides what it means (a dead letter, an error) and says so.
+            tracing::debug!(topic = %p.topic, key = %p.key, error = %e, "Kafka refused the record for good.");
             Rejected {
                 index: i,
                 topic: p.topic.clone(),
