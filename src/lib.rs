@@ -14,6 +14,7 @@
 //! - [`state`]: what was delivered, HTTP validators, cursors.
 //! - [`pipeline`]: the driver shared by `run` and `backfill`.
 //! - [`config`]: pipeline files, validated and compiled.
+//! - [`retry`]: the one jittered backoff that sources and sinks share.
 //! - [`cli`]: the subcommands' bodies, used by `main.rs`.
 //! - [`eval`]: accuracy of sentiment and brand queries on labelled sets.
 
@@ -25,6 +26,7 @@ pub mod model;
 pub mod normalize;
 pub mod pipeline;
 pub mod record;
+pub mod retry;
 pub mod route;
 pub mod sink;
 pub mod source;

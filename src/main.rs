@@ -106,7 +106,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Poll every source on its schedule until SIGTERM or Ctrl-C.
+    /// Poll every source on its schedule until SIGTERM or Ctrl-C (exit 1 if
+    /// the final flush of the sink failed).
     Run {
         #[arg(short, long)]
         pipeline: PathBuf,
@@ -334,15 +335,19 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
                     Some(tokio::spawn(metrics::serve(
                         listener,
                         engine.metrics.clone(),
+                        engine.health.clone(),
                         shutdown.clone(),
                     )))
                 }
                 None => None,
             };
-            run::run(engine, shutdown, grace).await;
+            let flushed = run::run(engine, shutdown, grace).await;
             if let Some(s) = server {
                 s.await.ok();
             }
+            // Records still queued when the flush failed are lost to this
+            // process (their items were not marked seen): say so by the code.
+            flushed.context("flushing the sink at shutdown")?;
             tracing::info!("Stopped.");
             Ok(ExitCode::SUCCESS)
         }

@@ -2,8 +2,11 @@
 //!
 //! An embedded redb database in the pipeline's state directory holds the
 //! items already delivered (with their content hash, so an edit is noticed),
-//! HTTP validators per document, source cursors and when each influencer was
-//! first seen. Everything learned from one poll is written in one
+//! HTTP validators per source and document, source cursors and when each
+//! influencer was first seen. Validators are keyed by source as well as URL:
+//! two sources reading one document (or a source added later) must each see
+//! it once, not be answered 304 for what the other one delivered. The old
+//! URL-only `validators` table of earlier versions is left alone and unread. Everything learned from one poll is written in one
 //! transaction by [`State::commit`], which the driver calls only after the
 //! sink acknowledged that poll's records: a crash before it loses nothing,
 //! it only repeats work. redb locks the file, so two processes cannot share
@@ -18,7 +21,8 @@ use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
 use crate::source::http::Validators;
 
 const SEEN: TableDefinition<&str, &str> = TableDefinition::new("seen");
-const VALIDATORS: TableDefinition<&str, &str> = TableDefinition::new("validators");
+/// Source id and document URL -> validators, as JSON.
+const VALIDATORS: TableDefinition<&str, &str> = TableDefinition::new("source_validators");
 const CURSORS: TableDefinition<&str, &str> = TableDefinition::new("cursors");
 const INFLUENCERS: TableDefinition<&str, i64> = TableDefinition::new("influencers");
 /// Address or account id -> the person (influencer id) it belongs to.
@@ -38,8 +42,8 @@ pub struct StateError {
 pub struct Commit {
     /// (source id, item key, content hash)
     pub seen: Vec<(String, String, String)>,
-    /// (document URL, validators)
-    pub validators: Vec<(String, Validators)>,
+    /// (source id, document URL, validators)
+    pub validators: Vec<(String, String, Validators)>,
     /// (influencer id, first seen)
     pub influencers: Vec<(String, DateTime<Utc>)>,
     /// (source id, cursor)
@@ -67,6 +71,7 @@ pub struct State {
     path: String,
 }
 
+/// Source id and a key of that source, in one table key.
 fn seen_key(source: &str, key: &str) -> String {
     format!("{source}\u{1f}{key}")
 }
@@ -121,9 +126,10 @@ impl State {
         self.get_str(SEEN, &seen_key(source, key))
     }
 
-    pub fn validators(&self, url: &str) -> Result<Option<Validators>, StateError> {
+    /// Validators `source` saved for the document at `url`.
+    pub fn validators(&self, source: &str, url: &str) -> Result<Option<Validators>, StateError> {
         Ok(self
-            .get_str(VALIDATORS, url)?
+            .get_str(VALIDATORS, &seen_key(source, url))?
             .and_then(|s| serde_json::from_str(&s).ok()))
     }
 
@@ -171,12 +177,13 @@ impl State {
                     .map_err(|e| self.err(e))?;
             }
             let mut val = tx.open_table(VALIDATORS).map_err(|e| self.err(e))?;
-            for (url, v) in &c.validators {
+            for (source, url, v) in &c.validators {
+                let key = seen_key(source, url);
                 if v.is_empty() {
-                    val.remove(url.as_str()).map_err(|e| self.err(e))?;
+                    val.remove(key.as_str()).map_err(|e| self.err(e))?;
                 } else {
                     let json = serde_json::to_string(v).expect("validators serialize");
-                    val.insert(url.as_str(), json.as_str())
+                    val.insert(key.as_str(), json.as_str())
                         .map_err(|e| self.err(e))?;
                 }
             }
@@ -232,6 +239,7 @@ mod tests {
             s.commit(&Commit {
                 seen: vec![("blog".into(), "k1".into(), "h1".into())],
                 validators: vec![(
+                    "blog".into(),
                     "https://x/feed".into(),
                     Validators {
                         etag: Some("\"v1\"".into()),
@@ -248,16 +256,38 @@ mod tests {
         assert_eq!(s.seen_hash("blog", "k1").unwrap().as_deref(), Some("h1"));
         assert_eq!(s.seen_hash("other", "k1").unwrap(), None);
         assert_eq!(
-            s.validators("https://x/feed")
+            s.validators("blog", "https://x/feed")
                 .unwrap()
                 .unwrap()
                 .etag
                 .as_deref(),
             Some("\"v1\"")
         );
+        assert_eq!(
+            s.validators("other", "https://x/feed").unwrap(),
+            None,
+            "validators belong to the source that saved them"
+        );
         assert_eq!(s.cursor("masto").unwrap().as_deref(), Some("123"));
         assert!(s.influencer_first_seen("inf_1").unwrap().is_some());
         assert_eq!(s.seen_count().unwrap(), 1);
+    }
+
+    #[test]
+    fn url_only_validators_of_earlier_versions_are_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = Database::create(dir.path().join("state.redb")).unwrap();
+            let tx = db.begin_write().unwrap();
+            {
+                let old: TableDefinition<&str, &str> = TableDefinition::new("validators");
+                let mut t = tx.open_table(old).unwrap();
+                t.insert("https://x/feed", r#"{"etag":"\"old\""}"#).unwrap();
+            }
+            tx.commit().unwrap();
+        }
+        let s = State::open(dir.path()).unwrap();
+        assert_eq!(s.validators("blog", "https://x/feed").unwrap(), None);
     }
 
     #[test]

@@ -342,7 +342,18 @@ fn run_killed_with_sigkill_loses_nothing_and_repeats_nothing() {
 
     // The endpoint of `run`.
     let (status, body) = http_get(metrics_addr, "/healthz").expect("GET /healthz");
-    assert_eq!((status, body.trim()), (200, "ok"));
+    let health: Value = serde_json::from_str(&body).expect("/healthz is JSON");
+    assert_eq!(
+        (status, health["status"].as_str()),
+        (200, Some("ok")),
+        "{body}"
+    );
+    for id in &all_ids {
+        assert!(
+            health["sources"][id]["last_success"].is_string(),
+            "{id} in {body}"
+        );
+    }
     let (status, metrics) = http_get(metrics_addr, "/metrics").expect("GET /metrics");
     assert_eq!(status, 200);
     for id in &slow_ids {

@@ -1,5 +1,8 @@
 //! The Kafka sink against a real Kafka-protocol broker: librdkafka's
 //! in-process mock cluster. One cluster serves every test of this binary.
+//! Records the broker refuses for good (here: larger than the producer's
+//! `message.max.bytes`) go to the dead-letter topic or file, and the rest
+//! of their batch is delivered and committed.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
@@ -10,10 +13,12 @@ use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
 use rdkafka::{ClientConfig, Message, TopicPartitionList};
 
-use earshot::config::KafkaConfig;
+use earshot::config::{KafkaConfig, SinkConfig};
 use earshot::model::{Author, Classification, Item, Mention, Sentiment};
 use earshot::record::{self, Record};
+use earshot::sink::dead_letter::DeadLetterConfig;
 use earshot::sink::kafka::KafkaSink;
+use earshot::sink::{Delivery, Sink};
 
 struct Cluster {
     bootstrap: String,
@@ -29,9 +34,18 @@ fn cluster() -> &'static Cluster {
     static CLUSTER: OnceLock<Cluster> = OnceLock::new();
     CLUSTER.get_or_init(|| {
         let c = MockCluster::new(1).expect("mock cluster");
-        for t in ["fb-a", "inf-a", "fb-b", "inf-b"] {
+        for t in [
+            "fb-a", "inf-a", "fb-b", "inf-b", "fb-c", "inf-c", "dl-c", "fb-d", "inf-d", "fb-e",
+            "inf-e", "dl-e", "fb-f", "inf-f",
+        ] {
             c.create_topic(t, 3, 1).expect("create topic");
         }
+        // A dead-letter topic we may not write.
+        c.topic_error(
+            "dl-refused",
+            rdkafka::types::RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+        )
+        .expect("topic error");
         Cluster {
             bootstrap: c.bootstrap_servers(),
             _cluster: c,
@@ -127,11 +141,208 @@ fn consume(
     out
 }
 
+/// Messages in `topic`: the sum of its partitions' high watermarks.
+fn count(topic: &str) -> i64 {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &cluster().bootstrap)
+        .create()
+        .unwrap();
+    (0..3)
+        .map(|p| {
+            consumer
+                .fetch_watermarks(topic, p, Duration::from_secs(10))
+                .unwrap()
+                .1
+        })
+        .sum()
+}
+
+/// Four feedback and four influencer records; the first feedback record
+/// carries a 20 kB title, above a `message.max.bytes` of 6,000.
+fn with_one_too_large() -> (Vec<Record>, String) {
+    let mut recs = records(4);
+    let big = recs
+        .iter_mut()
+        .find_map(|r| match r {
+            Record::Feedback(f) => {
+                f.title = Some("Acme Cloud ".repeat(2_000));
+                Some(f.id.clone())
+            }
+            _ => None,
+        })
+        .unwrap();
+    (recs, big)
+}
+
+fn small_messages(fb: &str, inf: &str) -> KafkaConfig {
+    let mut cfg = config(fb, inf);
+    cfg.properties
+        .insert("message.max.bytes".into(), "6000".into());
+    cfg
+}
+
+fn delivery(topic: Option<&str>, path: &std::path::Path) -> Delivery {
+    Delivery {
+        dead_letter: DeadLetterConfig {
+            topic: topic.map(str::to_string),
+            path: path.to_path_buf(),
+        },
+        stuck_after: Duration::from_secs(300),
+    }
+}
+
+#[tokio::test]
+async fn a_record_refused_for_good_goes_to_the_dead_letter_topic_and_the_rest_is_delivered() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dead-letter.jsonl");
+    let cfg = SinkConfig::Kafka(small_messages("fb-c", "inf-c"));
+    let sink = Sink::open(&cfg, "t", &delivery(Some("dl-c"), &file)).unwrap();
+    let (recs, big) = with_one_too_large();
+    let delivered = sink.send("blog", &recs).await.unwrap();
+    assert_eq!(delivered.dead_lettered, vec![("feedback", big.clone())]);
+    sink.flush().await.unwrap();
+
+    assert_eq!(count("fb-c"), 3, "the other feedback records went out");
+    assert_eq!(count("inf-c"), 4);
+    let dl = consume("dl-c", 1);
+    assert_eq!(dl.len(), 1);
+    let (key, entry, headers) = &dl[0];
+    assert_eq!(*key, big);
+    assert_eq!(entry["schema"], "earshot.dead-letter/1");
+    assert_eq!(entry["key"], big.as_str());
+    assert_eq!(entry["kind"], "feedback");
+    assert_eq!(entry["source"], "blog");
+    assert_eq!(entry["pipeline"], "t");
+    assert_eq!(entry["topic"], "fb-c");
+    assert!(entry["at"].is_string());
+    let error = entry["error"].as_str().unwrap();
+    assert!(error.contains("MessageSizeTooLarge"), "{error}");
+    // The whole record would not fit in the topic either: its start does.
+    assert!(entry["record_bytes"].as_u64().unwrap() > 20_000);
+    assert!(entry.get("record").is_none());
+    let excerpt = entry["record_excerpt"].as_str().unwrap();
+    assert!(
+        excerpt.len() <= 3_000 && excerpt.starts_with('{'),
+        "{excerpt}"
+    );
+    assert_eq!(headers["ce_type"], "dev.earshot.dead-letter.v1");
+    assert!(!file.exists(), "the topic took the entry");
+}
+
+#[tokio::test]
+async fn without_a_dead_letter_topic_refused_records_go_whole_to_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dl").join("dead-letter.jsonl");
+    let cfg = SinkConfig::Kafka(small_messages("fb-d", "inf-d"));
+    let sink = Sink::open(&cfg, "t", &delivery(None, &file)).unwrap();
+    let (recs, big) = with_one_too_large();
+    sink.send("blog", &recs).await.unwrap();
+    sink.flush().await.unwrap();
+    assert_eq!(count("fb-d"), 3);
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["key"], big.as_str());
+    assert_eq!(lines[0]["record"]["id"], big.as_str());
+    assert_eq!(
+        lines[0]["record"]["title"].as_str().unwrap().len(),
+        "Acme Cloud ".len() * 2_000
+    );
+}
+
+#[tokio::test]
+async fn entries_the_dead_letter_topic_refuses_go_to_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dead-letter.jsonl");
+    let cfg = SinkConfig::Kafka(small_messages("fb-f", "inf-f"));
+    let topic = Some("dl-refused");
+    let sink = Sink::open(&cfg, "t", &delivery(topic, &file)).unwrap();
+    let (recs, big) = with_one_too_large();
+    sink.send("blog", &recs).await.unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    assert_eq!(lines[0]["key"], big.as_str());
+    // Cut to fit the topic it was meant for.
+    assert!(lines[0]["record_excerpt"].is_string());
+}
+
+/// A feed with an entry whose title makes its feedback record too large.
+fn feed_with_a_huge_title() -> String {
+    let title = format!("Acme Cloud {}", "is down again and again ".repeat(400));
+    format!(
+        r#"<?xml version="1.0"?>
+<rss version="2.0"><channel><title>t</title><link>https://blog.example/</link>
+<item><guid>huge</guid><title>{title}</title><description>Acme Cloud lost my files.</description></item>
+<item><guid>small</guid><title>Acme Cloud outage</title><description>Acme Cloud lost my files too.</description></item>
+</channel></rss>"#
+    )
+}
+
+#[tokio::test]
+async fn a_dead_lettered_record_does_not_keep_its_batch_from_being_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("feed.xml");
+    std::fs::write(&feed, feed_with_a_huge_title()).unwrap();
+    let text = format!(
+        r#"name = "dl"
+state_dir = "state"
+[[sources]]
+id = "news"
+type = "feed"
+url = "file://{}"
+[[brands]]
+name = "Acme"
+query = "acme"
+[sink]
+type = "kafka"
+brokers = "{}"
+feedback_topic = "fb-e"
+influencer_topic = "inf-e"
+dead_letter_topic = "dl-e"
+[sink.properties]
+"message.max.bytes" = "6000"
+"message.timeout.ms" = "10000"
+"#,
+        feed.display(),
+        cluster().bootstrap
+    );
+    let file = dir.path().join("pipeline.toml");
+    std::fs::write(&file, text).unwrap();
+    let engine = earshot::pipeline::Engine::open(earshot::config::load(&file).unwrap()).unwrap();
+    let engine = std::sync::Arc::new(engine);
+    let summary = earshot::pipeline::backfill::backfill(
+        engine.clone(),
+        earshot::pipeline::Window::default(),
+        false,
+    )
+    .await;
+    assert_eq!(summary.failed(), 0, "{}", summary.render());
+    assert_eq!(
+        engine.state.seen_count().unwrap(),
+        2,
+        "both items committed"
+    );
+    assert_eq!(count("fb-e"), 1);
+    let dl = consume("dl-e", 1);
+    assert_eq!(dl[0].1["source"], "news");
+    assert!(engine
+        .metrics
+        .encode()
+        .contains("earshot_dead_letters_total{source=\"news\",kind=\"feedback\"} 1"));
+}
+
 #[tokio::test]
 async fn records_arrive_keyed_by_id_with_cloudevents_headers() {
     let sink = KafkaSink::new(&config("fb-a", "inf-a"), "t").unwrap();
     let recs = records(5);
-    sink.send(&recs).await.unwrap();
+    assert!(sink.send(&recs).await.unwrap().is_empty());
     sink.flush().await.unwrap();
 
     let fb = consume("fb-a", 5);

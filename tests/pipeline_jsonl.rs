@@ -1,12 +1,13 @@
-//! Whole pipelines, sources to JSON lines: backfills over the fixture server
-//! and `file://` copies, checked against the published record schemas and
-//! against what the state remembers afterwards.
+//! Whole pipelines, sources to JSON lines: backfills (and a `run` after one)
+//! over the fixture server and `file://` copies, checked against the
+//! published record schemas and against what the state remembers afterwards.
 
 mod common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use common::{fixtures_dir, start_server, FixtureServer, DEMO_BRANDS, POST_SELECTORS};
 use earshot::config;
@@ -14,6 +15,7 @@ use earshot::pipeline::backfill::{backfill, Summary};
 use earshot::pipeline::{Engine, Window};
 use earshot::state::State;
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 
 /// The demo pipeline's sources, served by the fixture server.
 fn demo_sources(server: &FixtureServer) -> String {
@@ -370,6 +372,103 @@ async fn a_window_delivers_only_what_is_inside_and_remembers_nothing_else() {
         BTreeSet::from(["2024-03-04T08:15:00Z", "2024-03-09T17:45:00Z"])
     );
     assert_eq!(seen_count(dir.path()), 6);
+}
+
+/// Waits until `fact` holds; the deadline only keeps a broken build from
+/// hanging.
+async fn until(what: &str, mut fact: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !fact() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "gave up waiting: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_run_after_a_backfill_until_delivers_what_the_window_left_out() {
+    let server = start_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let text = pipeline(
+        &feed_source("news", &server.url("/static/feeds/rss2.xml")),
+        "out.jsonl",
+    );
+    let out = dir.path().join("out.jsonl");
+    let window = Window {
+        since: None,
+        until: Some("2024-03-08T00:00:00Z".parse().unwrap()),
+    };
+    let windowed = run(dir.path(), &text, window).await;
+    assert_eq!(windowed.failed(), 0, "{}", windowed.render());
+    let before = lines(&out);
+    let latest = "2024-03-09T17:45:00Z";
+    assert!(!feedback(&before).is_empty());
+    assert!(feedback(&before).iter().all(|r| r["published"] != latest));
+
+    let engine = Arc::new(open(dir.path(), &text));
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(earshot::pipeline::run::run(
+        engine.clone(),
+        shutdown.clone(),
+        Duration::from_secs(5),
+    ));
+    until("the run's first poll of news", || {
+        engine
+            .health
+            .source("news")
+            .is_some_and(|h| h.last_success.is_some())
+    })
+    .await;
+    shutdown.cancel();
+    running.await.unwrap().unwrap();
+
+    let after = lines(&out);
+    let new: BTreeSet<&str> = feedback(&after[before.len()..])
+        .iter()
+        .filter_map(|r| r["published"].as_str())
+        .collect();
+    // Had the backfill saved the feed's ETag, this poll would have been
+    // answered 304 and the entry after the window never delivered.
+    assert!(new.contains(latest), "{new:?}");
+    assert!(
+        !engine
+            .metrics
+            .encode()
+            .contains("earshot_not_modified_total{source=\"news\"} 1"),
+        "the run fetched the feed whole"
+    );
+    assert_eq!(server.hits.get("/static/feeds/rss2.xml"), 2);
+}
+
+#[tokio::test]
+async fn a_source_added_on_a_url_another_source_polled_is_not_answered_304() {
+    let server = start_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = server.url("/static/feeds/rss2.xml");
+    let one = pipeline(&feed_source("news", &url), "out.jsonl");
+    {
+        let e = open(dir.path(), &one);
+        let o = e
+            .poll_source(&e.pipeline.sources[0], true, Window::default())
+            .await
+            .unwrap();
+        assert!(o.records > 0);
+    }
+    let both = [feed_source("news", &url), feed_source("news-copy", &url)].concat();
+    let e = open(dir.path(), &pipeline(&both, "out.jsonl"));
+    let again = e
+        .poll_source(&e.pipeline.sources[0], true, Window::default())
+        .await
+        .unwrap();
+    assert_eq!(again.not_modified, 1, "the first source's validators work");
+    let copy = e
+        .poll_source(&e.pipeline.sources[1], true, Window::default())
+        .await
+        .unwrap();
+    assert_eq!(copy.not_modified, 0, "{copy:?}");
+    assert!(copy.records > 0, "{copy:?}");
 }
 
 #[test]

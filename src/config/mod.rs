@@ -31,6 +31,8 @@ pub struct Pipeline {
     pub sources: Vec<SourceConfig>,
     pub brands: Vec<BrandConfig>,
     pub sink: SinkConfig,
+    /// Dead letters and the stuck bound of `[sink]`, whatever its type.
+    pub delivery: crate::sink::Delivery,
     /// The `[route]` section, for `earshot route` and `earshot queue`.
     pub route: Option<crate::route::config::RouteConfig>,
 }

@@ -183,6 +183,11 @@ pub enum RawSink {
 pub struct RawJsonl {
     /// File to append records to (relative to the pipeline file), or "-" for stdout.
     pub path: String,
+    /// JSON-lines file for records that can never be delivered (default: `dead-letter.jsonl` in `state_dir`).
+    pub dead_letter_path: Option<String>,
+    /// `/healthz` answers 503 once records have waited this long with no successful delivery (default "5m").
+    #[serde(default, with = "humantime_serde")]
+    pub stuck_after: Option<Duration>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -197,4 +202,11 @@ pub struct RawKafka {
     /// Any librdkafka producer property, passed as is (e.g. "sasl.username").
     #[serde(default)]
     pub properties: BTreeMap<String, String>,
+    /// Topic for records the broker refuses for good (too large, unknown topic, not authorized), e.g. "earshot.dead-letter".
+    pub dead_letter_topic: Option<String>,
+    /// JSON-lines file for refused records, without a topic or when the topic refuses too (default: `dead-letter.jsonl` in `state_dir`).
+    pub dead_letter_path: Option<String>,
+    /// `/healthz` answers 503 once records have waited this long with no successful delivery (default "5m").
+    #[serde(default, with = "humantime_serde")]
+    pub stuck_after: Option<Duration>,
 }

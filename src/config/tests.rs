@@ -134,3 +134,50 @@ fn the_shipped_pipelines_are_valid() {
         }
     }
 }
+
+#[test]
+fn dead_letters_default_to_a_file_in_the_state_dir_and_take_a_topic_or_a_path() {
+    let p = load(MINIMAL).unwrap();
+    assert_eq!(p.delivery.dead_letter.topic, None);
+    assert_eq!(
+        p.delivery.dead_letter.path,
+        Path::new("/etc/earshot/state/t/dead-letter.jsonl")
+    );
+    assert_eq!(p.delivery.stuck_after, std::time::Duration::from_secs(300));
+
+    let kafka = format!(
+        "{MINIMAL}[sink]\ntype = \"kafka\"\nbrokers = \"${{BROKERS}}\"\ndead_letter_topic = \"earshot.dead-letter\"\ndead_letter_path = \"dl/refused.jsonl\"\nstuck_after = \"90s\"\n"
+    );
+    let p = load(&kafka).unwrap();
+    assert_eq!(
+        p.delivery.dead_letter.topic.as_deref(),
+        Some("earshot.dead-letter")
+    );
+    assert_eq!(
+        p.delivery.dead_letter.path,
+        Path::new("/etc/earshot/dl/refused.jsonl")
+    );
+    assert_eq!(p.delivery.stuck_after, std::time::Duration::from_secs(90));
+}
+
+#[test]
+fn dead_letter_settings_that_cannot_work_are_errors() {
+    let text = format!(
+        "{MINIMAL}[sink]\ntype = \"kafka\"\nbrokers = \"k:9092\"\ndead_letter_topic = \"earshot.feedback\"\nstuck_after = \"0s\"\n"
+    );
+    let err = load(&text).unwrap_err();
+    let keys: Vec<&str> = err.errors.iter().map(|e| e.key.as_str()).collect();
+    assert!(keys.contains(&"sink.dead_letter_topic"), "{err}");
+    assert!(keys.contains(&"sink.stuck_after"), "{err}");
+
+    let jsonl = format!(
+        "{MINIMAL}[sink]\ntype = \"jsonl\"\npath = \"out.jsonl\"\ndead_letter_path = \"out.jsonl\"\n"
+    );
+    let err = load(&jsonl).unwrap_err();
+    assert_eq!(err.errors[0].key, "sink.dead_letter_path", "{err}");
+    // A topic is a Kafka setting: the JSON-lines sink does not know the key.
+    let topic = format!(
+        "{MINIMAL}[sink]\ntype = \"jsonl\"\npath = \"out.jsonl\"\ndead_letter_topic = \"x\"\n"
+    );
+    assert!(load(&topic).is_err());
+}

@@ -1,22 +1,27 @@
 //! Prometheus metrics and the `/healthz` + `/metrics` endpoint of `run`.
 //!
 //! Counters are labelled by source so an operator sees which feed is quiet,
-//! failing or slow. The HTTP server is axum on a listener the caller binds
-//! (port 0 in tests), stopped by the same shutdown token as the pipeline.
+//! failing, restarted, stopped or slow. `/healthz` is the JSON report of
+//! [`super::health`], served with 503 when the sink is stuck. The HTTP
+//! server is axum on a listener the caller binds (port 0 in tests), stopped
+//! by the same shutdown token as the pipeline.
 
 use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
+
+use super::health::Health;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct SourceLabel {
@@ -44,6 +49,12 @@ pub struct Metrics {
     pub errors: Family<ErrorLabel, Counter>,
     pub not_modified: Family<SourceLabel, Counter>,
     pub fetch_seconds: Family<SourceLabel, Histogram>,
+    /// Source tasks restarted after a panic.
+    pub restarts: Family<SourceLabel, Counter>,
+    /// 1 for a source no longer polled (HTTP 410 Gone).
+    pub stopped: Family<SourceLabel, Gauge>,
+    /// Records set aside because the sink refused them for good.
+    pub dead_letters: Family<RecordLabel, Counter>,
     registry: Arc<Mutex<Registry>>,
 }
 
@@ -56,6 +67,9 @@ impl Default for Metrics {
         let fetch_seconds = Family::<SourceLabel, Histogram>::new_with_constructor(|| {
             Histogram::new([0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0])
         });
+        let restarts = Family::<SourceLabel, Counter>::default();
+        let stopped = Family::<SourceLabel, Gauge>::default();
+        let dead_letters = Family::<RecordLabel, Counter>::default();
         let mut r = Registry::with_prefix("earshot");
         r.register(
             "items",
@@ -74,8 +88,26 @@ impl Default for Metrics {
             "Time to poll a source",
             fetch_seconds.clone(),
         );
+        r.register(
+            "source_restarts",
+            "Source tasks restarted after a panic",
+            restarts.clone(),
+        );
+        r.register(
+            "source_stopped",
+            "1 for a source no longer polled (HTTP 410 Gone)",
+            stopped.clone(),
+        );
+        r.register(
+            "dead_letters",
+            "Records refused for good by the sink and set aside",
+            dead_letters.clone(),
+        );
         Metrics {
             items,
+            restarts,
+            stopped,
+            dead_letters,
             records,
             errors,
             not_modified,
@@ -95,6 +127,15 @@ impl Metrics {
             .inc_by(n);
     }
 
+    pub fn dead_letter(&self, source: &str, kind: &str) {
+        self.dead_letters
+            .get_or_create(&RecordLabel {
+                source: source.into(),
+                kind: kind.into(),
+            })
+            .inc();
+    }
+
     pub fn encode(&self) -> String {
         let mut out = String::new();
         let r = self.registry.lock().expect("registry poisoned");
@@ -103,7 +144,25 @@ impl Metrics {
     }
 }
 
-async fn metrics(State(m): State<Metrics>) -> impl IntoResponse {
+#[derive(Clone)]
+struct Served {
+    metrics: Metrics,
+    health: Health,
+}
+
+async fn healthz(State(s): State<Served>) -> impl IntoResponse {
+    let report = s.health.report();
+    let status = match report.healthy() {
+        true => StatusCode::OK,
+        false => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    let mut body = serde_json::to_string_pretty(&report).expect("the report serializes");
+    body.push('\n');
+    (status, [(header::CONTENT_TYPE, "application/json")], body)
+}
+
+async fn metrics(State(s): State<Served>) -> impl IntoResponse {
+    let m = s.metrics;
     (
         [(
             header::CONTENT_TYPE,
@@ -117,12 +176,13 @@ async fn metrics(State(m): State<Metrics>) -> impl IntoResponse {
 pub async fn serve(
     listener: tokio::net::TcpListener,
     metrics: Metrics,
+    health: Health,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let app = Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(healthz))
         .route("/metrics", get(self::metrics))
-        .with_state(metrics);
+        .with_state(Served { metrics, health });
     axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await

@@ -4,10 +4,13 @@
 //! `backfill` alike: poll a source, let [`process`] (pure) decide what each
 //! item becomes, deliver the records, and only once the sink acknowledged
 //! them commit to state that the items were seen and which validators came
-//! with them. The two modes ([`run`], [`backfill`]) differ only in when they
-//! call it.
+//! with them (not after a windowed backfill: the window left items out, and
+//! a validator would turn them into a 304 for the next `run`). Each outcome
+//! is also noted in [`health`] for `/healthz`. The two modes ([`run`],
+//! [`backfill`]) differ only in when they call it.
 
 pub mod backfill;
+pub mod health;
 pub mod metrics;
 pub mod run;
 pub mod schedule;
@@ -176,6 +179,16 @@ pub enum PollError {
     State(#[from] StateError),
 }
 
+impl PollError {
+    /// The wait a server asked for (`Retry-After`), if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            PollError::Source(s) => s.retry_after(),
+            _ => None,
+        }
+    }
+}
+
 /// Counts of one poll, for summaries and schedules.
 #[derive(Debug, Default, Clone)]
 pub struct Outcome {
@@ -199,6 +212,8 @@ pub struct Engine {
     pub metrics: Metrics,
     /// Social authors' profiles, so reach is looked up once, not per post.
     pub profiles: Profiles,
+    /// Each source's state and the sink's, for `/healthz`.
+    pub health: health::Health,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -221,7 +236,12 @@ impl Engine {
         let client =
             HttpClient::new(&pipeline.http)?.with_concurrency(pipeline.schedule.concurrency);
         let state = State::open(&pipeline.state_dir)?;
-        let sink = Sink::open(&pipeline.sink, &pipeline.name)?;
+        let sink = Sink::open(&pipeline.sink, &pipeline.name, &pipeline.delivery)?;
+        let health = health::Health::new(
+            pipeline.sources.iter().map(|s| s.id.as_str()),
+            sink.status(),
+            pipeline.delivery.stuck_after,
+        );
         Ok(Engine {
             pipeline,
             classifier,
@@ -230,6 +250,7 @@ impl Engine {
             sink,
             metrics: Metrics::default(),
             profiles: Profiles::default(),
+            health,
         })
     }
 
@@ -247,7 +268,8 @@ impl Engine {
         };
         let started = Instant::now();
         let state = self.state.clone();
-        let lookup = move |url: &str| state.validators(url).ok().flatten();
+        let id = source.id.clone();
+        let lookup = move |url: &str| state.validators(&id, url).ok().flatten();
         // A backfill reads its window and leaves the live cursor alone.
         let cursor = match cached {
             true => self.state.cursor(&source.id)?,
@@ -266,14 +288,33 @@ impl Engine {
             .fetch_seconds
             .get_or_create(&label)
             .observe(started.elapsed().as_secs_f64());
-        let poll: Poll = polled.inspect_err(|_| self.metrics.error(&source.id, "fetch", 1))?;
+        let poll: Poll = polled.inspect_err(|e| {
+            self.metrics.error(&source.id, "fetch", 1);
+            self.health.failed(&source.id, &e.to_string());
+        })?;
         self.deliver(&source.id, poll, window, cached).await
     }
 
     /// Delivers what a poll (or a batch of a stream) yielded: process, send,
-    /// and once the sink acknowledged, commit seen items, validators and
-    /// (with `cached`, i.e. not in a backfill) the cursor.
+    /// and once the sink acknowledged, commit seen items, validators (unless
+    /// a window left items out) and (with `cached`, i.e. not in a backfill)
+    /// the cursor.
     pub async fn deliver(
+        &self,
+        source_id: &str,
+        poll: Poll,
+        window: Window,
+        cached: bool,
+    ) -> Result<Outcome, PollError> {
+        let res = self.deliver_once(source_id, poll, window, cached).await;
+        match &res {
+            Ok(_) => self.health.succeeded(source_id),
+            Err(e) => self.health.failed(source_id, &e.to_string()),
+        }
+        res
+    }
+
+    async fn deliver_once(
         &self,
         source_id: &str,
         poll: Poll,
@@ -319,11 +360,21 @@ impl Engine {
                 now,
             )
         };
-        self.sink
-            .send(&done.records)
+        let delivered = self
+            .sink
+            .send(source_id, &done.records)
             .await
             .inspect_err(|_| self.metrics.error(source_id, "sink", 1))?;
-        for r in &done.records {
+        for (kind, _) in &delivered.dead_lettered {
+            self.metrics.dead_letter(source_id, kind);
+        }
+        let set_aside = |r: &Record| {
+            delivered
+                .dead_lettered
+                .iter()
+                .any(|(k, id)| *k == r.kind().as_str() && id == r.id())
+        };
+        for r in done.records.iter().filter(|r| !set_aside(r)) {
             self.metrics
                 .records
                 .get_or_create(&RecordLabel {
@@ -332,8 +383,16 @@ impl Engine {
                 })
                 .inc();
         }
-        // Delivered: now, and only now, remember it.
-        done.commit.validators = poll.validators;
+        // Delivered: now, and only now, remember it. Validators only when
+        // every item of the documents was considered: after a window, the
+        // next `run` must fetch the documents whole again.
+        if window == Window::default() {
+            done.commit.validators = poll
+                .validators
+                .into_iter()
+                .map(|(url, v)| (source_id.to_string(), url, v))
+                .collect();
+        }
         if cached {
             done.commit
                 .cursors

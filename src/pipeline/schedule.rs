@@ -3,8 +3,10 @@
 //! Following Miniflux: a source that publishes often is polled often (one
 //! week divided by its entries of the last week), one that is quiet rarely,
 //! always between the schedule's bounds; a `<ttl>` or `Cache-Control:
-//! max-age` is a floor we do not undercut; an error backs off exponentially,
-//! and a `Retry-After` is waited out in full.
+//! max-age` is a floor we do not undercut; an error backs off exponentially
+//! (jittered, [`crate::retry`]), and a `Retry-After` is waited out in full
+//! up to `max_interval`: a header from the network must not park a source
+//! for a year.
 
 use std::time::Duration;
 
@@ -12,6 +14,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Schedule;
 use crate::model::Item;
+use crate::retry::Backoff;
 
 const WEEK: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -44,19 +47,41 @@ pub fn next_interval(
     i.clamp(schedule.min_interval, schedule.max_interval)
 }
 
-/// The wait after `failures` consecutive failed polls.
-pub fn after_error(schedule: &Schedule, failures: u32, retry_after: Option<Duration>) -> Duration {
+/// The backoff of a failing source: from `min_interval` (at least a
+/// second) up to `max_interval`.
+pub fn backoff(schedule: &Schedule) -> Backoff {
+    Backoff::new(
+        schedule.min_interval.max(Duration::from_secs(1)),
+        schedule.max_interval,
+    )
+}
+
+/// The wait after `failures` consecutive failed polls, for a jitter draw
+/// `unit` in `[0, 1)` ([`after_error`] draws it).
+pub fn after_error_at(
+    schedule: &Schedule,
+    failures: u32,
+    retry_after: Option<Duration>,
+    unit: f64,
+) -> Duration {
     match retry_after {
         // The server said when; waiting less only earns another refusal.
-        Some(wait) => wait.max(schedule.min_interval.min(Duration::from_secs(1))),
-        None => {
-            let base = schedule.min_interval.max(Duration::from_secs(1));
-            let factor = 1u32
-                .checked_shl(failures.saturating_sub(1).min(16))
-                .unwrap_or(u32::MAX);
-            base.saturating_mul(factor).min(schedule.max_interval)
-        }
+        // Longer than the longest interval is not believed.
+        Some(wait) => wait
+            .max(schedule.min_interval.min(Duration::from_secs(1)))
+            .min(schedule.max_interval),
+        None => backoff(schedule).delay_at(failures, unit),
     }
+}
+
+/// The wait after `failures` consecutive failed polls, jittered.
+pub fn after_error(schedule: &Schedule, failures: u32, retry_after: Option<Duration>) -> Duration {
+    after_error_at(
+        schedule,
+        failures,
+        retry_after,
+        crate::retry::Backoff::draw(),
+    )
 }
 
 #[cfg(test)]
@@ -117,15 +142,36 @@ mod tests {
     }
 
     #[test]
-    fn errors_back_off_exponentially_and_retry_after_is_honoured() {
+    fn errors_back_off_exponentially_with_jitter_and_retry_after_is_honoured() {
         let s = schedule();
-        assert_eq!(after_error(&s, 1, None), Duration::from_secs(300));
-        assert_eq!(after_error(&s, 3, None), Duration::from_secs(1200));
-        assert_eq!(after_error(&s, 40, None), Duration::from_secs(86_400));
+        // The draw picks a point in the upper half of each doubling.
+        assert_eq!(after_error_at(&s, 1, None, 0.0), Duration::from_secs(150));
+        assert_eq!(after_error_at(&s, 1, None, 1.0), Duration::from_secs(300));
+        assert_eq!(after_error_at(&s, 3, None, 1.0), Duration::from_secs(1200));
+        assert_eq!(
+            after_error_at(&s, 40, None, 1.0),
+            Duration::from_secs(86_400)
+        );
+        for failures in 1..12 {
+            let w = after_error(&s, failures, None);
+            let cap = backoff(&s).ceiling(failures);
+            assert!(w >= cap / 2 && w <= cap, "{w:?} against {cap:?}");
+        }
         assert_eq!(
             after_error(&s, 1, Some(Duration::from_secs(42))),
             Duration::from_secs(42)
         );
+    }
+
+    #[test]
+    fn a_retry_after_beyond_the_longest_interval_is_clamped_to_it() {
+        let s = schedule();
+        let year = Duration::from_secs(365 * 86_400);
+        assert_eq!(after_error(&s, 1, Some(year)), s.max_interval);
+        assert_eq!(after_error(&s, 1, Some(Duration::MAX)), s.max_interval);
+        // An hour is inside the bounds: waited out exactly, without jitter.
+        let hour = Duration::from_secs(3600);
+        assert_eq!(after_error(&s, 5, Some(hour)), hour);
     }
 
     #[test]

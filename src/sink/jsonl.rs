@@ -53,11 +53,16 @@ impl JsonlSink {
             serde_json::to_writer(&mut buf, r).expect("records serialize");
             buf.push(b'\n');
         }
+        self.write(buf).await
+    }
+
+    /// Appends ready lines and syncs them (also the dead-letter file's path).
+    pub async fn write(&self, buf: Vec<u8>) -> Result<(), SinkError> {
         let out = self.out.clone();
         let name = self.name.clone();
         // Writing and fsync block; keep them off the async workers.
         tokio::task::spawn_blocking(move || {
-            let mut out = out.lock().expect("jsonl sink poisoned");
+            let mut out = out.lock().unwrap_or_else(|p| p.into_inner());
             let res = match &mut *out {
                 Output::Stdout => {
                     let mut so = std::io::stdout().lock();

@@ -13,7 +13,9 @@
 //! epoch rejected, librdkafka's fatal state) replaces the producer with a new
 //! one, since producing again through the old one would fail forever. Only
 //! errors permanent for the record (too large, a topic we may not write)
-//! come back as an error, and then the items are not marked seen.
+//! come back, as [`Rejected`] records: [`super::Sink`] sets those aside
+//! ([`super::dead_letter`]) and lets the rest of the batch commit, while
+//! `route`'s [`KafkaSink::send_messages`] turns them into an error.
 
 use std::sync::RwLock;
 use std::time::Duration;
@@ -35,6 +37,16 @@ pub struct KafkaSink {
     feedback_topic: String,
     influencer_topic: String,
     source: String,
+}
+
+/// A message no producer will ever deliver.
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    /// Its position in the batch.
+    pub index: usize,
+    pub topic: String,
+    pub key: String,
+    pub error: String,
 }
 
 /// The producer settings earshot relies on; the pipeline file may override.
@@ -77,18 +89,29 @@ enum Failure {
 fn classify(e: &KafkaError) -> Failure {
     use RDKafkaErrorCode::*;
     match e.rdkafka_error_code() {
+        // librdkafka's codes that no retry can change for this record.
         Some(
             MessageSizeTooLarge
+            | InvalidMessageSize
+            | InvalidRecord
+            | UnsupportedForMessageFormat
+            | PolicyViolation
             | TopicAuthorizationFailed
             | ClusterAuthorizationFailed
             | InvalidMessage
             | UnknownTopicOrPartition
+            | UnknownTopic
+            | UnknownPartition
             | InvalidTopic,
         ) => Failure::Permanent,
         Some(ProducerFenced | InvalidProducerEpoch | Fatal) => Failure::ProducerFatal,
         _ => Failure::Transient,
     }
 }
+
+/// Between rounds of producing again what failed transiently.
+const RETRY: crate::retry::Backoff =
+    crate::retry::Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
 
 fn create(config: &ClientConfig) -> Result<FutureProducer, SinkError> {
     config
@@ -196,7 +219,7 @@ impl KafkaSink {
         &self,
         producer: &FutureProducer,
         p: &Outgoing,
-    ) -> Result<rdkafka::producer::DeliveryFuture, SinkError> {
+    ) -> Result<rdkafka::producer::DeliveryFuture, KafkaError> {
         let mut waited = 0u32;
         loop {
             let mut rec: FutureRecord<'_, String, Vec<u8>> = FutureRecord::to(&p.topic)
@@ -217,41 +240,77 @@ impl KafkaSink {
                     waited += 1;
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
-                Err((e, _)) => return Err(SinkError::Kafka(format!("{}: {e}", p.topic))),
+                Err((e, _)) => return Err(e),
             }
         }
     }
 
-    pub async fn send(&self, records: &[Record]) -> Result<(), SinkError> {
-        self.send_messages(records.iter().map(|r| self.prepare(r)).collect())
+    /// Delivers records; returns those the broker refused for good (their
+    /// index is their position in `records`).
+    pub async fn send(&self, records: &[Record]) -> Result<Vec<Rejected>, SinkError> {
+        self.produce(records.iter().map(|r| self.prepare(r)).collect())
             .await
     }
 
     /// Produces messages and returns once every one is acknowledged,
-    /// producing again what failed transiently.
+    /// producing again what failed transiently. A message refused for good
+    /// is an error.
     pub async fn send_messages(&self, messages: Vec<Outgoing>) -> Result<(), SinkError> {
-        let mut pending = messages;
+        match self.produce(messages).await?.into_iter().next() {
+            None => Ok(()),
+            Some(r) => Err(SinkError::Kafka(format!(
+                "{} key {}: {}",
+                r.topic, r.key, r.error
+            ))),
+        }
+    }
+
+    /// Produces messages and returns once every one is acknowledged or
+    /// refused for good, producing again what failed transiently.
+    pub async fn produce(&self, messages: Vec<Outgoing>) -> Result<Vec<Rejected>, SinkError> {
+        let mut pending: Vec<(usize, Outgoing)> = messages.into_iter().enumerate().collect();
+        let mut rejected = Vec::new();
+        let reject = |i: usize, p: &Outgoing, e: &KafkaError| {
+            // The caller decides what it means (a dead letter, an error) and says so.
+            tracing::debug!(topic = %p.topic, key = %p.key, error = %e, "Kafka refused the record for good.");
+            Rejected {
+                index: i,
+                topic: p.topic.clone(),
+                key: p.key.clone(),
+                error: e.to_string(),
+            }
+        };
         let mut round = 0u32;
         while !pending.is_empty() {
             let producer = self.producer();
             let mut futures = Vec::with_capacity(pending.len());
-            for p in &pending {
-                futures.push(self.enqueue(&producer, p).await?);
+            let mut queued = Vec::with_capacity(pending.len());
+            for (i, p) in pending {
+                match self.enqueue(&producer, &p).await {
+                    Ok(f) => {
+                        futures.push(f);
+                        queued.push((i, p));
+                    }
+                    // librdkafka refuses a message above `message.max.bytes`
+                    // before it ever reaches a broker.
+                    Err(e) if classify(&e) == Failure::Permanent => {
+                        rejected.push(reject(i, &p, &e))
+                    }
+                    Err(e) => return Err(SinkError::Kafka(format!("{}: {e}", p.topic))),
+                }
             }
             let results = join_all(futures).await;
             let mut retry = Vec::new();
             let mut fatal = false;
-            for (p, res) in pending.into_iter().zip(results) {
+            for ((i, p), res) in queued.into_iter().zip(results) {
                 match res {
                     Ok(Ok(_)) => {}
                     Ok(Err((e, _))) => match classify(&e) {
-                        Failure::Permanent => {
-                            return Err(SinkError::Kafka(format!("{} key {}: {e}", p.topic, p.key)))
-                        }
+                        Failure::Permanent => rejected.push(reject(i, &p, &e)),
                         f => {
                             fatal |= f == Failure::ProducerFatal;
                             tracing::warn!(topic = %p.topic, key = %p.key, error = %e, "Kafka delivery failed; producing again.");
-                            retry.push(p);
+                            retry.push((i, p));
                         }
                     },
                     // The producer went away under us: only at shutdown.
@@ -265,11 +324,24 @@ impl KafkaSink {
             pending = retry;
             if !pending.is_empty() {
                 round += 1;
-                tokio::time::sleep(crate::source::http::backoff(round, Duration::from_secs(30)))
-                    .await;
+                tokio::time::sleep(RETRY.delay(round)).await;
             }
         }
-        Ok(())
+        rejected.sort_by_key(|r| r.index);
+        Ok(rejected)
+    }
+
+    /// The `ce_source` of this sink's messages.
+    pub fn ce_source(&self) -> &str {
+        &self.source
+    }
+
+    /// The largest message the producer accepts (`message.max.bytes`).
+    pub fn max_message_bytes(&self) -> usize {
+        self.config
+            .get("message.max.bytes")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(1_000_000)
     }
 
     pub async fn flush(&self) -> Result<(), SinkError> {
@@ -298,6 +370,14 @@ mod tests {
         );
         assert_eq!(
             classify(&err(RDKafkaErrorCode::MessageSizeTooLarge)),
+            Failure::Permanent
+        );
+        assert_eq!(
+            classify(&err(RDKafkaErrorCode::UnknownTopic)),
+            Failure::Permanent
+        );
+        assert_eq!(
+            classify(&err(RDKafkaErrorCode::TopicAuthorizationFailed)),
             Failure::Permanent
         );
         assert_eq!(

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use super::raw::*;
 use super::*;
 
+mod sink;
 mod social;
 use crate::classify::query;
 use social::{DEFAULT_ALGOLIA, DEFAULT_JETSTREAM, DEFAULT_REDDIT_API};
@@ -171,7 +172,7 @@ impl Validator<'_> {
         let schedule = self.schedule(raw.schedule);
         let sources = self.sources(raw.sources);
         let brands = self.brands(raw.brands);
-        let sink = self.sink(raw.sink);
+        let sink_raw = raw.sink;
         let route = raw
             .route
             .and_then(|r| match crate::route::config::validate(r) {
@@ -190,6 +191,7 @@ impl Validator<'_> {
             }
             None => self.base_dir.join("state").join(&raw.name),
         };
+        let (sink, delivery) = self.sink(sink_raw, &state_dir);
         Pipeline {
             name: raw.name,
             file: path.to_path_buf(),
@@ -200,6 +202,7 @@ impl Validator<'_> {
             sources,
             brands,
             sink,
+            delivery,
             route,
         }
     }
@@ -385,41 +388,6 @@ impl Validator<'_> {
     fn check_query(&mut self, key: &str, q: &str) {
         if let Err(e) = query::parse(q) {
             self.err(key, format!("{e} in `{q}`"));
-        }
-    }
-
-    fn sink(&mut self, raw: Option<toml::Value>) -> SinkConfig {
-        let default = SinkConfig::Jsonl(None);
-        let Some(raw) = raw.and_then(|v| self.section::<RawSink>("sink", v)) else {
-            return default;
-        };
-        match raw {
-            RawSink::Jsonl(j) => {
-                let path = self.expand("sink.path", &j.path);
-                SinkConfig::Jsonl((path != "-").then(|| self.base_dir.join(path)))
-            }
-            RawSink::Kafka(k) => {
-                let brokers = self.expand("sink.brokers", &k.brokers);
-                if brokers.trim().is_empty() && self.errors.iter().all(|e| e.key != "sink.brokers")
-                {
-                    self.err("sink.brokers", "must name at least one host:port");
-                }
-                let mut properties = BTreeMap::new();
-                for (name, value) in k.properties {
-                    let v = self.expand(&format!("sink.properties.\"{name}\""), &value);
-                    properties.insert(name, v);
-                }
-                SinkConfig::Kafka(KafkaConfig {
-                    brokers,
-                    feedback_topic: k
-                        .feedback_topic
-                        .unwrap_or_else(|| "earshot.feedback".into()),
-                    influencer_topic: k
-                        .influencer_topic
-                        .unwrap_or_else(|| "earshot.influencers".into()),
-                    properties,
-                })
-            }
         }
     }
 }
