@@ -59,7 +59,7 @@ fn main() {
         let summary =
             earshot::pipeline::backfill::backfill(engine, Default::default(), false).await;
         assert_eq!(summary.failed(), 0, "{}", summary.render());
-        let mut times = |prefix: &str| {
+        let times = |prefix: &str| {
             let mut t: Vec<Duration> = summary
                 .sources
                 .iter()

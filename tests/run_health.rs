@@ -22,7 +22,7 @@ fn feed_source(id: &str, url: &str) -> String {
 
 fn open(dir: &Path, sources: &str, sink: &str) -> Arc<Engine> {
     let text = format!(
-        "name = \"it\"\nstate_dir = \"state\"\n\n[http]\nmax_attempts = 1\ntimeout = \"5s\"\n\n{sources}\n{DEMO_BRANDS}\n[sink]\ntype = \"jsonl\"\n{sink}\n"
+        "name = \"it\"\nstate_dir = \"state\"\n\n[http]\nmax_attempts = 1\ntimeout = \"5s\"\nallow_hosts = [\"127.0.0.1\"]\n\n{sources}\n{DEMO_BRANDS}\n[sink]\ntype = \"jsonl\"\n{sink}\n"
     );
     let file = dir.join("pipeline.toml");
     std::fs::write(&file, text).unwrap();

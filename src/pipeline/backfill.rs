@@ -107,12 +107,6 @@ impl Summary {
     }
 }
 
-/// Sources started at once, per request slot: the HTTP client bounds the
-/// requests in flight (`schedule.concurrency`), taking a host's permit
-/// before a global one, so sources queued behind a slow host hold no slot
-/// that a healthy host could use. This only bounds the polls waiting.
-const STARTED_PER_SLOT: usize = 64;
-
 /// Polls every source once, `schedule.concurrency` requests at a time.
 pub async fn backfill(engine: Arc<Engine>, window: Window, progress: bool) -> Summary {
     let started = std::time::Instant::now();
@@ -130,7 +124,7 @@ pub async fn backfill(engine: Arc<Engine>, window: Window, progress: bool) -> Su
             .expect("static template")
             .progress_chars("=> "),
     );
-    let concurrency = engine.pipeline.schedule.concurrency * STARTED_PER_SLOT;
+    let concurrency = engine.pipeline.schedule.concurrency * super::POLLS_PER_SLOT;
     let mut summaries: Vec<SourceSummary> = stream::iter(sources)
         .map(|src| {
             let engine = engine.clone();

@@ -32,6 +32,13 @@ use crate::source::{self, http::HttpClient, Poll, PollCtx, SourceError};
 use crate::state::{Commit, State, StateError};
 use metrics::{Metrics, RecordLabel, SourceLabel};
 
+/// Polls under way at once, per request slot (`schedule.concurrency`).
+/// The HTTP client bounds the requests in flight, taking a host's permit
+/// before a global one, so that polls queued behind a slow host hold no
+/// slot a healthy host could use; this only bounds how many polls wait
+/// (and so the memory they hold).
+pub const POLLS_PER_SLOT: usize = 64;
+
 /// What [`process`] made of one poll's items.
 #[derive(Debug, Default)]
 pub struct Processed {

@@ -7,8 +7,9 @@
 //! whose document is gone for good (HTTP 410) is stopped; the others go on.
 //! Every task runs under [`supervise`]: a panic is logged, counted and the
 //! task restarted with backoff, so one bad source cannot end the process or
-//! silently fall quiet. A global semaphore bounds how many polls run at
-//! once. Shutdown is a token passed in (so tests can pull it): tasks stop
+//! silently fall quiet. A semaphore bounds how many polls are under way
+//! ([`super::POLLS_PER_SLOT`]); the HTTP client bounds the requests.
+//! Shutdown is a token passed in (so tests can pull it): tasks stop
 //! between polls, a poll in flight finishes and is committed, then the sink
 //! is flushed, and a failed flush is returned (the process exits non-zero).
 //! A poll still blocked after `grace` (a broker that never came back) is
@@ -39,7 +40,8 @@ pub async fn run(
     shutdown: CancellationToken,
     grace: Duration,
 ) -> Result<(), SinkError> {
-    let permits = Arc::new(Semaphore::new(engine.pipeline.schedule.concurrency));
+    let polls = engine.pipeline.schedule.concurrency * super::POLLS_PER_SLOT;
+    let permits = Arc::new(Semaphore::new(polls));
     let restart = schedule::backoff(&engine.pipeline.schedule);
     let mut tasks = tokio::task::JoinSet::new();
     for source in engine.pipeline.sources.clone() {
