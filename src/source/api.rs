@@ -18,7 +18,7 @@ use reqwest::{Method, StatusCode};
 
 pub use super::http::headers::limit_wait;
 pub use super::http::limit::Limiter;
-use super::http::{backoff, FetchError, HttpClient};
+use super::http::{FetchError, HttpClient, RETRY};
 
 /// One API call.
 #[derive(Debug, Clone)]
@@ -137,7 +137,7 @@ impl HttpClient {
             }
             let wait = err
                 .retry_after()
-                .unwrap_or_else(|| backoff(attempt - 1, Duration::from_secs(60)));
+                .unwrap_or_else(|| RETRY.delay(attempt));
             if wait > settings.max_retry_after {
                 return Err(err);
             }

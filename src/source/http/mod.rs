@@ -74,11 +74,11 @@ pub struct Body {
     pub moved_to: Option<url::Url>,
 }
 
-/// Exponential backoff: 1s, 2s, 4s, ... capped at `max`.
-pub fn backoff(attempt: u32, max: Duration) -> Duration {
-    let secs = 1u64.checked_shl(attempt.min(30)).unwrap_or(u64::MAX);
-    Duration::from_secs(secs).min(max)
-}
+/// Waits between attempts at one request that gave no `Retry-After`:
+/// 1 s, 2 s, 4 s, ... up to a minute, jittered so that sources that failed
+/// together do not retry together.
+pub const RETRY: crate::retry::Backoff =
+    crate::retry::Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
 
 /// The shared client. Cheap to clone.
 #[derive(Clone)]
@@ -274,7 +274,7 @@ impl HttpClient {
                 Err(e) if e.is_retryable() && attempt < self.settings.max_attempts => {
                     let wait = e
                         .retry_after()
-                        .unwrap_or_else(|| backoff(attempt - 1, Duration::from_secs(60)));
+                        .unwrap_or_else(|| RETRY.delay(attempt));
                     let past_deadline = Instant::now().checked_add(wait).is_none_or(|t| t >= until);
                     if wait > self.settings.max_retry_after || past_deadline {
                         return Err(e);
@@ -425,18 +425,4 @@ async fn read_file(path: &std::path::Path, limit: u64) -> Result<Fetched, FetchE
         max_age: None,
         moved_to: None,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_up_to_the_cap() {
-        let cap = Duration::from_secs(60);
-        assert_eq!(backoff(0, cap), Duration::from_secs(1));
-        assert_eq!(backoff(3, cap), Duration::from_secs(8));
-        assert_eq!(backoff(10, cap), cap);
-        assert_eq!(backoff(200, cap), cap);
-    }
 }
