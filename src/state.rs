@@ -29,6 +29,9 @@ const INFLUENCERS: TableDefinition<&str, i64> = TableDefinition::new("influencer
 const OWNERS: TableDefinition<&str, &str> = TableDefinition::new("owners");
 /// Person id -> its accounts, as JSON.
 const PEOPLE: TableDefinition<&str, &str> = TableDefinition::new("people");
+/// Source id -> where its document moved for good, as JSON `{from, to}`:
+/// `from` is the URL of the pipeline file, so editing it starts afresh.
+const MOVED: TableDefinition<&str, &str> = TableDefinition::new("moved");
 
 #[derive(Debug, thiserror::Error)]
 #[error("state at {path}: {message}")]
@@ -52,6 +55,8 @@ pub struct Commit {
     pub owners: Vec<(String, String)>,
     /// (person id, accounts)
     pub people: Vec<(String, Vec<crate::record::Account>)>,
+    /// (source id, the pipeline file's URL, where it moved for good)
+    pub moved: Vec<(String, String, String)>,
 }
 
 impl Commit {
@@ -62,6 +67,7 @@ impl Commit {
             && self.cursors.is_empty()
             && self.owners.is_empty()
             && self.people.is_empty()
+            && self.moved.is_empty()
     }
 }
 
@@ -95,6 +101,7 @@ impl State {
             tx.open_table(INFLUENCERS).map_err(|e| err(e.to_string()))?;
             tx.open_table(OWNERS).map_err(|e| err(e.to_string()))?;
             tx.open_table(PEOPLE).map_err(|e| err(e.to_string()))?;
+            tx.open_table(MOVED).map_err(|e| err(e.to_string()))?;
         }
         tx.commit().map_err(|e| err(e.to_string()))?;
         Ok(State {
@@ -135,6 +142,19 @@ impl State {
 
     pub fn cursor(&self, source: &str) -> Result<Option<String>, StateError> {
         self.get_str(CURSORS, source)
+    }
+
+    /// Where the document of `source`, configured at `configured`, moved
+    /// for good; `None` if it did not, or if the pipeline file has changed
+    /// the URL since.
+    pub fn moved(&self, source: &str, configured: &str) -> Result<Option<String>, StateError> {
+        let Some(json) = self.get_str(MOVED, source)? else {
+            return Ok(None);
+        };
+        let v: serde_json::Value = serde_json::from_str(&json).map_err(|e| self.err(e))?;
+        Ok((v["from"] == configured)
+            .then(|| v["to"].as_str().map(str::to_string))
+            .flatten())
     }
 
     /// The person an address or account id belongs to.
@@ -206,6 +226,13 @@ impl State {
                 let json = serde_json::to_string(accounts).expect("accounts serialize");
                 people
                     .insert(person.as_str(), json.as_str())
+                    .map_err(|e| self.err(e))?;
+            }
+            let mut moved = tx.open_table(MOVED).map_err(|e| self.err(e))?;
+            for (source, from, to) in &c.moved {
+                let json = serde_json::json!({ "from": from, "to": to }).to_string();
+                moved
+                    .insert(source.as_str(), json.as_str())
                     .map_err(|e| self.err(e))?;
             }
             let mut inf = tx.open_table(INFLUENCERS).map_err(|e| self.err(e))?;

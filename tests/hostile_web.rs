@@ -351,3 +351,19 @@ async fn sources_queued_behind_a_slow_host_hold_no_slot_a_healthy_host_needs() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_feed_that_moved_for_good_is_polled_at_its_new_address() {
+    let h = server::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = pipeline(dir.path(), &h, &[("moving".into(), h.url("/moved"))]);
+    let p = earshot::config::load(std::path::Path::new(&file)).unwrap();
+    let engine = earshot::pipeline::Engine::open(p).unwrap();
+    let source = engine.pipeline.sources[0].clone();
+    let first = engine.poll_source(&source, true, Default::default()).await;
+    assert_eq!(first.unwrap().items, 1);
+    let second = engine.poll_source(&source, true, Default::default()).await;
+    assert_eq!(second.unwrap().unchanged, 1);
+    assert_eq!(h.events.hits("/moved"), 1, "{:?}", h.events.all());
+    assert_eq!(h.events.hits("/feed.xml"), 2, "{:?}", h.events.all());
+}

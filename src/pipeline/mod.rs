@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use crate::classify::{Classifier, Fields};
-use crate::config::{Pipeline, SourceConfig};
+use crate::config::{Location, Pipeline, SourceConfig};
 use crate::model::Item;
 use crate::record::{self, Record};
 use crate::sink::{Sink, SinkError};
@@ -274,6 +274,23 @@ impl Engine {
             source: source.id.clone(),
         };
         let started = Instant::now();
+        // A document that moved for good is polled where it lives now.
+        let configured = source.location.to_string();
+        let moved = match &source.location {
+            Location::Http(_) => self.state.moved(&source.id, &configured)?,
+            Location::File(_) => None,
+        };
+        let relocated;
+        let source = match moved.and_then(|u| url::Url::parse(&u).ok()) {
+            Some(url) => {
+                relocated = SourceConfig {
+                    location: Location::Http(url),
+                    ..source.clone()
+                };
+                &relocated
+            }
+            None => source,
+        };
         let state = self.state.clone();
         let id = source.id.clone();
         let lookup = move |url: &str| state.validators(&id, url).ok().flatten();
@@ -295,10 +312,16 @@ impl Engine {
             .fetch_seconds
             .get_or_create(&label)
             .observe(started.elapsed().as_secs_f64());
-        let poll: Poll = polled.inspect_err(|e| {
+        let mut poll: Poll = polled.inspect_err(|e| {
             self.metrics.error(&source.id, "fetch", 1);
             self.health.failed(&source.id, &e.to_string());
         })?;
+        if let Some(m) = &mut poll.moved {
+            tracing::info!(source = %source.id, from = %m.from, to = %m.to, "Document moved permanently; polling the new address from now on.");
+            // Remembered against the pipeline file's URL, so that a chain of
+            // moves keeps its origin and an edit of the file starts afresh.
+            m.from = configured;
+        }
         self.deliver(&source.id, poll, window, cached).await
     }
 
@@ -405,6 +428,10 @@ impl Engine {
                 .cursors
                 .extend(poll.cursor.map(|c| (source_id.to_string(), c)));
         }
+        done.commit.moved.extend(
+            poll.moved
+                .map(|m| (source_id.to_string(), m.from, m.to.to_string())),
+        );
         let state = self.state.clone();
         let commit = std::mem::take(&mut done.commit);
         tokio::task::spawn_blocking(move || state.commit(&commit))

@@ -135,9 +135,7 @@ impl HttpClient {
             if !err.is_retryable() || attempt >= settings.max_attempts {
                 return Err(err);
             }
-            let wait = err
-                .retry_after()
-                .unwrap_or_else(|| RETRY.delay(attempt));
+            let wait = err.retry_after().unwrap_or_else(|| RETRY.delay(attempt));
             if wait > settings.max_retry_after {
                 return Err(err);
             }

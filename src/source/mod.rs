@@ -83,7 +83,16 @@ pub struct Poll {
     pub cursor: Option<String>,
     /// Where the source's own document moved for good (every redirect to
     /// it permanent), to poll there from now on.
-    pub moved_to: Option<url::Url>,
+    pub moved: Option<Moved>,
+}
+
+/// A document that answered with permanent redirects only.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moved {
+    /// The URL that was polled.
+    pub from: String,
+    /// Where the redirects ended.
+    pub to: url::Url,
 }
 
 impl From<Polled> for Poll {
@@ -165,7 +174,13 @@ pub async fn poll(
         SourceKind::HackerNews(h) => return Ok(hackernews::poll(h, &fetch).await?.into()),
         SourceKind::Reddit(r) => return Ok(reddit::poll(r, &fetch).await?.into()),
         SourceKind::Feed => {
-            out.moved_to = poll_feed(client, &source.location, validators, &mut out).await?;
+            let loc = &source.location;
+            out.moved = poll_feed(client, loc, validators, &mut out)
+                .await?
+                .map(|to| Moved {
+                    from: loc.to_string(),
+                    to,
+                });
         }
         SourceKind::Page(selectors) => {
             let loc = &source.location;
@@ -177,7 +192,10 @@ pub async fn poll(
                 }
                 Fetched::Body(b) => b,
             };
-            out.moved_to = body.moved_to.clone();
+            out.moved = body.moved_to.clone().map(|to| Moved {
+                from: loc.to_string(),
+                to,
+            });
             let base = loc.base_url();
             let (bytes, content_type) = (body.bytes, body.content_type);
             let html = move || crate::normalize::decode(&bytes, content_type.as_deref());

@@ -272,9 +272,7 @@ impl HttpClient {
             attempt += 1;
             match result {
                 Err(e) if e.is_retryable() && attempt < self.settings.max_attempts => {
-                    let wait = e
-                        .retry_after()
-                        .unwrap_or_else(|| RETRY.delay(attempt));
+                    let wait = e.retry_after().unwrap_or_else(|| RETRY.delay(attempt));
                     let past_deadline = Instant::now().checked_add(wait).is_none_or(|t| t >= until);
                     if wait > self.settings.max_retry_after || past_deadline {
                         return Err(e);
