@@ -205,6 +205,9 @@ async fn a_truncated_transfer_and_a_flood_of_headers_are_errors_not_panics() {
     assert!(matches!(err, FetchError::Network { .. }), "{err:?}");
     let err = fetch(&h, "/many-headers").await.unwrap_err();
     assert!(matches!(err, FetchError::Network { .. }), "{err:?}");
+    // A body claiming more than the cap is refused before it is read.
+    let err = fetch(&h, "/claims-huge").await.unwrap_err();
+    assert!(matches!(err, FetchError::TooLarge { .. }), "{err:?}");
 }
 
 fn page(h: &Hostile, id: &str, path: &str) -> SourceConfig {

@@ -105,9 +105,11 @@ pub async fn follow(
         if matches!(source.kind, SourceKind::Bluesky(_)) {
             // Jetstream's advice for gapless replay: resume a little before
             // the cursor; what comes twice is dropped as already seen.
-            cursor = cursor
-                .and_then(|c| c.parse::<i64>().ok())
-                .map(|t| (t - crate::source::bluesky::REWIND).to_string());
+            cursor = cursor.and_then(|c| c.parse::<i64>().ok()).map(|t| {
+                t.saturating_sub(crate::source::bluesky::REWIND)
+                    .max(1)
+                    .to_string()
+            });
         }
         let result = match source::subscribe(&engine.client, &source, cursor.as_deref()).await {
             Ok(stream) => pump(&engine, &source, stream, batching, &shutdown).await,

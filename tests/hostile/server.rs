@@ -16,6 +16,7 @@
 //! - `/slowloris`: headers at once, then a byte every 500 ms (at most 240).
 //! - `/truncated`: claims 100,000 bytes, sends 1,000 and hangs up.
 //! - `/many-headers`: 10,000 response headers.
+//! - `/claims-huge`: a small feed that claims a Content-Length of 10^17.
 //! - `/deep.html`: a 1 MB page of nested `<div>`s that links `/feed.xml`.
 //! - `/links.html`: a page that links a `file:` feed, an internal feed and
 //!   `/feed.xml`.
@@ -181,6 +182,20 @@ async fn truncated() -> Response {
     r
 }
 
+async fn claims_huge() -> Response {
+    // A stream that never ends, so the server sends the headers and does
+    // not check the claim against the body.
+    use futures::StreamExt;
+    let stream = futures::stream::iter([Ok::<_, std::io::Error>(FEED.as_bytes().to_vec())])
+        .chain(futures::stream::pending());
+    let mut r = Body::from_stream(stream).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_LENGTH,
+        HeaderValue::from_static("99999999999999999"),
+    );
+    r
+}
+
 async fn many_headers() -> Response {
     let mut r = feed_response();
     for i in 0..10_000 {
@@ -271,6 +286,7 @@ pub async fn start() -> Hostile {
         .route("/slowloris", get(slowloris))
         .route("/truncated", get(truncated))
         .route("/many-headers", get(many_headers))
+        .route("/claims-huge", get(claims_huge))
         .route("/deep.html", get(deep))
         .route("/links.html", get(links).with_state(internal))
         .route(

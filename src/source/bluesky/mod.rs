@@ -62,7 +62,7 @@ pub async fn poll(cfg: &BlueskySource, fetch: &Fetch<'_>) -> Result<Polled, Sour
         (None, _) => {
             let saved = fetch.cursor.map(|c| c.trim().parse::<i64>());
             let from = match saved {
-                Some(Ok(t)) => Some((t - REWIND).max(1)),
+                Some(Ok(t)) => Some(t.saturating_sub(REWIND).max(1)),
                 Some(Err(_)) | None => None,
             };
             let mut out = read(cfg, fetch, from, now, RUN_EVENTS, true).await?;
