@@ -37,7 +37,14 @@ fn location(url: &str) -> Location {
 }
 
 async fn fetch(h: &Hostile, path: &str) -> Result<Fetched, FetchError> {
-    client(h).fetch(&location(&h.url(path)), None).await
+    fetch_with(settings(h), &h.url(path)).await
+}
+
+async fn fetch_with(s: HttpSettings, url: &str) -> Result<Fetched, FetchError> {
+    HttpClient::new(&s)
+        .unwrap()
+        .fetch(&location(url), None)
+        .await
 }
 
 #[tokio::test]
@@ -118,13 +125,11 @@ async fn an_absurd_retry_after_is_clamped_and_left_to_the_schedule() {
 #[tokio::test]
 async fn a_garbage_retry_after_falls_back_to_backoff() {
     let h = server::start().await;
-    let c = HttpClient::new(&HttpSettings {
+    let s = HttpSettings {
         max_attempts: 2,
         ..settings(&h)
-    })
-    .unwrap();
-    let err = c
-        .fetch(&location(&h.url("/retry-after/1e20")), None)
+    };
+    let err = fetch_with(s, &h.url("/retry-after/1e20"))
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(429));
@@ -169,31 +174,23 @@ async fn compression_bombs_stop_at_the_body_cap() {
 #[tokio::test]
 async fn a_slowloris_body_is_cut_by_the_timeout() {
     let h = server::start().await;
-    let c = HttpClient::new(&HttpSettings {
+    let s = HttpSettings {
         max_attempts: 1,
         ..settings(&h)
-    })
-    .unwrap();
-    let err = c
-        .fetch(&location(&h.url("/slowloris")), None)
-        .await
-        .unwrap_err();
+    };
+    let err = fetch_with(s, &h.url("/slowloris")).await.unwrap_err();
     assert!(matches!(err, FetchError::Timeout { .. }), "{err:?}");
 }
 
 #[tokio::test]
 async fn a_slowloris_is_also_cut_by_the_deadline_across_attempts() {
     let h = server::start().await;
-    let c = HttpClient::new(&HttpSettings {
+    let s = HttpSettings {
         timeout: Duration::from_secs(60),
         deadline: Duration::from_secs(2),
         ..settings(&h)
-    })
-    .unwrap();
-    let err = c
-        .fetch(&location(&h.url("/slowloris")), None)
-        .await
-        .unwrap_err();
+    };
+    let err = fetch_with(s, &h.url("/slowloris")).await.unwrap_err();
     assert!(matches!(err, FetchError::Deadline { .. }), "{err:?}");
     assert!(err.to_string().contains("http.deadline"), "{err}");
 }
