@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{fixtures_dir, start_server, FixtureServer, DEMO_BRANDS, POST_SELECTORS};
+use common::{fixtures_dir, start_server, until, FixtureServer, DEMO_BRANDS, POST_SELECTORS};
 use earshot::config;
 use earshot::pipeline::backfill::{backfill, Summary};
 use earshot::pipeline::{Engine, Window};
@@ -372,19 +372,6 @@ async fn a_window_delivers_only_what_is_inside_and_remembers_nothing_else() {
         BTreeSet::from(["2024-03-04T08:15:00Z", "2024-03-09T17:45:00Z"])
     );
     assert_eq!(seen_count(dir.path()), 6);
-}
-
-/// Waits until `fact` holds; the deadline only keeps a broken build from
-/// hanging.
-async fn until(what: &str, mut fact: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !fact() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "gave up waiting: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 #[tokio::test]

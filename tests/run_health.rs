@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{start_server, DEMO_BRANDS};
+use common::{start_server, until, DEMO_BRANDS};
 use earshot::config;
 use earshot::pipeline::health::SourceState;
 use earshot::pipeline::{metrics, run, Engine};
@@ -64,19 +64,6 @@ async fn start(engine: Arc<Engine>) -> Running {
 async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
     let r = reqwest::get(format!("http://{addr}{path}")).await.unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
-}
-
-/// Waits until `fact` holds; the deadline only keeps a broken build from
-/// hanging.
-async fn until(what: &str, mut fact: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !fact() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "gave up waiting: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 #[tokio::test]

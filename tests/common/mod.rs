@@ -68,6 +68,19 @@ comment_date = "time"
 comment_body = ".comment-body"
 "#;
 
+/// Waits until `fact` holds; the deadline only keeps a broken build from
+/// hanging.
+pub async fn until(what: &str, mut fact: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !fact() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "gave up waiting: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 pub fn fixtures_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
