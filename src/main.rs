@@ -27,9 +27,11 @@ struct Args {
     /// Log format: human-readable text, or JSON lines for log collectors.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
-    /// Log filter (tracing EnvFilter syntax); RUST_LOG also works.
-    #[arg(long, global = true, env = "EARSHOT_LOG", default_value = "info")]
-    log: String,
+    /// Log filter in tracing's EnvFilter syntax ("info", "earshot=debug").
+    /// This flag wins over EARSHOT_LOG, which wins over RUST_LOG; the
+    /// default is "info".
+    #[arg(long, global = true, env = "EARSHOT_LOG")]
+    log: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -44,6 +46,7 @@ enum LogFormat {
 enum Command {
     /// Check a pipeline file and report every error at once.
     Validate {
+        /// The pipeline file (TOML).
         #[arg(short, long)]
         pipeline: PathBuf,
     },
@@ -51,6 +54,7 @@ enum Command {
     Items {
         /// A URL, a path, or (with -p) the id of a source of the pipeline.
         source: String,
+        /// The pipeline file whose sources (by id) and [http] settings to use.
         #[arg(short, long)]
         pipeline: Option<PathBuf>,
         /// Let the SSRF guard through to this internal host, HOST:PORT,
@@ -72,6 +76,7 @@ enum Command {
     },
     /// Fetch every source once over a time window, deliver, and exit.
     Backfill {
+        /// The pipeline file (TOML).
         #[arg(short, long)]
         pipeline: PathBuf,
         /// Earliest item time: RFC 3339, a date, or a duration ago ("7d").
@@ -87,6 +92,7 @@ enum Command {
     /// Route the feedback topic into queues, escalate, raise spike alerts
     /// (a Kafka consumer group: start as many as there are partitions).
     Route {
+        /// The pipeline file (TOML).
         #[arg(short, long)]
         pipeline: PathBuf,
         /// Name of this instance in client ids (default: the process id).
@@ -100,6 +106,7 @@ enum Command {
     Queue {
         /// Name of the queue, as in the pipeline's [[route.queues]].
         queue: String,
+        /// The pipeline file (TOML).
         #[arg(short, long)]
         pipeline: PathBuf,
         /// JSON lines (the routed records) instead of a table.
@@ -109,6 +116,7 @@ enum Command {
     /// Poll every source on its schedule until SIGTERM or Ctrl-C (exit 1 if
     /// the final flush of the sink failed).
     Run {
+        /// The pipeline file (TOML).
         #[arg(short, long)]
         pipeline: PathBuf,
         /// Address of /healthz and /metrics (overrides the pipeline's `listen`).
@@ -122,7 +130,12 @@ enum Command {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    init_logging(args.log_format, &args.log);
+    let filter = args
+        .log
+        .clone()
+        .or_else(|| std::env::var("RUST_LOG").ok())
+        .unwrap_or_else(|| "info".to_string());
+    init_logging(args.log_format, &filter);
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     match rt.block_on(dispatch(args.command, args.log_format)) {
         Ok(code) => code,
@@ -138,7 +151,6 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(format: LogFormat, filter: &str) {
-    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| filter.to_string());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr);
@@ -239,6 +251,14 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
                     .transpose()
                     .map_err(anyhow::Error::msg)?,
             };
+            if let (Some(s), Some(u)) = (window.since, window.until) {
+                if s >= u {
+                    eprintln!(
+                        "error: --since ({s}) is not before --until ({u}): the window is empty"
+                    );
+                    return Ok(ExitCode::from(2));
+                }
+            }
             let engine = Arc::new(Engine::open(load(&pipeline)?).context("starting the pipeline")?);
             let progress = !no_progress && std::io::stderr().is_terminal();
             let summary = backfill::backfill(engine, window, progress).await;

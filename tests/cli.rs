@@ -362,3 +362,45 @@ fn eval_reports_accuracy_and_brand_precision_above_their_floors() {
     assert!(figure("brands (all", "precision") >= 0.95, "{report}");
     assert!(figure("brands (all", "recall") >= 0.8, "{report}");
 }
+
+#[test]
+fn an_inverted_window_is_refused_before_anything_is_fetched() {
+    let out = run(&[
+        "backfill",
+        "-p",
+        "pipelines/demo.toml",
+        "--since",
+        "7d",
+        "--until",
+        "30d",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not before --until"), "{err}");
+}
+
+#[test]
+fn the_log_flag_wins_over_earshot_log_which_wins_over_rust_log() {
+    // `items` logs one info line when it is done.
+    let stderr = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = earshot(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let items = ["items", "fixtures/feeds/rss2.xml"];
+    assert!(stderr(&items, &[]).contains("Done."), "info by default");
+    let quiet = ["--log", "error", "items", "fixtures/feeds/rss2.xml"];
+    let err = stderr(&quiet, &[("RUST_LOG", "info"), ("EARSHOT_LOG", "info")]);
+    assert!(!err.contains("Done."), "--log wins: {err}");
+    let err = stderr(&items, &[("RUST_LOG", "info"), ("EARSHOT_LOG", "error")]);
+    assert!(
+        !err.contains("Done."),
+        "EARSHOT_LOG wins over RUST_LOG: {err}"
+    );
+    let err = stderr(&items, &[("RUST_LOG", "error")]);
+    assert!(!err.contains("Done."), "RUST_LOG still works: {err}");
+}
