@@ -203,11 +203,11 @@ fn parts(n: &Node, d: &Doc, slot: usize) -> Vec<Span> {
             units,
             ..
         } => {
-            let windows = spans(n, d, slot);
+            let windows = Windows::new(spans(n, d, slot));
             let mut out: Vec<Span> = units
                 .iter()
                 .flat_map(|&u| d.positions(u, slot))
-                .filter(|&&p| windows.iter().any(|&(s, e)| s <= p && p < e))
+                .filter(|&&p| windows.cover(p, p + 1))
                 .map(|&p| (p, p + 1))
                 .collect();
             out.sort_unstable();
@@ -215,11 +215,11 @@ fn parts(n: &Node, d: &Doc, slot: usize) -> Vec<Span> {
             out
         }
         Node::Near { left, right, .. } => {
-            let windows = spans(n, d, slot);
+            let windows = Windows::new(spans(n, d, slot));
             let mut out: Vec<Span> = parts(left, d, slot)
                 .into_iter()
                 .chain(parts(right, d, slot))
-                .filter(|&(ps, pe)| windows.iter().any(|&(s, e)| s <= ps && pe <= e))
+                .filter(|&(ps, pe)| windows.cover(ps, pe))
                 .collect();
             out.sort_unstable();
             out.dedup();
@@ -227,6 +227,35 @@ fn parts(n: &Node, d: &Doc, slot: usize) -> Vec<Span> {
         }
         Node::Or(xs) => xs.iter().flat_map(|x| parts(x, d, slot)).collect(),
         _ => spans(n, d, slot),
+    }
+}
+
+/// Sorted windows (as [`spans`] returns them), asked whether any of them
+/// covers a span: a binary search over the windows' starts and the furthest
+/// end reached so far, not a pass over every window for every word.
+struct Windows {
+    windows: Vec<Span>,
+    reach: Vec<u32>,
+}
+
+impl Windows {
+    fn new(windows: Vec<Span>) -> Windows {
+        let reach = windows
+            .iter()
+            .scan(0, |r, &(_, e)| {
+                *r = e.max(*r);
+                Some(*r)
+            })
+            .collect();
+        Windows { windows, reach }
+    }
+
+    /// Some window `(s, e)` has `s <= start` and `end <= e`.
+    fn cover(&self, start: u32, end: u32) -> bool {
+        match self.windows.partition_point(|&(s, _)| s <= start) {
+            0 => false,
+            n => self.reach[n - 1] >= end,
+        }
     }
 }
 

@@ -197,9 +197,10 @@ fn evidence(index: usize, root: &index::Node, doc: &Doc) -> QueryMatch {
         }
     }
     let mut terms: Vec<String> = Vec::new();
+    let mut seen: std::collections::HashSet<&str> = Default::default();
     for (slot, r) in &merged {
         let surface = &doc.text[*slot][r.clone()];
-        if !terms.iter().any(|t| t == surface) {
+        if seen.insert(surface) {
             terms.push(surface.to_string());
         }
     }
