@@ -14,13 +14,14 @@ use std::ops::Range;
 use super::ast::FieldSet;
 use super::index::{Hits, Node};
 use super::site;
-use super::tokenize::{is_spaced_word_char, Token};
+use super::tokenize::is_spaced_word_char;
 
 /// A document prepared for evaluation. Field slots: 0 text, 1 title,
 /// 2 author (slot `i` is the field bit `1 << i`).
 pub(crate) struct Doc<'a> {
     pub text: [&'a str; 3],
-    pub tokens: [Vec<Token>; 3],
+    /// Byte range of each token, by position.
+    pub tokens: [Vec<Range<usize>>; 3],
     pub hits: Hits,
     pub url_key: Option<String>,
     pub lang: Option<String>,
