@@ -2,7 +2,9 @@
 //!
 //! [`Classifier`] compiles every brand's and product's query once into one
 //! [`query::QuerySet`], then classifies items with plain synchronous calls.
-//! The query language lives in [`query`], sentiment in [`sentiment`]. This
+//! The query language lives in [`query`], sentiment in [`sentiment`], and
+//! how a brand's matches become one mention (its sentences, excerpt,
+//! intents, and the cap on how many places are read) in `mentions`. This
 //! module does not decide what is worth a record: that is [`crate::record`].
 
 pub mod intent;
