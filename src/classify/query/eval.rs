@@ -299,3 +299,23 @@ fn raw_matches<'h>(hay: &'h str, needle: &'h str) -> impl Iterator<Item = Range<
         (!starts_inside && !ends_inside).then_some(i..end)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_cover_what_a_pass_over_every_window_finds() {
+        // Sorted like `spans` output; nested and overlapping windows, and
+        // ends that go down as starts go up.
+        let windows: Vec<Span> = vec![(0, 2), (1, 9), (3, 4), (3, 5), (6, 7), (10, 12), (11, 11)];
+        let fast = Windows::new(windows.clone());
+        for start in 0..14 {
+            for end in start..15 {
+                let slow = windows.iter().any(|&(s, e)| s <= start && end <= e);
+                assert_eq!(fast.cover(start, end), slow, "{start}..{end}");
+            }
+        }
+        assert!(!Windows::new(Vec::new()).cover(0, 0));
+    }
+}
