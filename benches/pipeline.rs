@@ -94,5 +94,44 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// Sentences of a long post that names the brand in each: praise,
+/// complaints, questions and wishes, so sentiment and intents have work.
+const SENTENCES: [&str; 4] = [
+    "I love my Acme phone, it is great.",
+    "Acme Cloud lost my files again.",
+    "Is the Acme app down??",
+    "Please add dark mode to Acme.",
+];
+
+/// One text with `n` mentions, one per sentence.
+fn many_mentions(n: usize) -> String {
+    let mut text = String::new();
+    for i in 0..n {
+        text.push_str(SENTENCES[i % SENTENCES.len()]);
+        text.push(' ');
+    }
+    text
+}
+
+/// One text that names a brand thousands of times: the cost should grow
+/// with the text, not with the text times its mentions.
+fn bench_many_mentions(c: &mut Criterion) {
+    let classifier = Classifier::new(&brands(1)).unwrap();
+    let mut g = c.benchmark_group("many_mentions");
+    g.sample_size(10);
+    for n in [5_000, 20_000] {
+        let text = many_mentions(n);
+        g.throughput(Throughput::Bytes(text.len() as u64));
+        let fields = earshot::classify::Fields {
+            text: &text,
+            ..Default::default()
+        };
+        g.bench_function(format!("{n}_mentions_{}_kb", text.len() / 1000), |b| {
+            b.iter(|| black_box(classifier.classify(black_box(&fields))))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_many_mentions);
 criterion_main!(benches);

@@ -4,15 +4,18 @@
 //! `main.rs` owns argument parsing, logging and exit codes; the pipeline
 //! modes live in [`crate::pipeline`].
 
-use std::io::{BufRead, Write};
+mod classify;
+
+pub use classify::{classify_lines, AuthorInput, ClassifyInput, ClassifyOutput, LineError};
+
+use std::io::Write;
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::classify::{Classifier, Fields};
 use crate::config::{Location, Pipeline, SourceConfig, SourceKind};
-use crate::model::{Mention, Sentiment};
 use crate::source::{self, http::Fetched, http::HttpClient, SourceError};
 
 /// Works out which source `spec` names: the id of a source of `pipeline`,
@@ -64,75 +67,6 @@ pub async fn print_items(
         writeln!(out).ok();
     }
     Ok(poll.items.len())
-}
-
-/// One input line of `earshot classify`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClassifyInput {
-    pub id: serde_json::Value,
-    pub text: String,
-    #[serde(default)]
-    pub title: Option<String>,
-    #[serde(default)]
-    pub author: Option<String>,
-    #[serde(default)]
-    pub url: Option<String>,
-    #[serde(default)]
-    pub lang: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ClassifyOutput {
-    pub id: serde_json::Value,
-    pub sentiment: Sentiment,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lang: Option<String>,
-    pub mentions: Vec<Mention>,
-}
-
-/// Classifies JSON lines from `input` to `output`, one output line per
-/// input line: a line that cannot be read gets `{"line": N, "error": ...}`
-/// in its place, so outputs stay aligned with inputs. Returns the number of
-/// bad lines.
-pub fn classify_lines(
-    classifier: &Classifier,
-    input: &mut dyn BufRead,
-    output: &mut dyn Write,
-) -> std::io::Result<usize> {
-    let mut bad = 0;
-    for (n, line) in input.lines().enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let json = match serde_json::from_str::<ClassifyInput>(&line) {
-            Ok(i) => {
-                let c = classifier.classify(&Fields {
-                    text: &i.text,
-                    title: i.title.as_deref(),
-                    author: i.author.as_deref(),
-                    url: i.url.as_deref(),
-                    lang: i.lang.as_deref(),
-                });
-                serde_json::to_string(&ClassifyOutput {
-                    id: i.id,
-                    sentiment: c.sentiment,
-                    lang: c.lang,
-                    mentions: c.mentions,
-                })
-            }
-            Err(e) => {
-                bad += 1;
-                let msg = format!("stdin line {}: {e}", n + 1);
-                tracing::warn!("{msg}");
-                serde_json::to_string(&serde_json::json!({ "line": n + 1, "error": msg }))
-            }
-        };
-        writeln!(output, "{}", json.expect("output serializes"))?;
-    }
-    output.flush()?;
-    Ok(bad)
 }
 
 /// Checks each brand's `should_match` / `should_not_match` examples; returns
@@ -253,33 +187,5 @@ mod tests {
         );
         let err = parse_time("yesterday", now).unwrap_err();
         assert!(err.contains("RFC 3339"), "{err}");
-    }
-
-    #[test]
-    fn classify_answers_every_line_and_names_bad_ones() {
-        let c = Classifier::sentiment_only();
-        let input = b"{\"id\": 1, \"text\": \"I love it!\"}\nnot json\n{\"id\": \"x\", \"text\": \"This is terrible.\"}\n";
-        let mut out = Vec::new();
-        let bad = classify_lines(&c, &mut &input[..], &mut out).unwrap();
-        assert_eq!(bad, 1);
-        let lines: Vec<serde_json::Value> = String::from_utf8(out)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        assert_eq!(lines.len(), 3);
-        assert_eq!(lines[0]["id"], 1);
-        assert_eq!(lines[0]["sentiment"]["label"], "positive");
-        assert_eq!(lines[1]["line"], 2);
-        assert!(lines[1]["error"].as_str().unwrap().contains("line 2"));
-        assert_eq!(lines[2]["id"], "x");
-        assert_eq!(lines[2]["sentiment"]["label"], "negative");
-        // Too short to tell its language; a longer English line is told.
-        assert!(lines[0].get("lang").is_none());
-        let long = b"{\"id\": 2, \"text\": \"The battery of this phone lasts two full days, which is wonderful.\"}\n";
-        let mut out = Vec::new();
-        classify_lines(&c, &mut &long[..], &mut out).unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-        assert_eq!(v["lang"], "en");
     }
 }

@@ -146,6 +146,20 @@ pub struct Mention {
     /// What the author wants (complaint, question, churn risk, ...), with the
     /// cues that show it, read from the sentences around the mention.
     pub intents: Vec<crate::classify::intent::IntentHit>,
+    /// Present when the brand occurs in the item more often than the
+    /// classifier reads: sentiment, excerpt and intents then come from the
+    /// first occurrences only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capped: Option<Capped>,
+}
+
+/// How many occurrences of a brand an item holds and how many were read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capped {
+    /// Places in the text where the brand's queries matched.
+    pub occurrences: usize,
+    /// The first this many of them were read.
+    pub considered: usize,
 }
 
 /// What the classifier concluded about one item.

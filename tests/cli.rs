@@ -24,7 +24,7 @@ fn run(args: &[&str]) -> Output {
     earshot(args).output().expect("earshot runs")
 }
 
-fn run_with_stdin(args: &[&str], stdin: &str) -> Output {
+fn run_with_stdin(args: &[&str], stdin: impl AsRef<[u8]>) -> Output {
     let mut child = earshot(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -35,7 +35,7 @@ fn run_with_stdin(args: &[&str], stdin: &str) -> Output {
         .stdin
         .take()
         .unwrap()
-        .write_all(stdin.as_bytes())
+        .write_all(stdin.as_ref())
         .unwrap();
     child.wait_with_output().unwrap()
 }
@@ -240,6 +240,49 @@ fn classify_answers_a_bad_line_with_an_error_line_and_exits_1() {
     assert_eq!(lines[1]["line"], 2);
     assert!(lines[1]["error"].as_str().unwrap().contains("line 2"));
     assert_eq!(lines[2]["id"], 3);
+}
+
+#[test]
+fn classify_reads_on_past_a_line_of_invalid_utf8_and_exits_1() {
+    let mut stdin = b"{\"id\": 1, \"text\": \"I love my Acme phone!\"}\n".to_vec();
+    stdin.extend_from_slice(b"{\"id\": 2, \"text\": \"Acme \xff\xfe broke\"}\n");
+    stdin.extend_from_slice(b"{\"id\": 3, \"text\": \"Acme Cloud is terrible.\"}\n");
+    let out = run_with_stdin(&["classify", "-p", "pipelines/demo.toml"], stdin);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines.len(), 3, "one output line per input line");
+    assert_eq!(lines[0]["id"], 1);
+    assert_eq!(lines[0]["mentions"][0]["brand"], "Acme");
+    assert_eq!(lines[1]["line"], 2);
+    assert_eq!(lines[2]["id"], 3);
+    assert_eq!(lines[2]["mentions"][0]["sentiment"]["label"], "negative");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("line=2") && stderr.contains("not UTF-8"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn items_output_is_classify_input() {
+    let items = run(&["items", "fixtures/feeds/rss2.xml"]);
+    assert_eq!(items.status.code(), Some(0), "{}", text(&items.stderr));
+    let keys: Vec<Value> = json_lines(&items.stdout)
+        .into_iter()
+        .map(|i| i["key"].clone())
+        .collect();
+    let out = run_with_stdin(&["classify", "-p", "pipelines/demo.toml"], &items.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines = json_lines(&out.stdout);
+    let ids: Vec<Value> = lines.iter().map(|l| l["id"].clone()).collect();
+    assert_eq!(ids, keys, "each item's key is its id");
+    assert!(lines.iter().all(|l| l.get("lang").is_some()), "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| !l["mentions"].as_array().unwrap().is_empty()),
+        "the fixture mentions Acme: {lines:?}"
+    );
 }
 
 #[test]

@@ -87,6 +87,7 @@ fn records(n: usize) -> Vec<Record> {
                 sentiment: Sentiment::from_score(-0.6),
                 excerpt: "Acme Cloud is down".into(),
                 intents: vec![],
+                capped: None,
             }],
         };
         let ctx = record::Context {

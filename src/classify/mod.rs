@@ -2,17 +2,21 @@
 //!
 //! [`Classifier`] compiles every brand's and product's query once into one
 //! [`query::QuerySet`], then classifies items with plain synchronous calls.
-//! The query language lives in [`query`], sentiment in [`sentiment`]. This
+//! The query language lives in [`query`], sentiment in [`sentiment`], and
+//! how a brand's matches become one mention (its sentences, excerpt,
+//! intents, and the cap on how many places are read) in `mentions`. This
 //! module does not decide what is worth a record: that is [`crate::record`].
 
 pub mod intent;
 pub mod lang;
+mod mentions;
 pub mod query;
 pub mod sentiment;
 
 use crate::config::BrandConfig;
-use crate::model::{Classification, Mention};
+use crate::model::Classification;
 
+pub use mentions::MAX_OCCURRENCES;
 pub use query::Fields;
 
 /// What a query in the set stands for.
@@ -28,9 +32,6 @@ pub struct Classifier {
     targets: Vec<Target>,
     brands: Vec<(String, Vec<String>)>,
 }
-
-/// The longest excerpt kept in a record, in characters.
-const EXCERPT_CHARS: usize = 400;
 
 impl Classifier {
     /// Compiles the brands of a pipeline. Queries were checked when the
@@ -105,8 +106,7 @@ impl Classifier {
         // Per brand mentioned: products, terms, and every span that matched.
         // A map of the few brands found, not a slot per brand: with 10,000
         // brands, clearing a slot each per item would cost more than matching.
-        type Found = (Vec<String>, Vec<String>, Vec<std::ops::Range<usize>>);
-        let mut per_brand: std::collections::BTreeMap<usize, Found> = Default::default();
+        let mut per_brand: std::collections::BTreeMap<usize, mentions::Found> = Default::default();
         for m in self.set.matches(doc) {
             let (b, product) = match self.targets[m.index] {
                 Target::Brand(b) => (b, None),
@@ -114,34 +114,15 @@ impl Classifier {
             };
             let entry = per_brand.entry(b).or_default();
             if let Some(p) = product {
-                entry.0.push(self.brands[b].1[p].clone());
+                entry.products.push(self.brands[b].1[p].clone());
             }
-            for t in m.terms {
-                if !entry.1.contains(&t) {
-                    entry.1.push(t);
-                }
-            }
-            entry.2.extend(m.spans);
+            entry.add_terms(m.terms);
+            entry.spans.extend(m.spans);
         }
+        let mut item = mentions::Item::new(doc.text, doc.title, whole);
         let mentions = per_brand
             .into_iter()
-            .map(|(b, (products, terms, spans))| {
-                let (sentiment, sentences) = match mention_sentiment(doc.text, spans) {
-                    Some((s, ranges)) => (s, ranges.into_iter().map(|r| &doc.text[r]).collect()),
-                    // Matched in the title or author only.
-                    None => (whole, vec![doc.title.unwrap_or(doc.text)]),
-                };
-                let intents = intent::detect(&sentences.join("\n"), sentiment.score);
-                let excerpt = excerpt(sentences[0]);
-                Mention {
-                    brand: self.brands[b].0.clone(),
-                    products,
-                    terms,
-                    sentiment,
-                    excerpt,
-                    intents,
-                }
-            })
+            .map(|(b, found)| item.mention(&self.brands[b].0, found))
             .collect();
         Classification {
             sentiment: whole,
@@ -157,38 +138,6 @@ impl Classifier {
 
     pub fn is_empty(&self) -> bool {
         self.targets.is_empty()
-    }
-}
-
-/// Sentiment of a brand's mentions: the mean over the distinct sentences
-/// that mention it (a post may praise a product early and curse it at the
-/// end), with those sentences in order.
-fn mention_sentiment(
-    text: &str,
-    mut spans: Vec<std::ops::Range<usize>>,
-) -> Option<(crate::model::Sentiment, Vec<std::ops::Range<usize>>)> {
-    spans.sort_by_key(|s| s.start);
-    let mut seen: Vec<std::ops::Range<usize>> = Vec::new();
-    let mut sum = 0.0;
-    for span in spans {
-        let (s, range) = sentiment::around(text, span);
-        if !seen.contains(&range) {
-            sum += s.score;
-            seen.push(range);
-        }
-    }
-    if seen.is_empty() {
-        return None;
-    }
-    let mean = sum / seen.len() as f64;
-    Some((crate::model::Sentiment::from_score(mean), seen))
-}
-
-fn excerpt(s: &str) -> String {
-    let s = s.trim();
-    match s.char_indices().nth(EXCERPT_CHARS) {
-        Some((i, _)) => format!("{}…", s[..i].trim_end()),
-        None => s.to_string(),
     }
 }
 
@@ -245,5 +194,32 @@ mod tests {
         assert!(acme.intents.iter().any(|h| h.intent == Intent::ChurnRisk));
         assert!(!globex.intents.iter().any(|h| h.intent == Intent::ChurnRisk));
         assert!(acme.excerpt.starts_with("Acme Cloud lost my files"));
+    }
+
+    #[test]
+    fn a_brand_named_ten_thousand_times_is_read_at_its_first_places_and_says_so() {
+        let c = Classifier::new(&[brand("Acme", "acme")]).unwrap();
+        // Praise first, complaints after the cap: only the praise is read.
+        let t = format!(
+            "{}{}",
+            "I love my Acme phone, it works great. ".repeat(MAX_OCCURRENCES),
+            "Acme crashed again and support ignored me. ".repeat(10_000 - MAX_OCCURRENCES)
+        );
+        let found = c.classify(&text(&t));
+        let acme = &found.mentions[0];
+        let capped = acme.capped.expect("capped");
+        assert_eq!(capped.occurrences, 10_000);
+        assert_eq!(capped.considered, MAX_OCCURRENCES);
+        assert_eq!(acme.sentiment.label, SentimentLabel::Positive);
+        assert!(!acme.intents.iter().any(|h| h.intent == Intent::Complaint));
+        assert_eq!(acme.excerpt, "I love my Acme phone, it works great.");
+        assert!(acme.terms.len() <= MAX_OCCURRENCES);
+    }
+
+    #[test]
+    fn a_brand_named_a_few_times_is_not_capped() {
+        let c = Classifier::new(&[brand("Acme", "acme")]).unwrap();
+        let found = c.classify(&text("Acme is fine. Acme is slow. Acme crashed."));
+        assert_eq!(found.mentions[0].capped, None);
     }
 }

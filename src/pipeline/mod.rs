@@ -104,6 +104,18 @@ pub fn process(
             continue;
         }
         let class = classifier.classify(&fields(item));
+        for m in &class.mentions {
+            if let Some(c) = m.capped {
+                tracing::warn!(
+                    source = source_id,
+                    item = %item.key,
+                    brand = %m.brand,
+                    occurrences = c.occurrences,
+                    considered = c.considered,
+                    "Mentions capped: sentiment and intents read from the first ones."
+                );
+            }
+        }
         if class.mentions.is_empty() {
             out.commit.seen.push(seen_entry(source_id, item));
             continue;

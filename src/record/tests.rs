@@ -28,6 +28,7 @@ fn class() -> Classification {
             sentiment: Sentiment::from_score(-0.7),
             excerpt: "Acme Cloud is down again.".into(),
             intents: vec![],
+            capped: None,
         }],
     }
 }

@@ -338,12 +338,19 @@ pub(super) fn find(text: &str, words: &[Word]) -> Vec<Found> {
         }
     }
     found.sort_by_key(|f| (std::cmp::Reverse(f.words.len()), f.words.start));
+    // A kept cue that holds `f` starts at most `longest` words before it, so
+    // the furthest end of the kept cues starting at each word answers
+    // "inside?" in a few steps instead of a pass over everything kept.
+    let longest = found.first().map_or(0, |f| f.words.len());
+    let mut reach: HashMap<usize, usize> = HashMap::new();
     let mut kept: Vec<Found> = Vec::with_capacity(found.len());
     for f in found {
-        let inside = kept
-            .iter()
-            .any(|k| k.words.start <= f.words.start && f.words.end <= k.words.end);
+        let from = f.words.start.saturating_sub(longest);
+        let inside =
+            (from..=f.words.start).any(|s| reach.get(&s).is_some_and(|&end| f.words.end <= end));
         if !inside {
+            let end = reach.entry(f.words.start).or_insert(f.words.end);
+            *end = (*end).max(f.words.end);
             kept.push(f);
         }
     }

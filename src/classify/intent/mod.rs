@@ -74,6 +74,11 @@ const POSITIVE: f64 = 0.05;
 /// ("the crash is gone, love it"), not complained about.
 const CLEARLY_HAPPY: f64 = 0.5;
 
+/// Cue places kept per intent: enough to show a reader why, and a bound on
+/// the work a text full of cues can cause (each new cue is compared with
+/// those kept).
+const MAX_CUES: usize = 50;
+
 /// Words that turn the cue after them around.
 const NEGATORS: &[&str] = &[
     "not", "no", "never", "dont", "doesnt", "didnt", "isnt", "wasnt", "arent", "werent", "wont",
@@ -154,7 +159,8 @@ struct Evidence {
 
 impl Evidence {
     /// Cues of one intent that overlap are one cue ("app is down" and
-    /// "down again" read as "app is down again").
+    /// "down again" read as "app is down again"). Past [`MAX_CUES`] cue
+    /// places an intent still gains weight, but no more cues.
     fn add(&mut self, intent: Intent, weight: f64, span: Range<usize>) {
         let at = match self.hits.iter().position(|h| h.0 == intent) {
             Some(at) => at,
@@ -170,7 +176,11 @@ impl Evidence {
             .find(|s| s.start < span.end && span.start < s.end)
         {
             Some(s) => *s = s.start.min(span.start)..s.end.max(span.end),
-            None => spans.push(span),
+            None => {
+                if spans.len() < MAX_CUES {
+                    spans.push(span);
+                }
+            }
         }
     }
 
@@ -246,9 +256,11 @@ fn question_mark(text: &str, sentence: Range<usize>, words: &[Word]) -> Option<R
     if marks == 0 {
         return None;
     }
-    let first = words
-        .iter()
-        .find(|w| w.span.start >= sentence.start && w.span.end <= sentence.end);
+    // Words are sorted and disjoint: the first at or after the sentence's
+    // start is its first word, if it ends inside it.
+    let first = words[words.partition_point(|w| w.span.start < sentence.start)..]
+        .first()
+        .filter(|w| w.span.end <= sentence.end);
     Some(match first {
         Some(w) if OPENERS.contains(&w.norm.as_str()) => w.span.clone(),
         _ => sentence.start + end.len() - marks..sentence.start + end.len(),

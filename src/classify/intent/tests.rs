@@ -302,3 +302,17 @@ fn intents_serialize_in_snake_case() {
         );
     }
 }
+
+#[test]
+fn a_text_full_of_cues_keeps_the_first_few_and_still_counts_them() {
+    let text: Vec<String> = (0..1_000).map(|i| format!("outage{i}")).collect();
+    let text = format!("Acme had an {}.", text.join(", "));
+    let hits = detect(&text, -0.5);
+    let complaint = hits.iter().find(|h| h.intent == Complaint).unwrap();
+    assert_eq!(complaint.cues.len(), MAX_CUES);
+    assert_eq!(complaint.cues[0], "outage0");
+    assert_eq!(
+        complaint.cues[MAX_CUES - 1],
+        format!("outage{}", MAX_CUES - 1)
+    );
+}

@@ -14,13 +14,14 @@ use std::ops::Range;
 use super::ast::FieldSet;
 use super::index::{Hits, Node};
 use super::site;
-use super::tokenize::{is_spaced_word_char, Token};
+use super::tokenize::is_spaced_word_char;
 
 /// A document prepared for evaluation. Field slots: 0 text, 1 title,
 /// 2 author (slot `i` is the field bit `1 << i`).
 pub(crate) struct Doc<'a> {
     pub text: [&'a str; 3],
-    pub tokens: [Vec<Token>; 3],
+    /// Byte range of each token, by position.
+    pub tokens: [Vec<Range<usize>>; 3],
     pub hits: Hits,
     pub url_key: Option<String>,
     pub lang: Option<String>,
@@ -203,11 +204,11 @@ fn parts(n: &Node, d: &Doc, slot: usize) -> Vec<Span> {
             units,
             ..
         } => {
-            let windows = spans(n, d, slot);
+            let windows = Windows::new(spans(n, d, slot));
             let mut out: Vec<Span> = units
                 .iter()
                 .flat_map(|&u| d.positions(u, slot))
-                .filter(|&&p| windows.iter().any(|&(s, e)| s <= p && p < e))
+                .filter(|&&p| windows.cover(p, p + 1))
                 .map(|&p| (p, p + 1))
                 .collect();
             out.sort_unstable();
@@ -215,11 +216,11 @@ fn parts(n: &Node, d: &Doc, slot: usize) -> Vec<Span> {
             out
         }
         Node::Near { left, right, .. } => {
-            let windows = spans(n, d, slot);
+            let windows = Windows::new(spans(n, d, slot));
             let mut out: Vec<Span> = parts(left, d, slot)
                 .into_iter()
                 .chain(parts(right, d, slot))
-                .filter(|&(ps, pe)| windows.iter().any(|&(s, e)| s <= ps && pe <= e))
+                .filter(|&(ps, pe)| windows.cover(ps, pe))
                 .collect();
             out.sort_unstable();
             out.dedup();
@@ -227,6 +228,35 @@ fn parts(n: &Node, d: &Doc, slot: usize) -> Vec<Span> {
         }
         Node::Or(xs) => xs.iter().flat_map(|x| parts(x, d, slot)).collect(),
         _ => spans(n, d, slot),
+    }
+}
+
+/// Sorted windows (as [`spans`] returns them), asked whether any of them
+/// covers a span: a binary search over the windows' starts and the furthest
+/// end reached so far, not a pass over every window for every word.
+struct Windows {
+    windows: Vec<Span>,
+    reach: Vec<u32>,
+}
+
+impl Windows {
+    fn new(windows: Vec<Span>) -> Windows {
+        let reach = windows
+            .iter()
+            .scan(0, |r, &(_, e)| {
+                *r = e.max(*r);
+                Some(*r)
+            })
+            .collect();
+        Windows { windows, reach }
+    }
+
+    /// Some window `(s, e)` has `s <= start` and `end <= e`.
+    fn cover(&self, start: u32, end: u32) -> bool {
+        match self.windows.partition_point(|&(s, _)| s <= start) {
+            0 => false,
+            n => self.reach[n - 1] >= end,
+        }
     }
 }
 
@@ -268,4 +298,24 @@ fn raw_matches<'h>(hay: &'h str, needle: &'h str) -> impl Iterator<Item = Range<
         let ends_inside = glued(m.chars().next_back(), hay[end..].chars().next());
         (!starts_inside && !ends_inside).then_some(i..end)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_cover_what_a_pass_over_every_window_finds() {
+        // Sorted like `spans` output; nested and overlapping windows, and
+        // ends that go down as starts go up.
+        let windows: Vec<Span> = vec![(0, 2), (1, 9), (3, 4), (3, 5), (6, 7), (10, 12), (11, 11)];
+        let fast = Windows::new(windows.clone());
+        for start in 0..14 {
+            for end in start..15 {
+                let slow = windows.iter().any(|&(s, e)| s <= start && end <= e);
+                assert_eq!(fast.cover(start, end), slow, "{start}..{end}");
+            }
+        }
+        assert!(!Windows::new(Vec::new()).cover(0, 0));
+    }
 }

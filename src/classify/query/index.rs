@@ -234,24 +234,31 @@ impl Index {
     /// Finds every unit the tokens satisfy. Each token costs one or two
     /// hash lookups plus one per distinct wildcard prefix length, however
     /// many queries there are.
+    #[cfg(test)]
     pub fn scan(&self, slots: &[Vec<Token>; 3]) -> Hits {
         let mut hits = Hits::new();
         for (slot, tokens) in slots.iter().enumerate() {
             for (pos, tok) in tokens.iter().enumerate() {
-                let mut found = |unit: u32| {
-                    let at = &mut hits.entry(unit).or_default()[slot];
-                    if at.last() != Some(&(pos as u32)) {
-                        at.push(pos as u32);
-                    }
-                };
-                self.lookup(&tok.norm, &mut found);
-                // A bare query word also matches the hashtag or handle.
-                if tok.sigil {
-                    self.lookup(tok.bare(), &mut found);
-                }
+                self.scan_token(&mut hits, slot, pos as u32, tok);
             }
         }
         hits
+    }
+
+    /// Records the units token `tok`, at position `pos` of field `slot`,
+    /// satisfies.
+    pub fn scan_token(&self, hits: &mut Hits, slot: usize, pos: u32, tok: &Token) {
+        let mut found = |unit: u32| {
+            let at = &mut hits.entry(unit).or_default()[slot];
+            if at.last() != Some(&pos) {
+                at.push(pos);
+            }
+        };
+        self.lookup(&tok.norm, &mut found);
+        // A bare query word also matches the hashtag or handle.
+        if tok.sigil {
+            self.lookup(tok.bare(), &mut found);
+        }
     }
 
     fn lookup(&self, key: &str, found: &mut impl FnMut(u32)) {

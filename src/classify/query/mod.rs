@@ -170,8 +170,18 @@ impl QuerySet {
             fields.title.unwrap_or(""),
             fields.author.unwrap_or(""),
         ];
-        let tokens = text.map(tokenize::tokenize);
-        let hits = self.index.scan(&tokens);
+        // Tokens go straight into the index scan; only where they are is
+        // kept, so a long text does not hold a normalized copy of each word.
+        let mut hits = index::Hits::new();
+        let tokens = std::array::from_fn(|slot| {
+            let mut offsets = Vec::new();
+            tokenize::each(text[slot], |tok| {
+                self.index
+                    .scan_token(&mut hits, slot, offsets.len() as u32, &tok);
+                offsets.push(tok.start..tok.end);
+            });
+            offsets
+        });
         Doc {
             text,
             tokens,
@@ -197,9 +207,10 @@ fn evidence(index: usize, root: &index::Node, doc: &Doc) -> QueryMatch {
         }
     }
     let mut terms: Vec<String> = Vec::new();
+    let mut seen: std::collections::HashSet<&str> = Default::default();
     for (slot, r) in &merged {
         let surface = &doc.text[*slot][r.clone()];
-        if !terms.iter().any(|t| t == surface) {
+        if seen.insert(surface) {
             terms.push(surface.to_string());
         }
     }

@@ -103,89 +103,110 @@ pub(crate) fn is_spaced_word_char(c: char) -> bool {
 
 /// Tokenizes document text. Never fails: anything unknown is a separator.
 pub(crate) fn tokenize(s: &str) -> Vec<Token> {
-    run(s, false).unwrap_or_default()
+    let mut out = Vec::new();
+    each(s, |t| out.push(t));
+    out
+}
+
+/// Hands each token of document text to `f` in order, without holding them
+/// all: a long text is scanned against the index token by token.
+pub(crate) fn each(s: &str, f: impl FnMut(Token)) {
+    // Document text has no wildcards, so this cannot fail.
+    run(s, false, f).ok();
 }
 
 /// Tokenizes a query term, where `*` and `?` are wildcards inside a word.
 /// `Err` holds the byte offset of a wildcard that starts a word.
 pub(crate) fn tokenize_query(s: &str) -> Result<Vec<Token>, usize> {
-    run(s, true)
-}
-
-fn run(s: &str, query: bool) -> Result<Vec<Token>, usize> {
-    let cs: Vec<(usize, char)> = s.char_indices().collect();
-    let byte_at = |k: usize| cs.get(k).map_or(s.len(), |&(b, _)| b);
-    let class_at = |k: usize| cs.get(k).map_or(Class::Other, |&(_, c)| class(c));
     let mut out = Vec::new();
-    let mut k = 0;
-    while k < cs.len() {
-        let (b, c) = cs[k];
-        match class(c) {
-            Class::Word => {
-                let end = word_end(&cs, k, query);
-                out.push(make(s, b, byte_at(end), false));
-                k = end;
-            }
-            Class::Cluster => {
-                let end = cluster_end(&cs, k, query);
-                out.push(make(s, b, byte_at(end), false));
-                k = end;
-            }
-            Class::Emoji => {
-                out.push(make(s, b, byte_at(k + 1), false));
-                k += 1;
-            }
-            Class::Mark | Class::Other => {
-                let glued = k > 0 && matches!(class_at(k - 1), Class::Word | Class::Cluster);
-                let next = class_at(k + 1);
-                if matches!(c, '#' | '@' | '$') && !glued && next == Class::Word {
-                    let end = word_end(&cs, k + 1, query);
-                    out.push(make(s, b, byte_at(end), true));
-                    k = end;
-                    continue;
-                }
-                if query && (c == '*' || (c == '?' && next == Class::Word)) {
-                    return Err(b);
-                }
-                k += 1;
-            }
-        }
-    }
+    run(s, true, |t| out.push(t))?;
     Ok(out)
 }
 
-fn is_wildcard(cs: &[(usize, char)], k: usize) -> bool {
-    match cs.get(k).map(|&(_, c)| c) {
+/// The character at byte `b`, if any. Walking by byte offsets rather than
+/// collecting the characters first keeps a long text's cost at its own size.
+fn char_at(s: &str, b: usize) -> Option<char> {
+    s[b..].chars().next()
+}
+
+fn class_at(s: &str, b: usize) -> Class {
+    char_at(s, b).map_or(Class::Other, class)
+}
+
+fn run(s: &str, query: bool, mut emit: impl FnMut(Token)) -> Result<(), usize> {
+    let mut b = 0;
+    while let Some(c) = char_at(s, b) {
+        let next = b + c.len_utf8();
+        match class(c) {
+            Class::Word => {
+                let end = word_end(s, b, query);
+                emit(make(s, b, end, false));
+                b = end;
+            }
+            Class::Cluster => {
+                let end = cluster_end(s, next, query);
+                emit(make(s, b, end, false));
+                b = end;
+            }
+            Class::Emoji => {
+                emit(make(s, b, next, false));
+                b = next;
+            }
+            Class::Mark | Class::Other => {
+                let glued = s[..b]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|p| matches!(class(p), Class::Word | Class::Cluster));
+                let after = class_at(s, next);
+                if matches!(c, '#' | '@' | '$') && !glued && after == Class::Word {
+                    let end = word_end(s, next, query);
+                    emit(make(s, b, end, true));
+                    b = end;
+                    continue;
+                }
+                if query && (c == '*' || (c == '?' && after == Class::Word)) {
+                    return Err(b);
+                }
+                b = next;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_wildcard(s: &str, b: usize) -> bool {
+    let mut chars = s[b..].chars();
+    match chars.next() {
         Some('*') => true,
         // A trailing `?` is a question mark, not a wildcard: `"what's up?"`.
-        Some('?') => cs
-            .get(k + 1)
-            .is_some_and(|&(_, n)| matches!(n, '?' | '*') || class(n) == Class::Word),
+        Some('?') => chars
+            .next()
+            .is_some_and(|n| matches!(n, '?' | '*') || class(n) == Class::Word),
         _ => false,
     }
 }
 
-fn word_end(cs: &[(usize, char)], mut k: usize, query: bool) -> usize {
-    while let Some(&(_, c)) = cs.get(k) {
-        if matches!(class(c), Class::Word | Class::Mark) || (query && is_wildcard(cs, k)) {
-            k += 1;
+fn word_end(s: &str, mut b: usize, query: bool) -> usize {
+    while let Some(c) = char_at(s, b) {
+        if matches!(class(c), Class::Word | Class::Mark) || (query && is_wildcard(s, b)) {
+            b += c.len_utf8();
         } else {
             break;
         }
     }
-    k
+    b
 }
 
-fn cluster_end(cs: &[(usize, char)], mut k: usize, query: bool) -> usize {
-    k += 1;
-    while let Some(&(_, c)) = cs.get(k) {
-        if class(c) == Class::Mark || (query && is_wildcard(cs, k)) {
-            k += 1;
+/// The end of a cluster whose first character ends at `b`.
+fn cluster_end(s: &str, mut b: usize, query: bool) -> usize {
+    while let Some(c) = char_at(s, b) {
+        if class(c) == Class::Mark || (query && is_wildcard(s, b)) {
+            b += c.len_utf8();
         } else {
             break;
         }
     }
-    k
+    b
 }
 
 fn make(s: &str, start: usize, end: usize, sigil: bool) -> Token {

@@ -50,30 +50,56 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
 /// and the byte range that was scored, for an excerpt. A span that falls
 /// between sentences takes the nearest sentence before it (or the first);
 /// a text without sentences gives a neutral score and an empty range.
+/// To place many spans in one text, split it once with [`Sentences::new`].
 pub fn around(text: &str, span: Range<usize>) -> (Sentiment, Range<usize>) {
-    let start = span.start.min(text.len());
-    let end = span.end.clamp(start, text.len());
-    let mut used: Option<Range<usize>> = None;
-    let mut before: Option<Range<usize>> = None;
-    for s in sentences::Sentences::new(text) {
-        let overlaps = if start == end {
-            s.start <= start && start < s.end
-        } else {
-            s.start < end && start < s.end
-        };
-        if overlaps {
-            used = Some(used.map_or(s.clone(), |u| u.start..s.end));
-        } else if s.end <= start {
-            before = Some(s);
-        } else {
-            // Past the span: only of use when nothing came before it.
-            before.get_or_insert(s);
-            break;
+    match Sentences::new(text).around(span.clone()) {
+        Some(range) => (score(&text[range.clone()]), range),
+        None => {
+            let start = span.start.min(text.len());
+            (Sentiment::from_score(0.0), start..start)
         }
     }
-    match used.or(before) {
-        Some(range) => (score(&text[range.clone()]), range),
-        None => (Sentiment::from_score(0.0), start..start),
+}
+
+/// The sentences of one text, split once so that placing each of many
+/// mentions costs a binary search rather than a rescan of the text.
+pub struct Sentences {
+    ranges: Vec<Range<usize>>,
+    len: usize,
+}
+
+impl Sentences {
+    pub fn new(text: &str) -> Sentences {
+        Sentences {
+            ranges: sentences(text),
+            len: text.len(),
+        }
+    }
+
+    /// The range [`around`] scores for `span`: the sentences it overlaps,
+    /// else the nearest before it, else the first; `None` without sentences.
+    pub fn around(&self, span: Range<usize>) -> Option<Range<usize>> {
+        let start = span.start.min(self.len);
+        let end = span.end.clamp(start, self.len);
+        let s = &self.ranges;
+        // Sentences are sorted and disjoint: those wholly before the span
+        // come first, then those it overlaps (an empty span overlaps the one
+        // it sits in), then those after it.
+        let first = s.partition_point(|r| r.end <= start);
+        let overlapping = s[first..].partition_point(|r| {
+            if start == end {
+                r.start <= start
+            } else {
+                r.start < end
+            }
+        });
+        if overlapping > 0 {
+            return Some(s[first].start..s[first + overlapping - 1].end);
+        }
+        match first {
+            0 => s.first().cloned(),
+            n => Some(s[n - 1].clone()),
+        }
     }
 }
 
@@ -237,6 +263,62 @@ mod tests {
         let (_, past_end) = around(text, 500..600);
         assert_eq!(&text[past_end], "Initech is fine.");
         assert_eq!(around("", 0..3), (Sentiment::from_score(0.0), 0..0));
+    }
+
+    /// What `around` meant before sentences were split once: a walk over
+    /// the sentences from the start of the text for every span.
+    fn around_by_walking(text: &str, span: Range<usize>) -> Range<usize> {
+        let start = span.start.min(text.len());
+        let end = span.end.clamp(start, text.len());
+        let mut used: Option<Range<usize>> = None;
+        let mut before: Option<Range<usize>> = None;
+        for s in sentences(text) {
+            let overlaps = if start == end {
+                s.start <= start && start < s.end
+            } else {
+                s.start < end && start < s.end
+            };
+            if overlaps {
+                used = Some(used.map_or(s.clone(), |u| u.start..s.end));
+            } else if s.end <= start {
+                before = Some(s);
+            } else {
+                before.get_or_insert(s);
+                break;
+            }
+        }
+        used.or(before).unwrap_or(start..start)
+    }
+
+    #[test]
+    fn placing_spans_by_search_agrees_with_walking_the_sentences() {
+        let texts = [
+            "Acme is great. Globex is awful.  Initech is fine.",
+            "  one\r\n\r\n two.  three! :) four",
+            "no sentence end at all",
+            "x",
+            "",
+        ];
+        for text in texts {
+            let split = Sentences::new(text);
+            for start in 0..=text.len() + 2 {
+                for end in start..=text.len() + 2 {
+                    if !(text.is_char_boundary(start.min(text.len()))
+                        && text.is_char_boundary(end.min(text.len())))
+                    {
+                        continue;
+                    }
+                    let walked = around_by_walking(text, start..end);
+                    let searched = split.around(start..end);
+                    assert_eq!(
+                        searched.clone().unwrap_or(walked.start..walked.start),
+                        walked,
+                        "{text:?} {start}..{end}"
+                    );
+                    assert_eq!(searched.is_none(), sentences(text).is_empty());
+                }
+            }
+        }
     }
 
     /// Throughput note, not a check: `cargo test --release -- --ignored --nocapture`.
