@@ -113,6 +113,7 @@ product = ["acme cloud"]
         feedback_topic: "b.feedback".into(),
         influencer_topic: "unused".into(),
         properties: BTreeMap::new(),
+        broker_wait: KafkaConfig::DEFAULT_BROKER_WAIT,
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {

@@ -447,3 +447,46 @@ fn the_log_flag_wins_over_earshot_log_which_wins_over_rust_log() {
     let err = stderr(&items, &[("RUST_LOG", "error")]);
     assert!(!err.contains("Done."), "RUST_LOG still works: {err}");
 }
+
+#[test]
+fn a_backfill_gives_up_on_an_unreachable_broker_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("p.toml");
+    std::fs::write(
+        &file,
+        format!(
+            r#"name = "nobroker"
+state_dir = "{state}"
+[[sources]]
+id = "news"
+type = "feed"
+url = "file://{feed}"
+[[brands]]
+name = "Acme"
+query = "acme"
+[sink]
+type = "kafka"
+brokers = "127.0.0.1:1"
+broker_wait = "3s"
+"#,
+            state = dir.path().join("state").display(),
+            feed = root().join("fixtures/feeds/rss2.xml").display(),
+        ),
+    )
+    .unwrap();
+    let out = run(&["backfill", "-p", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("sink.broker_wait"), "{err}");
+    assert!(
+        err.contains("127.0.0.1:1"),
+        "the cause names the broker: {err}"
+    );
+    assert!(
+        err.contains("nothing of this batch was marked seen"),
+        "{err}"
+    );
+    // librdkafka's own lines are passed on at a bounded rate, not many a second.
+    let lines = err.lines().filter(|l| l.contains("librdkafka")).count();
+    assert!(lines <= 2, "{lines} librdkafka lines:\n{err}");
+}

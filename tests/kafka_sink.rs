@@ -59,6 +59,7 @@ fn config(fb: &str, inf: &str) -> KafkaConfig {
         feedback_topic: fb.into(),
         influencer_topic: inf.into(),
         properties: BTreeMap::from([("message.timeout.ms".to_string(), "10000".to_string())]),
+        broker_wait: KafkaConfig::DEFAULT_BROKER_WAIT,
     }
 }
 

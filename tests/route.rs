@@ -28,6 +28,7 @@ fn kafka() -> KafkaConfig {
         brokers: cluster().bootstrap.clone(),
         feedback_topic: "unused".into(),
         influencer_topic: "unused".into(),
+        broker_wait: KafkaConfig::DEFAULT_BROKER_WAIT,
         properties: BTreeMap::from([
             ("message.timeout.ms".to_string(), "10000".to_string()),
             (

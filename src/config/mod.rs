@@ -210,6 +210,13 @@ pub struct KafkaConfig {
     pub feedback_topic: String,
     pub influencer_topic: String,
     pub properties: BTreeMap<String, String>,
+    /// How long a backfill waits for a broker to acknowledge before it
+    /// gives up.
+    pub broker_wait: Duration,
+}
+
+impl KafkaConfig {
+    pub const DEFAULT_BROKER_WAIT: Duration = Duration::from_secs(120);
 }
 
 /// Everything wrong with a pipeline file, reported together.

@@ -202,6 +202,9 @@ pub struct RawKafka {
     /// Any librdkafka producer property, passed as is (e.g. "sasl.username").
     #[serde(default)]
     pub properties: BTreeMap<String, String>,
+    /// How long a backfill waits for a broker to acknowledge before it gives up and exits non-zero, marking nothing seen (default "2m"); `run` keeps trying.
+    #[serde(default, with = "humantime_serde")]
+    pub broker_wait: Option<Duration>,
     /// Topic for records the broker refuses for good (too large, unknown topic, not authorized), e.g. "earshot.dead-letter".
     pub dead_letter_topic: Option<String>,
     /// JSON-lines file for refused records, without a topic or when the topic refuses too (default: `dead-letter.jsonl` in `state_dir`).

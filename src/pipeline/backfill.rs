@@ -110,6 +110,8 @@ impl Summary {
 /// Polls every source once, `schedule.concurrency` requests at a time.
 pub async fn backfill(engine: Arc<Engine>, window: Window, progress: bool) -> Summary {
     let started = std::time::Instant::now();
+    // A backfill must end: unreachable brokers fail it after a bounded wait.
+    engine.sink.give_up_after_broker_wait();
     let sources = engine.pipeline.sources.clone();
     let bar = ProgressBar::with_draw_target(
         Some(sources.len() as u64),

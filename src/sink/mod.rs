@@ -30,6 +30,9 @@ pub enum SinkError {
     },
     #[error("kafka sink: {0}")]
     Kafka(String),
+    /// No broker acknowledged anything within `sink.broker_wait`.
+    #[error("kafka sink: no broker acknowledged the records within {}s (sink.broker_wait): {cause}; nothing of this batch was marked seen", .waited.as_secs())]
+    BrokersUnavailable { waited: Duration, cause: String },
 }
 
 /// The `[sink]` settings every kind of sink shares.
@@ -97,6 +100,14 @@ impl Sink {
             status: SinkStatus::default(),
             pipeline: pipeline.to_string(),
         })
+    }
+
+    /// Bounds how long delivery waits for unreachable brokers (a backfill,
+    /// which must end); `run` keeps trying.
+    pub fn give_up_after_broker_wait(&self) {
+        if let Output::Kafka(k) = &self.out {
+            k.give_up_after_broker_wait();
+        }
     }
 
     /// Whether deliveries are getting through, shared with `/healthz`.

@@ -53,7 +53,11 @@ impl Validator<'_> {
                         .influencer_topic
                         .unwrap_or_else(|| "earshot.influencers".into()),
                     properties,
+                    broker_wait: k.broker_wait.unwrap_or(KafkaConfig::DEFAULT_BROKER_WAIT),
                 };
+                if kafka.broker_wait.is_zero() {
+                    self.err("sink.broker_wait", "must be longer than zero");
+                }
                 let topic = k
                     .dead_letter_topic
                     .map(|t| self.expand("sink.dead_letter_topic", &t));

@@ -16,8 +16,15 @@
 //! come back, as [`Rejected`] records: [`super::Sink`] sets those aside
 //! ([`super::dead_letter`]) and lets the rest of the batch commit, while
 //! `route`'s [`KafkaSink::send_messages`] turns them into an error.
+//!
+//! In a backfill ([`KafkaSink::give_up_after`]) the wait for brokers is
+//! bounded: once no broker acknowledged anything for `sink.broker_wait`,
+//! `send` fails with the last error librdkafka reported ([`context`]), and
+//! nothing of the batch is marked seen. `run` keeps trying for ever.
 
-use std::sync::RwLock;
+pub mod context;
+
+use std::sync::{OnceLock, RwLock};
 use std::time::Duration;
 
 use futures::future::join_all;
@@ -26,13 +33,22 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
+use tokio::time::Instant;
 
 use super::SinkError;
 use crate::config::KafkaConfig;
 use crate::record::{Record, RecordKind};
+use context::BrokerContext;
+
+type Producer_ = FutureProducer<BrokerContext>;
 
 pub struct KafkaSink {
-    producer: RwLock<FutureProducer>,
+    /// The producer, and how many times it was replaced.
+    producer: RwLock<(u64, Producer_)>,
+    context: BrokerContext,
+    /// Set in a backfill: how long to wait for a broker before giving up.
+    give_up: OnceLock<Duration>,
+    broker_wait: Duration,
     config: ClientConfig,
     feedback_topic: String,
     influencer_topic: String,
@@ -75,6 +91,16 @@ pub fn client_config(cfg: &KafkaConfig, pipeline: &str) -> ClientConfig {
     c
 }
 
+/// The longest a flush waits for the brokers to take what is queued.
+const FLUSH: Duration = Duration::from_secs(30);
+
+/// Why a message did not get into the producer's queue.
+enum Enqueue {
+    Refused(KafkaError),
+    /// The queue stayed full past the deadline.
+    GaveUp,
+}
+
 /// What a failed delivery means for the record and for the producer.
 #[derive(Debug, PartialEq)]
 enum Failure {
@@ -113,9 +139,9 @@ fn classify(e: &KafkaError) -> Failure {
 const RETRY: crate::retry::Backoff =
     crate::retry::Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
 
-fn create(config: &ClientConfig) -> Result<FutureProducer, SinkError> {
+fn create(config: &ClientConfig, context: &BrokerContext) -> Result<Producer_, SinkError> {
     config
-        .create()
+        .create_with_context(context.clone())
         .map_err(|e| SinkError::Kafka(format!("cannot create producer: {e}")))
 }
 
@@ -178,9 +204,13 @@ impl KafkaSink {
         config: ClientConfig,
         pipeline: &str,
     ) -> Result<KafkaSink, SinkError> {
-        let producer = create(&config)?;
+        let context = BrokerContext::default();
+        let producer = create(&config, &context)?;
         Ok(KafkaSink {
-            producer: RwLock::new(producer),
+            producer: RwLock::new((0, producer)),
+            context,
+            give_up: OnceLock::new(),
+            broker_wait: cfg.broker_wait,
             config,
             feedback_topic: cfg.feedback_topic.clone(),
             influencer_topic: cfg.influencer_topic.clone(),
@@ -188,16 +218,43 @@ impl KafkaSink {
         })
     }
 
-    fn producer(&self) -> FutureProducer {
+    /// Bounds the wait for brokers to `sink.broker_wait` (a backfill, which
+    /// must end); without it, delivery is retried for ever (`run`).
+    pub fn give_up_after_broker_wait(&self) {
+        let _ = self.give_up.set(self.broker_wait);
+    }
+
+    fn producer(&self) -> (u64, Producer_) {
         self.producer.read().expect("producer lock").clone()
     }
 
-    /// Swaps in a new producer; the old one is dropped once its last
-    /// in-flight send lets go of it.
-    fn replace_producer(&self) -> Result<(), SinkError> {
-        let fresh = create(&self.config)?;
-        *self.producer.write().expect("producer lock") = fresh;
+    /// Swaps in a new producer for the one of generation `used`; the old one
+    /// is dropped once its last in-flight send lets go of it. Batches that
+    /// saw the same fencing replace it once: a later caller finds a newer
+    /// generation and keeps it.
+    fn replace_producer(&self, used: u64) -> Result<(), SinkError> {
+        let mut current = self.producer.write().expect("producer lock");
+        if current.0 != used {
+            return Ok(());
+        }
+        tracing::warn!("Kafka producer fenced or in a fatal state; replacing it.");
+        *current = (used + 1, create(&self.config, &self.context)?);
         Ok(())
+    }
+
+    /// How many times the producer was replaced.
+    pub fn replacements(&self) -> u64 {
+        self.producer.read().expect("producer lock").0
+    }
+
+    fn unavailable(&self, waited: Duration) -> SinkError {
+        SinkError::BrokersUnavailable {
+            waited,
+            cause: self
+                .context
+                .last_error()
+                .unwrap_or_else(|| "no answer".into()),
+        }
     }
 
     fn prepare(&self, r: &Record) -> Outgoing {
@@ -217,11 +274,15 @@ impl KafkaSink {
     /// Enqueues one record, waiting while the local queue is full.
     async fn enqueue(
         &self,
-        producer: &FutureProducer,
+        producer: &Producer_,
         p: &Outgoing,
-    ) -> Result<rdkafka::producer::DeliveryFuture, KafkaError> {
+        deadline: Option<Instant>,
+    ) -> Result<rdkafka::producer::DeliveryFuture, Enqueue> {
         let mut waited = 0u32;
         loop {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(Enqueue::GaveUp);
+            }
             let mut rec: FutureRecord<'_, String, Vec<u8>> = FutureRecord::to(&p.topic)
                 .key(&p.key)
                 .headers(p.headers.clone());
@@ -240,7 +301,7 @@ impl KafkaSink {
                     waited += 1;
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
-                Err((e, _)) => return Err(e),
+                Err((e, _)) => return Err(Enqueue::Refused(e)),
             }
         }
     }
@@ -281,30 +342,41 @@ impl KafkaSink {
             }
         };
         let mut round = 0u32;
+        let limit = self.give_up.get().copied();
+        let deadline = limit.and_then(|l| Instant::now().checked_add(l));
+        let gave_up = || self.unavailable(limit.unwrap_or_default());
         while !pending.is_empty() {
-            let producer = self.producer();
+            let (generation, producer) = self.producer();
             let mut futures = Vec::with_capacity(pending.len());
             let mut queued = Vec::with_capacity(pending.len());
             for (i, p) in pending {
-                match self.enqueue(&producer, &p).await {
+                match self.enqueue(&producer, &p, deadline).await {
                     Ok(f) => {
                         futures.push(f);
                         queued.push((i, p));
                     }
                     // librdkafka refuses a message above `message.max.bytes`
                     // before it ever reaches a broker.
-                    Err(e) if classify(&e) == Failure::Permanent => {
+                    Err(Enqueue::Refused(e)) if classify(&e) == Failure::Permanent => {
                         rejected.push(reject(i, &p, &e))
                     }
-                    Err(e) => return Err(SinkError::Kafka(format!("{}: {e}", p.topic))),
+                    Err(Enqueue::Refused(e)) => {
+                        return Err(SinkError::Kafka(format!("{}: {e}", p.topic)))
+                    }
+                    Err(Enqueue::GaveUp) => return Err(gave_up()),
                 }
             }
-            let results = join_all(futures).await;
+            let results = match deadline {
+                Some(d) => tokio::time::timeout_at(d, join_all(futures))
+                    .await
+                    .map_err(|_| gave_up())?,
+                None => join_all(futures).await,
+            };
             let mut retry = Vec::new();
             let mut fatal = false;
             for ((i, p), res) in queued.into_iter().zip(results) {
                 match res {
-                    Ok(Ok(_)) => {}
+                    Ok(Ok(_)) => self.context.clear(),
                     Ok(Err((e, _))) => match classify(&e) {
                         Failure::Permanent => rejected.push(reject(i, &p, &e)),
                         f => {
@@ -318,13 +390,16 @@ impl KafkaSink {
                 }
             }
             if fatal {
-                tracing::warn!("Kafka producer fenced or in a fatal state; replacing it.");
-                self.replace_producer()?;
+                self.replace_producer(generation)?;
             }
             pending = retry;
             if !pending.is_empty() {
                 round += 1;
-                tokio::time::sleep(RETRY.delay(round)).await;
+                let wait = RETRY.delay(round);
+                if deadline.is_some_and(|d| Instant::now() + wait >= d) {
+                    return Err(gave_up());
+                }
+                tokio::time::sleep(wait).await;
             }
         }
         rejected.sort_by_key(|r| r.index);
@@ -345,8 +420,11 @@ impl KafkaSink {
     }
 
     pub async fn flush(&self) -> Result<(), SinkError> {
-        let producer = self.producer();
-        tokio::task::spawn_blocking(move || producer.flush(Timeout::After(Duration::from_secs(30))))
+        let (_, producer) = self.producer();
+        // A backfill that gave up on the brokers must not then wait longer
+        // for them to take what is left.
+        let within = self.give_up.get().copied().unwrap_or(FLUSH).min(FLUSH);
+        tokio::task::spawn_blocking(move || producer.flush(Timeout::After(within)))
             .await
             .expect("flush panicked")
             .map_err(|e| SinkError::Kafka(format!("flush: {e}")))
