@@ -1,6 +1,7 @@
 //! Harness of the end-to-end tests: the earshot binary as a child process,
 //! a Tansu broker as another, a TCP relay between them that can be cut, and
-//! a plain rdkafka consumer reading back what arrived.
+//! a plain rdkafka consumer reading back what arrived, and TLS in front of
+//! the broker.
 //!
 //! Every wait here has a deadline and every child process is stopped when
 //! its guard drops, panics included, so a failing test fails instead of
@@ -11,6 +12,7 @@ pub mod broker;
 pub mod earshot;
 pub mod reader;
 pub mod relay;
+pub mod tls;
 
 use std::net::TcpListener;
 use std::time::{Duration, Instant};

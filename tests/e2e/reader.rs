@@ -32,7 +32,21 @@ pub struct Reader {
 impl Reader {
     /// Reads partitions `0..partitions` of each topic from the beginning.
     pub fn new(bootstrap: &str, topics: &[&str], partitions: i32) -> Reader {
-        let consumer: BaseConsumer = ClientConfig::new()
+        Reader::with_properties(bootstrap, topics, partitions, &[])
+    }
+
+    /// The same, with more client properties (TLS settings, say).
+    pub fn with_properties(
+        bootstrap: &str,
+        topics: &[&str],
+        partitions: i32,
+        properties: &[(&str, &str)],
+    ) -> Reader {
+        let mut config = ClientConfig::new();
+        for (k, v) in properties {
+            config.set(*k, *v);
+        }
+        let consumer: BaseConsumer = config
             .set("bootstrap.servers", bootstrap)
             // Required by librdkafka even without subscribing; nothing is
             // committed under it.
