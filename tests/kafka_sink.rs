@@ -362,6 +362,12 @@ async fn records_arrive_keyed_by_id_with_cloudevents_headers() {
         assert_eq!(headers["ce_subject"], *key);
         assert!(headers["ce_id"].starts_with(key.as_str()));
         assert_eq!(headers["content-type"], "application/json");
+        // The record's own time, not the moment the headers were built: a
+        // replay of the same event carries the same ce_time.
+        let published = value["published"].as_str().or(value["observed"].as_str());
+        let want = chrono::DateTime::parse_from_rfc3339(published.unwrap()).unwrap();
+        let got = chrono::DateTime::parse_from_rfc3339(&headers["ce_time"]).unwrap();
+        assert_eq!(got, want);
     }
     let inf = consume("inf-a", 5);
     assert_eq!(inf.len(), 5);

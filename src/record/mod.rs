@@ -146,6 +146,15 @@ impl Record {
         }
     }
 
+    /// When what the record tells happened: the post's publication (its
+    /// observation, undated), or the author's last sighting.
+    pub fn time(&self) -> DateTime<Utc> {
+        match self {
+            Record::Feedback(r) => r.published.unwrap_or(r.observed),
+            Record::Influencer(r) => r.last_seen,
+        }
+    }
+
     pub fn kind(&self) -> RecordKind {
         match self {
             Record::Feedback(_) => RecordKind::Feedback,

@@ -108,7 +108,8 @@ impl Decider {
             topic: topic.to_string(),
             key: key.to_string(),
             payload: Some(serde_json::to_vec(value).expect("route records serialize")),
-            headers: cloudevent_headers(ce.0, "earshot/route", ce.1, key),
+            // Routing decisions happen as they are made.
+            headers: cloudevent_headers(ce.0, "earshot/route", ce.1, key, chrono::Utc::now()),
             partition,
         }
     }

@@ -163,6 +163,7 @@ fn message(topic: &str, kafka: &KafkaSink, e: &Entry) -> Outgoing {
             kafka.ce_source(),
             "dev.earshot.dead-letter.v1",
             &e.key,
+            e.at,
         ),
         partition: None,
     }

@@ -159,8 +159,17 @@ pub struct Outgoing {
 }
 
 /// CloudEvents headers (binary content mode) of one record.
-pub fn cloudevent_headers(id: &str, source: &str, ce_type: &str, subject: &str) -> OwnedHeaders {
-    let time = chrono::Utc::now().to_rfc3339();
+///
+/// `time` is when the event happened (the record's own time), so that a
+/// replay of the same event (`ce_id`) carries the same `ce_time`.
+pub fn cloudevent_headers(
+    id: &str,
+    source: &str,
+    ce_type: &str,
+    subject: &str,
+    time: chrono::DateTime<chrono::Utc>,
+) -> OwnedHeaders {
+    let time = time.to_rfc3339();
     OwnedHeaders::new()
         .insert(Header {
             key: "ce_specversion",
@@ -266,7 +275,7 @@ impl KafkaSink {
             topic: topic.clone(),
             key: r.id().to_string(),
             payload: Some(serde_json::to_vec(r).expect("records serialize")),
-            headers: cloudevent_headers(&r.event_id(), &self.source, ce_type, r.id()),
+            headers: cloudevent_headers(&r.event_id(), &self.source, ce_type, r.id(), r.time()),
             partition: None,
         }
     }
