@@ -181,3 +181,25 @@ fn dead_letter_settings_that_cannot_work_are_errors() {
     );
     assert!(load(&topic).is_err());
 }
+
+fn kafka_sink(properties: &str) -> String {
+    format!(
+        "{MINIMAL}\n[sink]\ntype = \"kafka\"\nbrokers = \"k1:9092\"\n[sink.properties]\n{properties}\n"
+    )
+}
+
+#[test]
+fn librdkafka_properties_are_checked_by_librdkafka() {
+    // TLS and SASL are built in.
+    let secured = kafka_sink(
+        "\"security.protocol\" = \"SASL_SSL\"\n\"sasl.mechanism\" = \"SCRAM-SHA-512\"\n\
+         \"sasl.username\" = \"u\"\n\"sasl.password\" = \"p\"",
+    );
+    load(&secured).unwrap();
+    let typo = load(&kafka_sink("\"sasl.usernme\" = \"u\"")).unwrap_err();
+    let e = &typo.errors[0];
+    assert_eq!(e.key, "sink.properties");
+    assert!(e.message.contains("sasl.usernme"), "{}", e.message);
+    let bad = load(&kafka_sink("\"security.protocol\" = \"SSH\"")).unwrap_err();
+    assert!(bad.errors[0].message.contains("security.protocol"), "{bad}");
+}

@@ -58,6 +58,9 @@ impl Validator<'_> {
                 if kafka.broker_wait.is_zero() {
                     self.err("sink.broker_wait", "must be longer than zero");
                 }
+                if let Err(message) = crate::sink::kafka::check_properties(&kafka) {
+                    self.err("sink.properties", message);
+                }
                 let topic = k
                     .dead_letter_topic
                     .map(|t| self.expand("sink.dead_letter_topic", &t));

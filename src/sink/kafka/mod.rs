@@ -101,6 +101,19 @@ enum Enqueue {
     GaveUp,
 }
 
+/// Checks every producer property with librdkafka itself, without
+/// connecting: an unknown name, a value out of range or a feature this
+/// build lacks is reported as librdkafka words it.
+pub fn check_properties(cfg: &KafkaConfig) -> Result<(), String> {
+    client_config(cfg, "validate")
+        .create_native_config()
+        .map(drop)
+        .map_err(|e| match e {
+            KafkaError::ClientConfig(_, message, _, _) => message,
+            e => e.to_string(),
+        })
+}
+
 /// What a failed delivery means for the record and for the producer.
 #[derive(Debug, PartialEq)]
 enum Failure {
