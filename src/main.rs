@@ -261,13 +261,15 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
             }
             let engine = Arc::new(Engine::open(load(&pipeline)?).context("starting the pipeline")?);
             let progress = !no_progress && std::io::stderr().is_terminal();
-            let summary = backfill::backfill(engine, window, progress).await;
+            let shutdown = CancellationToken::new();
+            tokio::spawn(on_signal(shutdown.clone()));
+            let summary = backfill::backfill_until(engine, window, progress, shutdown).await;
             match log_format {
                 LogFormat::Text => eprint!("{}", summary.render()),
                 // Log collectors want the summary as events, not a table.
                 LogFormat::Json => summary.log(),
             }
-            Ok(if summary.failed() == 0 {
+            Ok(if summary.succeeded() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE

@@ -490,3 +490,49 @@ broker_wait = "3s"
     let lines = err.lines().filter(|l| l.contains("librdkafka")).count();
     assert!(lines <= 2, "{lines} librdkafka lines:\n{err}");
 }
+
+#[test]
+fn ctrl_c_ends_a_backfill_with_its_summary_and_exit_1() {
+    // A broker that never answers, waited for up to a minute (the bound of
+    // this test if the signal went unheard): only the signal ends it soon.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("p.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "name = \"sigint\"\nstate_dir = \"{}\"\n[[sources]]\nid = \"news\"\ntype = \"feed\"\n\
+             url = \"file://{}\"\n[[brands]]\nname = \"Acme\"\nquery = \"acme\"\n[sink]\n\
+             type = \"kafka\"\nbrokers = \"127.0.0.1:1\"\nbroker_wait = \"60s\"\n",
+            dir.path().join("state").display(),
+            root().join("fixtures/feeds/rss2.xml").display(),
+        ),
+    )
+    .unwrap();
+    let mut child = earshot(&["backfill", "-p", file.to_str().unwrap()])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until it is stuck on the broker: its first word about it.
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    let mut line = String::new();
+    while std::io::BufRead::read_line(&mut stderr, &mut line).unwrap() > 0 {
+        seen += &line;
+        if line.contains("librdkafka") || line.contains("Kafka brokers") {
+            break;
+        }
+        line.clear();
+    }
+    let pid = child.id().to_string();
+    let kill = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(kill.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{seen}{rest}");
+    assert!(
+        rest.contains("interrupted before its records were delivered"),
+        "{rest}"
+    );
+    assert!(rest.contains("1 failed"), "the summary is printed: {rest}");
+}

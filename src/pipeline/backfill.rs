@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use futures::stream::{self, StreamExt};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio_util::sync::CancellationToken;
 
 use super::{Engine, Outcome, Window};
 
@@ -27,11 +28,19 @@ pub struct SourceSummary {
 pub struct Summary {
     pub sources: Vec<SourceSummary>,
     pub elapsed: std::time::Duration,
+    /// Set when the final flush of the sink failed: what was queued may not
+    /// have arrived.
+    pub flush_error: Option<String>,
 }
 
 impl Summary {
     pub fn failed(&self) -> usize {
         self.sources.iter().filter(|s| s.error.is_some()).count()
+    }
+
+    /// Whether everything the backfill meant to deliver was delivered.
+    pub fn succeeded(&self) -> bool {
+        self.failed() == 0 && self.flush_error.is_none()
     }
 
     pub fn totals(&self) -> Outcome {
@@ -77,6 +86,9 @@ impl Summary {
             secs,
             t.items as f64 / secs.max(1e-9)
         );
+        if let Some(e) = &self.flush_error {
+            s += &format!("sink flush FAILED: {e}\n");
+        }
         s
     }
 }
@@ -109,6 +121,23 @@ impl Summary {
 
 /// Polls every source once, `schedule.concurrency` requests at a time.
 pub async fn backfill(engine: Arc<Engine>, window: Window, progress: bool) -> Summary {
+    backfill_until(engine, window, progress, CancellationToken::new()).await
+}
+
+/// How long the final flush may take after an interruption: whoever pressed
+/// Ctrl-C wants the summary, and what is not delivered is not marked seen.
+const FLUSH_WHEN_INTERRUPTED: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// [`backfill`], stopped early by `shutdown` (SIGINT, SIGTERM): sources not
+/// yet delivered are cut short and reported as interrupted (nothing of
+/// theirs is marked seen), the sink is flushed within a bound, and the
+/// summary says what got through.
+pub async fn backfill_until(
+    engine: Arc<Engine>,
+    window: Window,
+    progress: bool,
+    shutdown: CancellationToken,
+) -> Summary {
     let started = std::time::Instant::now();
     // A backfill must end: unreachable brokers fail it after a bounded wait.
     engine.sink.give_up_after_broker_wait();
@@ -129,10 +158,13 @@ pub async fn backfill(engine: Arc<Engine>, window: Window, progress: bool) -> Su
     let concurrency = engine.pipeline.schedule.concurrency * super::POLLS_PER_SLOT;
     let mut summaries: Vec<SourceSummary> = stream::iter(sources)
         .map(|src| {
-            let engine = engine.clone();
-            let bar = bar.clone();
+            let (engine, bar, shutdown) = (engine.clone(), bar.clone(), shutdown.clone());
             async move {
-                let res = engine.poll_source(&src, false, window).await;
+                let res = tokio::select! {
+                    biased;
+                    _ = shutdown.cancelled() => Err(INTERRUPTED.to_string()),
+                    r = engine.poll_source(&src, false, window) => r.map_err(|e| e.to_string()),
+                };
                 let done_after = started.elapsed();
                 bar.inc(1);
                 bar.set_message(src.id.clone());
@@ -144,11 +176,13 @@ pub async fn backfill(engine: Arc<Engine>, window: Window, progress: bool) -> Su
                         done_after,
                     },
                     Err(e) => {
-                        tracing::error!(source = %src.id, error = %e, "Source failed.");
+                        if e != INTERRUPTED {
+                            tracing::error!(source = %src.id, error = %e, "Source failed.");
+                        }
                         SourceSummary {
                             id: src.id,
                             outcome: None,
-                            error: Some(e.to_string()),
+                            error: Some(e),
                             done_after,
                         }
                     }
@@ -167,11 +201,20 @@ pub async fn backfill(engine: Arc<Engine>, window: Window, progress: bool) -> Su
         .map(|s| s.id.clone())
         .collect();
     summaries.sort_by_key(|s| order.iter().position(|id| *id == s.id));
-    if let Err(e) = engine.sink.flush().await {
+    let flushed = match shutdown.is_cancelled() {
+        true => engine.sink.flush_within(FLUSH_WHEN_INTERRUPTED).await,
+        false => engine.sink.flush().await,
+    };
+    let flush_error = flushed.err().map(|e| {
         tracing::error!(error = %e, "Sink flush failed.");
-    }
+        e.to_string()
+    });
     Summary {
         sources: summaries,
         elapsed: started.elapsed(),
+        flush_error,
     }
 }
+
+/// What a source cut short by a signal reports.
+const INTERRUPTED: &str = "interrupted before its records were delivered (nothing marked seen)";

@@ -173,4 +173,12 @@ impl Sink {
             Output::Kafka(s) => s.flush().await,
         }
     }
+
+    /// [`Sink::flush`], waiting for brokers at most `within`.
+    pub async fn flush_within(&self, within: Duration) -> Result<(), SinkError> {
+        match &self.out {
+            Output::Jsonl(s) => s.flush().await,
+            Output::Kafka(s) => s.flush_within(within).await,
+        }
+    }
 }

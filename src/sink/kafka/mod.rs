@@ -442,10 +442,14 @@ impl KafkaSink {
     }
 
     pub async fn flush(&self) -> Result<(), SinkError> {
-        let (_, producer) = self.producer();
         // A backfill that gave up on the brokers must not then wait longer
         // for them to take what is left.
         let within = self.give_up.get().copied().unwrap_or(FLUSH).min(FLUSH);
+        self.flush_within(within).await
+    }
+
+    pub async fn flush_within(&self, within: Duration) -> Result<(), SinkError> {
+        let (_, producer) = self.producer();
         tokio::task::spawn_blocking(move || producer.flush(Timeout::After(within)))
             .await
             .expect("flush panicked")
