@@ -81,7 +81,12 @@ pub fn client_config(cfg: &KafkaConfig, pipeline: &str) -> ClientConfig {
         // Bounded local queue: when it is full, send() waits instead of
         // growing memory.
         .set("queue.buffering.max.messages", "100000")
-        .set("queue.buffering.max.kbytes", "65536");
+        .set("queue.buffering.max.kbytes", "65536")
+        // librdkafka backs off reconnects up to 10 s by default, so delivery
+        // resumed up to 10 s after a broker came back; a second is enough to
+        // spare a broker that is down.
+        .set("reconnect.backoff.ms", "100")
+        .set("reconnect.backoff.max.ms", "1000");
     for (k, v) in &cfg.properties {
         // `consumer.*` keys are for `earshot route`'s consumers only.
         if !k.starts_with("consumer.") {
