@@ -29,6 +29,23 @@ pub async fn resolve_source(
     if let Some(src) = pipeline.and_then(|p| p.sources.iter().find(|s| s.id == spec)) {
         return Ok(src.clone());
     }
+    // Neither a URL nor a file that exists: most likely a source id.
+    if !spec.contains("://") && !Path::new(spec).exists() {
+        return Err(SourceError::Unsupported(match pipeline {
+            Some(p) => format!(
+                "`{spec}` is neither a source of {} (its sources: {}) nor a file",
+                p.file.display(),
+                p.sources
+                    .iter()
+                    .map(|s| s.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => format!(
+                "`{spec}` is not a file or URL (to name a source by its id, pass -p PIPELINE)"
+            ),
+        }));
+    }
     let location = Location::parse(spec, Path::new(".")).map_err(|message| {
         SourceError::Fetch(source::http::FetchError::Network {
             url: spec.to_string(),

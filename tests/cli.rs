@@ -536,3 +536,15 @@ fn ctrl_c_ends_a_backfill_with_its_summary_and_exit_1() {
     );
     assert!(rest.contains("1 failed"), "the summary is printed: {rest}");
 }
+
+#[test]
+fn an_unknown_source_id_is_told_apart_from_a_missing_file() {
+    let out = run(&["items", "no-such-source", "-p", "pipelines/demo.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("neither a source of"), "{err}");
+    assert!(err.contains("acme-news"), "the sources are listed: {err}");
+    let out = run(&["items", "no-such-file.xml"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("pass -p PIPELINE"), "{err}");
+}
