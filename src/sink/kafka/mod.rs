@@ -467,6 +467,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn one_fencing_seen_by_many_batches_replaces_the_producer_once() {
+        let cfg = KafkaConfig {
+            brokers: "127.0.0.1:1".into(),
+            feedback_topic: "f".into(),
+            influencer_topic: "i".into(),
+            properties: Default::default(),
+            broker_wait: KafkaConfig::DEFAULT_BROKER_WAIT,
+        };
+        let sink = KafkaSink::new(&cfg, "t").unwrap();
+        let (used, _) = sink.producer();
+        // Eight batches produced through generation `used` all saw it fenced.
+        for _ in 0..8 {
+            sink.replace_producer(used).unwrap();
+        }
+        assert_eq!(sink.replacements(), 1);
+        // A later fencing of the new producer replaces it again.
+        sink.replace_producer(used + 1).unwrap();
+        assert_eq!(sink.replacements(), 2);
+    }
+
+    #[test]
     fn fenced_producers_are_replaced_and_bad_records_given_up() {
         let err = |c| KafkaError::MessageProduction(c);
         assert_eq!(
