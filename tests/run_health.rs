@@ -109,6 +109,9 @@ async fn a_gone_source_is_stopped_while_the_others_go_on_and_healthz_says_so() {
         m.contains("earshot_source_stopped{source=\"gone\"} 1"),
         "{m}"
     );
+    promtool_accepts(&m);
+    let om = openmetrics(r.addr).await;
+    assert!(om.ends_with("# EOF\n"), "OpenMetrics when asked for:\n{om}");
     assert_eq!(server.hits.get("/status/410"), 1);
 
     r.shutdown.cancel();
@@ -150,4 +153,46 @@ async fn healthz_answers_503_once_the_sink_has_failed_for_longer_than_stuck_afte
 
     r.shutdown.cancel();
     r.task.await.unwrap().unwrap();
+}
+
+/// `/metrics` as a scraper that asks for OpenMetrics reads it.
+async fn openmetrics(addr: std::net::SocketAddr) -> String {
+    reqwest::Client::new()
+        .get(format!("http://{addr}/metrics"))
+        .header("accept", "application/openmetrics-text;version=1.0.0")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Prometheus's own linter on the classic text format: every family typed,
+/// with help, named as its samples.
+fn promtool_accepts(metrics: &str) {
+    use std::io::Write;
+    let mut child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool (Debian's prometheus package) is installed");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(metrics.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "promtool check metrics:\n{report}\n{metrics}"
+    );
 }

@@ -161,15 +161,14 @@ async fn healthz(State(s): State<Served>) -> impl IntoResponse {
     (status, [(header::CONTENT_TYPE, "application/json")], body)
 }
 
-async fn metrics(State(s): State<Served>) -> impl IntoResponse {
-    let m = s.metrics;
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        m.encode(),
-    )
+async fn metrics(State(s): State<Served>, headers: axum::http::HeaderMap) -> impl IntoResponse {
+    use super::exposition::{classic, wants_openmetrics, CLASSIC, OPENMETRICS};
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let text = s.metrics.encode();
+    match wants_openmetrics(accept) {
+        true => ([(header::CONTENT_TYPE, OPENMETRICS)], text),
+        false => ([(header::CONTENT_TYPE, CLASSIC)], classic(&text)),
+    }
 }
 
 /// Serves `/healthz` and `/metrics` until `shutdown` fires.

@@ -10,6 +10,7 @@
 //! [`backfill`]) differ only in when they call it.
 
 pub mod backfill;
+pub mod exposition;
 pub mod health;
 pub mod metrics;
 pub mod run;
