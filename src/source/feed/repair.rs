@@ -87,7 +87,15 @@ fn root_name(xml: &str) -> Option<&str> {
 }
 
 /// Names of the elements still open at the end of `xml`, outermost first.
-fn open_elements(xml: &str) -> Vec<&str> {
+pub(super) fn open_elements(xml: &str) -> Vec<&str> {
+    walk_tags(xml, |_, _| {})
+}
+
+/// Walks the tags of `xml` (skipping comments, CDATA sections, processing
+/// instructions and declarations), calling `on_close` with the name of each
+/// closing tag and the byte offset just past it. Returns the names of the
+/// elements still open at the end, outermost first.
+pub(super) fn walk_tags<'a>(xml: &'a str, mut on_close: impl FnMut(&str, usize)) -> Vec<&'a str> {
     let mut stack = Vec::new();
     let mut rest = xml;
     while let Some(at) = rest.find('<') {
@@ -108,6 +116,7 @@ fn open_elements(xml: &str) -> Vec<&str> {
                 if let Some(open) = stack.iter().rposition(|n| *n == name) {
                     stack.truncate(open);
                 }
+                on_close(name, xml.len() - rest.len() + end + 3);
             }
             end.map(|e| e + 3)
         } else {
