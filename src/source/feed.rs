@@ -77,7 +77,7 @@ fn parse_feed_capped(
 ) -> Result<ParsedFeed, FeedError> {
     // Decoding here rather than in feed-rs lets a wrong charset header or a
     // declaration-less legacy body come out right; see `normalize::decode`.
-    let text = repair::declare_utf8(&normalize::decode(bytes, content_type));
+    let text = repair::declare_utf8(normalize::decode(bytes, content_type));
     match cap::cap_entries(&text, max_entries) {
         Some(capped) => {
             drop(text);

@@ -10,14 +10,22 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 /// Rewrites the XML declaration's `encoding` to `utf-8`: the body was decoded
-/// already, and a parser honouring the old label would decode it twice.
-pub(super) fn declare_utf8(xml: &str) -> String {
+/// already, and a parser honouring the old label would decode it twice. A
+/// document that needs no change is handed back as it is, not copied (feeds
+/// can be tens of megabytes).
+pub(super) fn declare_utf8(xml: String) -> String {
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = RE.get_or_init(|| {
-        Regex::new(r#"^(\s*<\?xml[^>]*?\sencoding\s*=\s*)(?:"[^"]*"|'[^']*')"#)
-            .expect("static regex")
+        Regex::new(r#"^(\s*<\?xml[^>]*?\sencoding\s*=\s*)("[^"]*"|'[^']*')"#).expect("static regex")
     });
-    re.replace(xml, r#"${1}"utf-8""#).into_owned()
+    let relabel = re.captures(&xml).is_some_and(|c| {
+        let label = c[2].trim_matches(['"', '\'']);
+        !label.eq_ignore_ascii_case("utf-8")
+    });
+    if !relabel {
+        return xml;
+    }
+    re.replace(&xml, r#"${1}"utf-8""#).into_owned()
 }
 
 /// A cut-off XML document shortened to its last complete entry and closed,
@@ -159,10 +167,15 @@ mod tests {
     fn declaration_is_rewritten_to_utf8() {
         let xml = "<?xml version='1.0' encoding='KOI8-R'?>\n<rss/>";
         assert_eq!(
-            declare_utf8(xml),
+            declare_utf8(xml.into()),
             "<?xml version='1.0' encoding=\"utf-8\"?>\n<rss/>"
         );
-        assert_eq!(declare_utf8("<rss encoding='x'/>"), "<rss encoding='x'/>");
+        assert_eq!(
+            declare_utf8("<rss encoding='x'/>".into()),
+            "<rss encoding='x'/>"
+        );
+        let utf8 = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss/>";
+        assert_eq!(declare_utf8(utf8.into()), utf8);
     }
 
     #[test]

@@ -266,7 +266,13 @@ fn a_json_feed_over_the_entry_cap_keeps_the_first_entries() {
         r#"{{"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": [{}]}}"#,
         items.join(",")
     );
-    let feed = parse_feed_capped(json.as_bytes(), "https://j.example/feed.json", None, 2).unwrap();
+    // Logged under a subscriber too: a test without one that reaches the
+    // warning at the same moment could leave tracing's per-callsite cache
+    // saying "nobody listens" while the other test captures.
+    let (feed, logs) =
+        logs_of(|| parse_feed_capped(json.as_bytes(), "https://j.example/feed.json", None, 2));
+    let feed = feed.unwrap();
+    assert!(logs.contains("entries=4 cap=2"), "{logs}");
     let texts: Vec<_> = feed.items.iter().map(|i| i.text.as_str()).collect();
     assert_eq!(texts, ["text 0", "text 1"]);
     assert_eq!(feed.title.as_deref(), Some("J"));
