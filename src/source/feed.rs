@@ -6,6 +6,7 @@
 //! headers or schedule polls; the caller passes the body it fetched, the URL
 //! it fetched it from and the response's `Content-Type`.
 
+mod cap;
 mod repair;
 
 use std::collections::HashSet;
@@ -17,6 +18,11 @@ use url::Url;
 
 use crate::model::{Author, Item};
 use crate::normalize;
+
+/// Entries read from one feed document; the rest are reported, not read.
+/// Feeds carry tens of entries, archives a few thousand; past this a feed
+/// costs more memory than it is worth (feed-rs holds the whole document).
+pub const MAX_ENTRIES: usize = 10_000;
 
 const TRUNCATED: &str =
     "the document is cut off here; the entries after the last complete one are lost";
@@ -54,24 +60,61 @@ pub struct EntryError {
 
 /// Parses a fetched feed. `url` is where it was fetched from (relative links
 /// resolve against it); `content_type` is the response header, if any.
+/// Reads at most [`MAX_ENTRIES`] entries.
 pub fn parse_feed(
     bytes: &[u8],
     url: &str,
     content_type: Option<&str>,
 ) -> Result<ParsedFeed, FeedError> {
+    parse_feed_capped(bytes, url, content_type, MAX_ENTRIES)
+}
+
+fn parse_feed_capped(
+    bytes: &[u8],
+    url: &str,
+    content_type: Option<&str>,
+    max_entries: usize,
+) -> Result<ParsedFeed, FeedError> {
     // Decoding here rather than in feed-rs lets a wrong charset header or a
     // declaration-less legacy body come out right; see `normalize::decode`.
-    let text = repair::declare_utf8(&normalize::decode(bytes, content_type));
+    let text = repair::declare_utf8(normalize::decode(bytes, content_type));
+    match cap::cap_entries(&text, max_entries) {
+        Some(capped) => {
+            drop(text);
+            tracing::warn!(
+                %url,
+                entries = capped.total,
+                cap = max_entries,
+                "Feed has more entries than the cap; only the first are read."
+            );
+            let mut parsed = parse_text(&capped.text, url)?;
+            parsed.errors.push(EntryError {
+                index: max_entries,
+                key: None,
+                message: format!(
+                    "the feed has {} entries, more than the cap of {max_entries}; \
+                     this one and the {} after it are skipped",
+                    capped.total,
+                    capped.total - max_entries - 1
+                ),
+            });
+            Ok(parsed)
+        }
+        None => parse_text(&text, url),
+    }
+}
+
+fn parse_text(text: &str, url: &str) -> Result<ParsedFeed, FeedError> {
     let parser = parser(url);
     let fetched = Url::parse(url).ok();
     // The links feed-rs resolves honour the root's xml:base; the author
     // URIs we resolve ourselves must too.
-    let base = match (root_xml_base(&text), &fetched) {
+    let base = match (root_xml_base(text), &fetched) {
         (Some(b), Some(f)) => f.join(&b).ok().or(fetched.clone()),
         (Some(b), None) => Url::parse(&b).ok(),
         (None, _) => fetched,
     };
-    if let Some(closed) = repair::close_truncated(&text) {
+    if let Some(closed) = repair::close_truncated(text) {
         if let Ok(feed) = parser.parse(closed.as_bytes()) {
             let mut parsed = convert(feed, base.as_ref());
             parsed.errors.push(EntryError {

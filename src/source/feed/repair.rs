@@ -10,14 +10,22 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 /// Rewrites the XML declaration's `encoding` to `utf-8`: the body was decoded
-/// already, and a parser honouring the old label would decode it twice.
-pub(super) fn declare_utf8(xml: &str) -> String {
+/// already, and a parser honouring the old label would decode it twice. A
+/// document that needs no change is handed back as it is, not copied (feeds
+/// can be tens of megabytes).
+pub(super) fn declare_utf8(xml: String) -> String {
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = RE.get_or_init(|| {
-        Regex::new(r#"^(\s*<\?xml[^>]*?\sencoding\s*=\s*)(?:"[^"]*"|'[^']*')"#)
-            .expect("static regex")
+        Regex::new(r#"^(\s*<\?xml[^>]*?\sencoding\s*=\s*)("[^"]*"|'[^']*')"#).expect("static regex")
     });
-    re.replace(xml, r#"${1}"utf-8""#).into_owned()
+    let relabel = re.captures(&xml).is_some_and(|c| {
+        let label = c[2].trim_matches(['"', '\'']);
+        !label.eq_ignore_ascii_case("utf-8")
+    });
+    if !relabel {
+        return xml;
+    }
+    re.replace(&xml, r#"${1}"utf-8""#).into_owned()
 }
 
 /// A cut-off XML document shortened to its last complete entry and closed,
@@ -87,7 +95,15 @@ fn root_name(xml: &str) -> Option<&str> {
 }
 
 /// Names of the elements still open at the end of `xml`, outermost first.
-fn open_elements(xml: &str) -> Vec<&str> {
+pub(super) fn open_elements(xml: &str) -> Vec<&str> {
+    walk_tags(xml, |_, _| {})
+}
+
+/// Walks the tags of `xml` (skipping comments, CDATA sections, processing
+/// instructions and declarations), calling `on_close` with the name of each
+/// closing tag and the byte offset just past it. Returns the names of the
+/// elements still open at the end, outermost first.
+pub(super) fn walk_tags<'a>(xml: &'a str, mut on_close: impl FnMut(&str, usize)) -> Vec<&'a str> {
     let mut stack = Vec::new();
     let mut rest = xml;
     while let Some(at) = rest.find('<') {
@@ -108,6 +124,7 @@ fn open_elements(xml: &str) -> Vec<&str> {
                 if let Some(open) = stack.iter().rposition(|n| *n == name) {
                     stack.truncate(open);
                 }
+                on_close(name, xml.len() - rest.len() + end + 3);
             }
             end.map(|e| e + 3)
         } else {
@@ -150,10 +167,15 @@ mod tests {
     fn declaration_is_rewritten_to_utf8() {
         let xml = "<?xml version='1.0' encoding='KOI8-R'?>\n<rss/>";
         assert_eq!(
-            declare_utf8(xml),
+            declare_utf8(xml.into()),
             "<?xml version='1.0' encoding=\"utf-8\"?>\n<rss/>"
         );
-        assert_eq!(declare_utf8("<rss encoding='x'/>"), "<rss encoding='x'/>");
+        assert_eq!(
+            declare_utf8("<rss encoding='x'/>".into()),
+            "<rss encoding='x'/>"
+        );
+        let utf8 = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss/>";
+        assert_eq!(declare_utf8(utf8.into()), utf8);
     }
 
     #[test]
