@@ -167,3 +167,33 @@ fn retry_after_wins_on_429_and_403_only_when_it_means_429() {
     assert!(has_limit_headers(&h));
     assert!(!has_limit_headers(&HeaderMap::new()));
 }
+
+/// Found by the `headers` fuzz target: a reset of `1e400` (read as infinity)
+/// or a number of eighty digits used to reach `Duration::from_secs_f64`
+/// unclamped and panic.
+#[test]
+fn fuzz_reset_of_1e400_or_eighty_digits_does_not_panic() {
+    let now = at("2026-11-22T12:00:00Z");
+    let digits = format!("2{}39", "0".repeat(80));
+    for v in ["1e400", "1e300", digits.as_str()] {
+        for name in ["x-ratelimit-reset", "ratelimit-reset"] {
+            let h = headers(&[(name, v)]);
+            assert_eq!(
+                limit_wait(429, &h, now, false),
+                Some(MAX_WAIT),
+                "{name}: {v}"
+            );
+            assert_eq!(
+                limit_wait(503, &h, now, false),
+                Some(MAX_WAIT),
+                "{name}: {v}"
+            );
+            let spent = headers(&[("x-ratelimit-remaining", "0"), (name, v)]);
+            assert_eq!(
+                limit_wait(200, &spent, now, false),
+                Some(MAX_WAIT),
+                "{name}: {v}"
+            );
+        }
+    }
+}
