@@ -215,7 +215,8 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Classify { pipeline } => {
-            let classifier = match pipeline.as_ref().map(load).transpose()? {
+            let brands = |p: &PathBuf| config::load_brands(p).map_err(anyhow::Error::from);
+            let classifier = match pipeline.as_ref().map(brands).transpose()? {
                 Some(p) => Classifier::new(&p.brands).map_err(anyhow::Error::msg)?,
                 None => Classifier::sentiment_only(),
             };

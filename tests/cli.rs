@@ -548,3 +548,28 @@ fn an_unknown_source_id_is_told_apart_from_a_missing_file() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("pass -p PIPELINE"), "{err}");
 }
+
+#[test]
+fn classify_needs_only_the_brands_of_a_pipeline_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("brands.toml");
+    std::fs::write(
+        &file,
+        "name = \"b\"\n[[brands]]\nname = \"Acme\"\nquery = \"acme\"\n",
+    )
+    .unwrap();
+    let out = run_with_stdin(
+        &["classify", "-p", file.to_str().unwrap()],
+        "{\"id\":\"1\",\"text\":\"Acme is great\"}\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(line["mentions"][0]["brand"], "Acme");
+    // `run` and `backfill` still need sources.
+    let out = run(&["validate", "-p", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+}

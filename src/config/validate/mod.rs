@@ -18,14 +18,25 @@ use social::{DEFAULT_ALGOLIA, DEFAULT_JETSTREAM, DEFAULT_REDDIT_API};
 
 /// Reads and validates a pipeline file.
 pub fn load(path: &Path) -> Result<Pipeline, ConfigErrors> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigErrors {
+    let text = read(path)?;
+    load_str(&text, path, &|name| std::env::var(name).ok())
+}
+
+/// Reads a pipeline file for its brands alone (`earshot classify -p`): the
+/// same checks, but a file without `[[sources]]` is fine.
+pub fn load_brands(path: &Path) -> Result<Pipeline, ConfigErrors> {
+    let text = read(path)?;
+    parse(&text, path, &|name| std::env::var(name).ok(), false)
+}
+
+fn read(path: &Path) -> Result<String, ConfigErrors> {
+    std::fs::read_to_string(path).map_err(|e| ConfigErrors {
         file: path.to_path_buf(),
         errors: vec![ConfigError {
             key: "(file)".into(),
             message: format!("cannot read the file: {e}"),
         }],
-    })?;
-    load_str(&text, path, &|name| std::env::var(name).ok())
+    })
 }
 
 /// Validates pipeline text; `path` names the file in errors and anchors
@@ -35,10 +46,20 @@ pub fn load_str(
     path: &Path,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Pipeline, ConfigErrors> {
+    parse(text, path, env, true)
+}
+
+fn parse(
+    text: &str,
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    sources_required: bool,
+) -> Result<Pipeline, ConfigErrors> {
     let mut v = Validator {
         errors: Vec::new(),
         env,
         base_dir: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+        sources_required,
     };
     let raw: RawPipeline = match toml::from_str(text) {
         Ok(raw) => raw,
@@ -126,6 +147,9 @@ struct Validator<'a> {
     errors: Vec<ConfigError>,
     env: &'a dyn Fn(&str) -> Option<String>,
     base_dir: PathBuf,
+    /// Whether a file without `[[sources]]` is an error (it is, but for
+    /// commands that only read the brands).
+    sources_required: bool,
 }
 
 impl Validator<'_> {
@@ -265,7 +289,7 @@ impl Validator<'_> {
     }
 
     fn sources(&mut self, raw: Vec<toml::Value>) -> Vec<SourceConfig> {
-        if raw.is_empty() {
+        if raw.is_empty() && self.sources_required {
             self.err("sources", "at least one [[sources]] entry is needed");
         }
         let mut ids = HashSet::new();
