@@ -363,7 +363,7 @@ impl HttpClient {
         req: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, FetchError> {
         let req = req.build().map_err(|e| FetchError::Network {
-            url: String::new(),
+            url: e.url().map(|u| u.to_string()).unwrap_or_default(),
             message: e.to_string(),
         })?;
         Ok(self.execute(req).await?.resp)
