@@ -260,10 +260,10 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
                     return Ok(ExitCode::from(2));
                 }
             }
-            let engine = Arc::new(Engine::open(load(&pipeline)?).context("starting the pipeline")?);
-            let progress = !no_progress && std::io::stderr().is_terminal();
             let shutdown = CancellationToken::new();
             tokio::spawn(on_signal(shutdown.clone()));
+            let engine = Arc::new(Engine::open(load(&pipeline)?).context("starting the pipeline")?);
+            let progress = !no_progress && std::io::stderr().is_terminal();
             let summary = backfill::backfill_until(engine, window, progress, shutdown).await;
             match log_format {
                 LogFormat::Text => eprint!("{}", summary.render()),
@@ -395,20 +395,30 @@ fn route_settings(
     Ok((route, kafka))
 }
 
-/// Cancels `token` on SIGTERM or Ctrl-C.
-async fn on_signal(token: CancellationToken) {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Cancels `token` on SIGTERM or Ctrl-C. The handlers are installed before
+/// this returns, not when the future is first polled, so that a signal sent
+/// at any moment after the call is caught rather than killing the process.
+fn on_signal(token: CancellationToken) -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+    let handlers = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::interrupt()).expect("SIGINT handler"),
+            signal(SignalKind::terminate()).expect("SIGTERM handler"),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            let (mut int, mut term) = handlers;
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
         }
+        #[cfg(not(unix))]
+        tokio::signal::ctrl_c().await.ok();
+        tracing::info!("Signal received.");
+        token.cancel();
     }
-    #[cfg(not(unix))]
-    ctrl_c.await.ok();
-    tracing::info!("Signal received.");
-    token.cancel();
 }
