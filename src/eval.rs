@@ -334,11 +334,7 @@ pub fn sentiment_line(m: &Metrics) -> String {
 
 /// Gold labels down, predicted across.
 fn confusion(gold: &[(SentimentLabel, f64)], predicted: &[(SentimentLabel, f64)]) -> String {
-    let name = |l: SentimentLabel| match l {
-        SentimentLabel::Positive => "positive",
-        SentimentLabel::Neutral => "neutral",
-        SentimentLabel::Negative => "negative",
-    };
+    let name = SentimentLabel::as_str;
     let mut out = format!(
         "{:>10} {:>9} {:>9} {:>9}\n",
         "gold\\pred", "positive", "neutral", "negative"

@@ -116,6 +116,17 @@ pub enum SentimentLabel {
     Negative,
 }
 
+impl SentimentLabel {
+    /// The label as records and metrics spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SentimentLabel::Positive => "positive",
+            SentimentLabel::Neutral => "neutral",
+            SentimentLabel::Negative => "negative",
+        }
+    }
+}
+
 impl Sentiment {
     /// The conventional VADER thresholds: |score| < 0.05 is neutral.
     pub fn from_score(score: f64) -> Self {

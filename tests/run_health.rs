@@ -110,6 +110,12 @@ async fn a_gone_source_is_stopped_while_the_others_go_on_and_healthz_says_so() {
         "{m}"
     );
     promtool_accepts(&m);
+    // Mentions by brand and sentiment: the demo feed's Acme posts.
+    assert!(
+        m.lines()
+            .any(|l| l.starts_with("earshot_mentions_total{brand=\"Acme\",sentiment=\"")),
+        "{m}"
+    );
     let om = openmetrics(r.addr).await;
     assert!(om.ends_with("# EOF\n"), "OpenMetrics when asked for:\n{om}");
     assert_eq!(server.hits.get("/status/410"), 1);

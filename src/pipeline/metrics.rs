@@ -34,6 +34,15 @@ pub struct RecordLabel {
     pub kind: String,
 }
 
+/// A brand of the pipeline file and a sentiment label: both closed sets, so
+/// the series stay few however much is read.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MentionLabel {
+    pub brand: String,
+    /// positive, neutral or negative
+    pub sentiment: String,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ErrorLabel {
     pub source: String,
@@ -55,6 +64,8 @@ pub struct Metrics {
     pub stopped: Family<SourceLabel, Gauge>,
     /// Records set aside because the sink refused them for good.
     pub dead_letters: Family<RecordLabel, Counter>,
+    /// Feedback records delivered, by brand and sentiment around the mention.
+    pub mentions: Family<MentionLabel, Counter>,
     registry: Arc<Mutex<Registry>>,
 }
 
@@ -70,7 +81,13 @@ impl Default for Metrics {
         let restarts = Family::<SourceLabel, Counter>::default();
         let stopped = Family::<SourceLabel, Gauge>::default();
         let dead_letters = Family::<RecordLabel, Counter>::default();
+        let mentions = Family::<MentionLabel, Counter>::default();
         let mut r = Registry::with_prefix("earshot");
+        r.register(
+            "mentions",
+            "Feedback records delivered, by brand and sentiment around the mention",
+            mentions.clone(),
+        );
         r.register(
             "items",
             "Items read from sources (new, changed or not)",
@@ -108,6 +125,7 @@ impl Default for Metrics {
             restarts,
             stopped,
             dead_letters,
+            mentions,
             records,
             errors,
             not_modified,

@@ -425,6 +425,15 @@ impl Engine {
                     kind: r.kind().as_str().into(),
                 })
                 .inc();
+            if let Record::Feedback(f) = r {
+                self.metrics
+                    .mentions
+                    .get_or_create(&metrics::MentionLabel {
+                        brand: f.brand.clone(),
+                        sentiment: f.sentiment.label.as_str().into(),
+                    })
+                    .inc();
+            }
         }
         // Delivered: now, and only now, remember it. Validators only when
         // every item of the documents was considered: after a window, the
