@@ -32,7 +32,6 @@ use super::{schedule, Engine, Outcome, PollError, Window};
 use crate::config::Schedule;
 use crate::retry::Backoff;
 use crate::sink::SinkError;
-use crate::source::http::FetchError;
 use crate::source::SourceError;
 
 pub async fn run(
@@ -222,14 +221,7 @@ where
 /// The URL of a source that answered 410 Gone: it will not come back.
 fn gone(e: &PollError) -> Option<&str> {
     match e {
-        PollError::Source(SourceError::Fetch(
-            FetchError::Status {
-                status: 410, url, ..
-            }
-            | FetchError::Api {
-                status: 410, url, ..
-            },
-        )) => Some(url),
+        PollError::Source(SourceError::Fetch(f)) => f.gone(),
         _ => None,
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use super::*;
 use crate::pipeline::health::SourceState;
 use crate::sink::status::SinkStatus;
+use crate::source::http::FetchError;
 
 fn schedule() -> Schedule {
     Schedule {

@@ -83,10 +83,18 @@ impl FetchError {
         }
     }
 
-    /// The server said the document is gone for good (410): polling it
-    /// again is pointless.
-    pub fn is_gone(&self) -> bool {
-        self.status() == Some(410)
+    /// The URL that answered 410 Gone, if this is that answer: the
+    /// document is gone for good, and polling it again is pointless.
+    pub fn gone(&self) -> Option<&str> {
+        match self {
+            FetchError::Status {
+                status: 410, url, ..
+            }
+            | FetchError::Api {
+                status: 410, url, ..
+            } => Some(url),
+            _ => None,
+        }
     }
 }
 
@@ -133,7 +141,8 @@ mod tests {
         assert!(status(503).is_retryable());
         assert!(!status(404).is_retryable());
         assert!(!status(410).is_retryable());
-        assert!(status(410).is_gone());
+        assert_eq!(status(410).gone(), Some("u"));
+        assert_eq!(status(404).gone(), None);
         assert!(!FetchError::TooLarge {
             url: "u".into(),
             limit: 1

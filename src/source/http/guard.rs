@@ -202,10 +202,6 @@ impl Guard {
         }
     }
 
-    pub fn allow_list(&self) -> &[Allow] {
-        &self.allow
-    }
-
     /// Checks a URL before it is requested: scheme, and for an address
     /// literal the address and port. A name passes here unless it is a
     /// loopback name; its addresses are checked when it is resolved.
