@@ -1,10 +1,11 @@
-//! Bodies of the diagnostic subcommands (`items`, `classify`, `validate`),
+//! Bodies of the subcommands (`items`, `classify`, `validate`, `serve`),
 //! kept out of `main.rs` so they can be tested as functions.
 //!
 //! `main.rs` owns argument parsing, logging and exit codes; the pipeline
 //! modes live in [`crate::pipeline`].
 
 mod classify;
+pub mod serve;
 
 pub use classify::{classify_lines, AuthorInput, ClassifyInput, ClassifyOutput, LineError};
 

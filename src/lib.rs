@@ -11,6 +11,7 @@
 //! - [`sink`]: JSON lines or Kafka; the only place that acknowledges.
 //! - [`route`]: downstream of Kafka, feedback into work queues, escalation
 //!   and spike alerts.
+//! - [`serve`]: the workspace where people work the queues (pages, API).
 //! - [`state`]: what was delivered, HTTP validators, cursors.
 //! - [`pipeline`]: the driver shared by `run` and `backfill`.
 //! - [`config`]: pipeline files, validated and compiled.
@@ -28,6 +29,7 @@ pub mod pipeline;
 pub mod record;
 pub mod retry;
 pub mod route;
+pub mod serve;
 pub mod sink;
 pub mod source;
 pub mod state;

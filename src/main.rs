@@ -113,6 +113,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The workspace: run the sources, route what they find into queues,
+    /// and serve the pages and JSON API where people work them.
+    Serve {
+        /// The pipeline file (TOML), with [route] and [serve] sections.
+        #[arg(short, long)]
+        pipeline: PathBuf,
+        /// Address to listen on (overrides [serve] listen; default 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
+        /// How long to wait for polls in flight at shutdown.
+        #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+        grace: Duration,
+    },
+    /// Read a password on stdin and print its argon2 hash, for
+    /// [[serve.users]] (put it in the variable password_hash_env names).
+    HashPassword,
     /// Poll every source on its schedule until SIGTERM or Ctrl-C (exit 1 if
     /// the final flush of the sink failed).
     Run {
@@ -337,6 +353,37 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
                     earshot::route::queue::render(&waiting, chrono::Utc::now())
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve {
+            pipeline,
+            listen,
+            grace,
+        } => {
+            let p = load(&pipeline)?;
+            let shutdown = CancellationToken::new();
+            tokio::spawn(on_signal(shutdown.clone()));
+            let opts = cli::serve::Options {
+                listen,
+                grace,
+                session_key: std::env::var("EARSHOT_SESSION_KEY").ok(),
+                api_token: std::env::var("EARSHOT_API_TOKEN").ok(),
+            };
+            cli::serve::serve(p, opts, shutdown).await?;
+            tracing::info!("Stopped.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::HashPassword => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("reading the password from stdin")?;
+            let password = line.trim_end_matches(['\r', '\n']);
+            anyhow::ensure!(!password.is_empty(), "no password on stdin");
+            println!(
+                "{}",
+                earshot::serve::auth::hash_password(password).map_err(anyhow::Error::msg)?
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Run {

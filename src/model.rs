@@ -32,6 +32,10 @@ pub struct Author {
     /// account): how one person's accounts on several platforms are joined.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<String>,
+    /// Who the author is, in a person's words: only feedback filed in the
+    /// workspace has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 impl Author {

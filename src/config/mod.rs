@@ -35,6 +35,8 @@ pub struct Pipeline {
     pub delivery: crate::sink::Delivery,
     /// The `[route]` section, for `earshot route` and `earshot queue`.
     pub route: Option<crate::route::config::RouteConfig>,
+    /// The `[serve]` section, for `earshot serve`.
+    pub serve: Option<crate::serve::config::ServeConfig>,
 }
 
 #[derive(Debug, Clone)]

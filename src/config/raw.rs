@@ -43,6 +43,8 @@ pub struct RawPipeline {
     /// What `earshot route` does with the feedback topic: queues, rules, escalation, spikes.
     #[serde(default)]
     pub route: Option<toml::Value>,
+    /// The workspace of `earshot serve`: users, queue access, the public form.
+    pub serve: Option<toml::Value>,
 }
 
 /// Settings of the shared HTTP client.

@@ -189,6 +189,14 @@ async fn metrics(State(s): State<Served>, headers: axum::http::HeaderMap) -> imp
     }
 }
 
+/// `/healthz` and `/metrics`, to serve alone or beside other routes.
+pub fn router(metrics: Metrics, health: Health) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(self::metrics))
+        .with_state(Served { metrics, health })
+}
+
 /// Serves `/healthz` and `/metrics` until `shutdown` fires.
 pub async fn serve(
     listener: tokio::net::TcpListener,
@@ -196,10 +204,7 @@ pub async fn serve(
     health: Health,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    let app = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(self::metrics))
-        .with_state(Served { metrics, health });
+    let app = router(metrics, health);
     axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await

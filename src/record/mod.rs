@@ -115,6 +115,10 @@ pub struct InfluencerRecord {
     pub reach: Reach,
     pub first_seen: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
+    /// Who the author is, in a person's words (feedback filed in the
+    /// workspace); sources never set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     /// Every account of the same person, joined by the links their
     /// profiles name; absent while only one is known.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -293,6 +297,7 @@ pub fn build(item: &Item, class: &Classification, ctx: &Context<'_>) -> Vec<Reco
             reach: Reach {
                 followers: author.followers,
             },
+            description: author.description.clone(),
             first_seen: ctx
                 .influencer_first_seen
                 .unwrap_or(ctx.observed)

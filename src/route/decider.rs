@@ -81,6 +81,20 @@ pub struct Decider {
 #[derive(Default)]
 pub struct Output {
     pub messages: Vec<Outgoing>,
+    /// The same decisions as values, for a consumer that keeps them itself
+    /// rather than producing them (the embedded workspace of `serve`).
+    pub decided: Vec<Decided>,
+}
+
+/// One decision, as the value behind a produced message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decided {
+    Routed(RoutedRecord),
+    Alert(AlertRecord),
+    /// A changed deadline entry (the changelog's content).
+    Deadline(Entry),
+    /// A closed entry past retention, forgotten.
+    Forgotten(String),
 }
 
 impl Decider {
@@ -166,9 +180,14 @@ impl Decider {
         ));
         out.messages.push(self.changelog(&entry, partition));
         self.stats.routed += 1;
-        if decision.escalate {
-            out.messages
-                .push(self.alert(&AlertRecord::immediate(&routed, now)));
+        let alert = decision
+            .escalate
+            .then(|| AlertRecord::immediate(&routed, now));
+        out.decided.push(Decided::Routed(routed));
+        out.decided.push(Decided::Deadline(entry));
+        if let Some(alert) = alert {
+            out.messages.push(self.alert(&alert));
+            out.decided.push(Decided::Alert(alert));
             self.stats.immediate += 1;
         }
     }
@@ -181,14 +200,16 @@ impl Decider {
             self.partition_of
                 .insert(entry.feedback_id.clone(), partition);
             out.messages.push(self.changelog(&entry, partition));
+            out.decided.push(Decided::Deadline(entry));
         }
     }
 
     /// Escalates what fell due and raises spike alerts.
     pub fn tick(&mut self, now: DateTime<Utc>, out: &mut Output) {
         for entry in self.deadlines.due(now) {
-            out.messages
-                .push(self.alert(&AlertRecord::deadline(&entry, now)));
+            let alert = AlertRecord::deadline(&entry, now);
+            out.messages.push(self.alert(&alert));
+            out.decided.push(Decided::Alert(alert));
             if let Some(&p) = self.partition_of.get(&entry.feedback_id) {
                 // The alert carries the feedback; the changelog need not.
                 let closed = Entry {
@@ -196,6 +217,7 @@ impl Decider {
                     ..entry
                 };
                 out.messages.push(self.changelog(&closed, p));
+                out.decided.push(Decided::Deadline(closed));
             }
             self.stats.deadline += 1;
         }
@@ -213,6 +235,7 @@ impl Decider {
         };
         for id in expired {
             if let Some(p) = self.partition_of.remove(&id) {
+                out.decided.push(Decided::Forgotten(id.clone()));
                 out.messages.push(Outgoing {
                     topic: self.cfg.changelog_topic.clone(),
                     key: id,
@@ -224,6 +247,7 @@ impl Decider {
         }
         for alert in self.spikes.check(now) {
             out.messages.push(self.alert(&alert));
+            out.decided.push(Decided::Alert(alert));
             self.stats.spikes += 1;
         }
     }

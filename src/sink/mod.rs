@@ -30,6 +30,9 @@ pub enum SinkError {
     },
     #[error("kafka sink: {0}")]
     Kafka(String),
+    /// The workspace did not take the delivered records (see [`Tap`]).
+    #[error("workspace: {0}")]
+    Tap(String),
     /// No broker acknowledged anything within `sink.broker_wait`.
     #[error("kafka sink: no broker acknowledged the records within {}s (sink.broker_wait): {cause}; nothing of this batch was marked seen", .waited.as_secs())]
     BrokersUnavailable { waited: Duration, cause: String },
@@ -75,6 +78,14 @@ pub struct Sink {
     dead_letter: DeadLetter,
     status: SinkStatus,
     pipeline: String,
+    tap: Option<std::sync::Arc<dyn Tap>>,
+}
+
+/// A consumer of delivered records in the same process (the embedded
+/// workspace of `serve`): a batch counts as delivered only once the output
+/// and the tap have both taken it.
+pub trait Tap: Send + Sync {
+    fn accept(&self, records: &[Record]) -> Result<(), String>;
 }
 
 /// What a delivered batch came to.
@@ -99,7 +110,13 @@ impl Sink {
             dead_letter: DeadLetter::new(delivery.dead_letter.clone()),
             status: SinkStatus::default(),
             pipeline: pipeline.to_string(),
+            tap: None,
         })
+    }
+
+    /// Hands every delivered batch to `tap` as well.
+    pub fn set_tap(&mut self, tap: std::sync::Arc<dyn Tap>) {
+        self.tap = Some(tap);
     }
 
     /// Bounds how long delivery waits for unreachable brokers (a backfill,
@@ -122,7 +139,14 @@ impl Sink {
             return Ok(Delivered::default());
         }
         let pending = self.status.begin();
-        match self.deliver(source, records).await {
+        let delivered = match self.deliver(source, records).await {
+            Ok(d) => match &self.tap {
+                Some(tap) => tap.accept(records).map(|_| d).map_err(SinkError::Tap),
+                None => Ok(d),
+            },
+            Err(e) => Err(e),
+        };
+        match delivered {
             Ok(d) => {
                 pending.succeeded();
                 Ok(d)

@@ -208,6 +208,17 @@ impl Validator<'_> {
                     None
                 }
             });
+        let serve = raw.serve.and_then(|v| {
+            match crate::serve::config::validate(v, route.as_ref(), self.env) {
+                Ok(s) => Some(s),
+                Err(errors) => {
+                    for (key, message) in errors {
+                        self.err(key, message);
+                    }
+                    None
+                }
+            }
+        });
         let state_dir = match raw.state_dir {
             Some(d) => {
                 let d = self.expand("state_dir", &d);
@@ -228,6 +239,7 @@ impl Validator<'_> {
             sink,
             delivery,
             route,
+            serve,
         }
     }
 

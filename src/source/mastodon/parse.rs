@@ -238,6 +238,7 @@ fn author(a: &Value, host: &str) -> Result<Author, BadStatus> {
         url: opt_str(a, "url").map(str::to_string),
         followers: a.get("followers_count").and_then(Value::as_u64),
         links,
+        description: None,
     })
 }
 

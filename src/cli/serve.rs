@@ -1,0 +1,117 @@
+//! `earshot serve`: the pipeline's sources, routing and the workspace in
+//! one process on the embedded store, until a shutdown signal.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Pipeline, SinkConfig};
+use crate::pipeline::{run, Engine, OpenError};
+use crate::route::decider::Clock;
+use crate::serve::auth::{Keys, RateLimit};
+use crate::serve::config::ServeConfig;
+use crate::serve::desk::Desk;
+use crate::serve::http::App;
+use crate::serve::log::LogError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("{0}: serve needs a [route] section: the queues feedback is routed to, and the rules that pick one")]
+    NoRoute(String),
+    #[error("{0}: serve reads the embedded store; with a Kafka sink, run `earshot route` and read queues with `earshot queue` (the workspace on Kafka topics is not built yet)")]
+    Kafka(String),
+    #[error("starting the pipeline: {0}")]
+    Open(#[from] OpenError),
+    #[error(transparent)]
+    Store(#[from] LogError),
+    #[error("binding {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("serving: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("flushing the sink at shutdown: {0}")]
+    Flush(#[from] crate::sink::SinkError),
+}
+
+/// What `serve` was asked to do.
+pub struct Options {
+    /// Overrides `[serve] listen`.
+    pub listen: Option<String>,
+    /// How long to wait for polls in flight at shutdown.
+    pub grace: Duration,
+    /// `EARSHOT_SESSION_KEY` and `EARSHOT_API_TOKEN`.
+    pub session_key: Option<String>,
+    pub api_token: Option<String>,
+}
+
+/// Builds the workspace of `pipeline`: engine, desk and app, not yet
+/// listening (tests start it on a port of their own).
+pub fn open(pipeline: Pipeline, opts: &Options) -> Result<(Arc<App>, Clock), ServeError> {
+    let file = pipeline.file.display().to_string();
+    if matches!(pipeline.sink, SinkConfig::Kafka(_)) {
+        return Err(ServeError::Kafka(file));
+    }
+    let route = pipeline.route.clone().ok_or(ServeError::NoRoute(file))?;
+    let cfg: ServeConfig = pipeline.serve.clone().unwrap_or_default();
+    if cfg.users.is_empty() && opts.api_token.is_none() {
+        tracing::warn!(
+            "No [[serve.users]] and no EARSHOT_API_TOKEN: nobody can log in to the workspace."
+        );
+    }
+    if opts.session_key.is_none() {
+        tracing::info!("EARSHOT_SESSION_KEY is not set: sessions end when the process does, and each instance has its own.");
+    }
+    let desk = Arc::new(Desk::open(route, &pipeline.state_dir)?);
+    let mut engine = Engine::open(pipeline)?;
+    engine.sink.set_tap(desk.clone());
+    let per_hour = cfg.public_form.as_ref().map_or(1, |f| f.per_hour);
+    let app = Arc::new(App {
+        engine: Arc::new(engine),
+        desk,
+        keys: Keys::new(opts.session_key.as_deref(), opts.api_token.as_deref()),
+        limiter: Mutex::new(RateLimit::new(per_hour)),
+        cfg,
+    });
+    Ok((app, Clock::start()))
+}
+
+/// Runs everything until `shutdown`: the sources, the deadline clock and
+/// the web server; then flushes the sink.
+pub async fn serve(
+    pipeline: Pipeline,
+    opts: Options,
+    shutdown: CancellationToken,
+) -> Result<(), ServeError> {
+    let (app, clock) = open(pipeline, &opts)?;
+    let addr = opts
+        .listen
+        .clone()
+        .unwrap_or_else(|| app.cfg.listen.clone());
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+    tracing::info!(addr = %listener.local_addr()?, "Serving the workspace.");
+    let deadlines = tokio::spawn(crate::serve::deadlines(
+        app.desk.clone(),
+        clock,
+        shutdown.clone(),
+    ));
+    let web = tokio::spawn(crate::serve::http::serve(
+        app.clone(),
+        listener,
+        shutdown.clone(),
+    ));
+    let flushed = run::run(app.engine.clone(), shutdown, opts.grace).await;
+    deadlines.await.ok();
+    if let Ok(r) = web.await {
+        r?;
+    }
+    flushed?;
+    Ok(())
+}

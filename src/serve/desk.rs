@@ -1,0 +1,186 @@
+//! The embedded workspace: routing's pure decider, the view people read,
+//! and the store that keeps both, behind one lock.
+//!
+//! Records reach the desk from the sink (as a [`crate::sink::Tap`]: the
+//! items are marked seen only once the desk has stored what routing made of
+//! them) and from people (status changes, notes, contacts). Every change is
+//! stored before it is applied, so what a person was told is recorded is
+//! on disk, and a refused write changes nothing. At start the store is read
+//! back: the view is its fold, and the decider's clocks come back from the
+//! deadline entries and status events it holds. Synchronous: the callers
+//! are the async edges.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+
+use super::events::{Activity, Event};
+use super::log::{EventLog, LogError};
+use super::view::View;
+use crate::record::Record;
+use crate::route::config::RouteConfig;
+use crate::route::decider::{Decided, Decider, Output};
+use crate::route::records::StatusEvent;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    #[error("no feedback with id `{0}`")]
+    Unknown(String),
+    #[error(transparent)]
+    Store(#[from] LogError),
+}
+
+struct Inner {
+    decider: Decider,
+    view: View,
+    log: EventLog,
+}
+
+pub struct Desk {
+    inner: Mutex<Inner>,
+    /// Woken when a change may have moved the next deadline.
+    pub changed: tokio::sync::Notify,
+}
+
+/// Every decider partition is 0: one process owns them all.
+const PARTITION: i32 = 0;
+
+impl Desk {
+    /// Opens the store in `dir` and rebuilds the view and the clocks.
+    pub fn open(route: RouteConfig, dir: &Path) -> Result<Desk, LogError> {
+        let (log, events) = EventLog::open(dir)?;
+        let mut decider = Decider::new(route.clone());
+        let mut view = View::new(&route);
+        for e in &events {
+            match e {
+                Event::Deadline(entry) => decider.restore(entry.clone(), PARTITION),
+                Event::Forgotten(id) => {
+                    decider.deadlines.remove(id);
+                }
+                // A status stored without its deadline entry (a crash in
+                // between) still stops the clock.
+                Event::Status(s) => decider.status(s.clone(), PARTITION, &mut Output::default()),
+                _ => {}
+            }
+            view.apply(e);
+        }
+        tracing::info!(
+            events = events.len(),
+            cases = view.len(),
+            "Workspace store read."
+        );
+        Ok(Desk {
+            inner: Mutex::new(Inner { decider, view, log }),
+            changed: tokio::sync::Notify::new(),
+        })
+    }
+
+    /// Routes and stores delivered records; on a failed write nothing of
+    /// them is kept, so that their items are delivered again.
+    pub fn accept(&self, records: &[Record], now: DateTime<Utc>) -> Result<(), LogError> {
+        let mut inner = self.inner.lock().expect("desk lock");
+        let mut out = Output::default();
+        let mut events = Vec::new();
+        let mut routed_ids = Vec::new();
+        for r in records {
+            match r {
+                Record::Feedback(fb) => {
+                    let before = out.decided.len();
+                    inner.decider.feedback(fb.clone(), PARTITION, now, &mut out);
+                    if out.decided.len() > before {
+                        routed_ids.push(fb.id.clone());
+                    }
+                }
+                Record::Influencer(i) => events.push(Event::Influencer(i.clone())),
+            }
+        }
+        events.extend(out.decided.into_iter().map(decided));
+        if let Err(e) = inner.log.append(&events) {
+            for id in routed_ids {
+                inner.decider.deadlines.remove(&id);
+            }
+            return Err(e);
+        }
+        for e in &events {
+            inner.view.apply(e);
+        }
+        drop(inner);
+        self.changed.notify_one();
+        Ok(())
+    }
+
+    /// Applies a person's status change: stored, then applied to the clocks
+    /// and the view.
+    pub fn status(&self, ev: StatusEvent) -> Result<(), DeskError> {
+        let mut inner = self.inner.lock().expect("desk lock");
+        if inner.view.case(&ev.feedback_id).is_none() {
+            return Err(DeskError::Unknown(ev.feedback_id));
+        }
+        let stored = Event::Status(ev.clone());
+        inner.log.append(std::slice::from_ref(&stored))?;
+        let mut out = Output::default();
+        inner.decider.status(ev, PARTITION, &mut out);
+        inner.view.apply(&stored);
+        // The deadline entry is stored too, though a restart would rebuild
+        // it from the status: it keeps the store a replica of route's.
+        let entries: Vec<Event> = out.decided.into_iter().map(decided).collect();
+        if let Err(e) = inner.log.append(&entries) {
+            tracing::warn!(error = %e, "Deadline entry not stored; it is rebuilt from the status at start.");
+        }
+        drop(inner);
+        self.changed.notify_one();
+        Ok(())
+    }
+
+    /// Stores a note, an assignment or a contact.
+    pub fn activity(&self, a: Activity) -> Result<(), DeskError> {
+        let mut inner = self.inner.lock().expect("desk lock");
+        if inner.view.case(&a.feedback_id).is_none() {
+            return Err(DeskError::Unknown(a.feedback_id));
+        }
+        let e = Event::Activity(a);
+        inner.log.append(std::slice::from_ref(&e))?;
+        inner.view.apply(&e);
+        Ok(())
+    }
+
+    /// Escalates what fell due and raises spike alerts; returns when the
+    /// next deadline falls.
+    pub fn tick(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, LogError> {
+        let mut inner = self.inner.lock().expect("desk lock");
+        let mut out = Output::default();
+        inner.decider.tick(now, &mut out);
+        let events: Vec<Event> = out.decided.into_iter().map(decided).collect();
+        // A failed write loses these alerts to the view, not to routing:
+        // the entries are already closed, as they are when route's produce
+        // fails after its decision. Say so loudly.
+        if let Err(e) = inner.log.append(&events) {
+            tracing::error!(error = %e, alerts = events.len(), "Escalations not stored.");
+        }
+        for e in &events {
+            inner.view.apply(e);
+        }
+        Ok(inner.decider.deadlines.next_due())
+    }
+
+    /// Reads the view under the lock.
+    pub fn read<R>(&self, f: impl FnOnce(&View) -> R) -> R {
+        f(&self.inner.lock().expect("desk lock").view)
+    }
+}
+
+fn decided(d: Decided) -> Event {
+    match d {
+        Decided::Routed(r) => Event::Routed(r),
+        Decided::Alert(a) => Event::Alert(a),
+        Decided::Deadline(e) => Event::Deadline(e),
+        Decided::Forgotten(id) => Event::Forgotten(id),
+    }
+}
+
+impl crate::sink::Tap for Desk {
+    fn accept(&self, records: &[Record]) -> Result<(), String> {
+        Desk::accept(self, records, Utc::now()).map_err(|e| e.to_string())
+    }
+}
