@@ -52,3 +52,6 @@ pub async fn deadlines(desk: Arc<Desk>, clock: Clock, shutdown: CancellationToke
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
