@@ -43,6 +43,16 @@ fn left(deadline: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Markup {
     }
 }
 
+/// An address fetched from the open web, as a link only if it is http(s):
+/// a feed may carry `javascript:` or `data:` links, which must never
+/// become something a person clicks in the workspace.
+fn web_link(u: &str) -> Markup {
+    let safe = url::Url::parse(u).is_ok_and(|p| matches!(p.scheme(), "http" | "https"));
+    html! {
+        @if safe { a href=(u) rel="noopener noreferrer nofollow" { (u) } } @else { code { (u) } }
+    }
+}
+
 fn when(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
@@ -248,14 +258,14 @@ pub async fn case(
                 @for i in &fb.intents { span.tag { (i.intent.as_str().replace('_', " ")) } span.muted { " (" (i.cues.join(", ")) ") " } } }
             dt { "Why this priority" } dd { (fb.priority_reason) }
             dt { "Heard on" } dd { (fb.source.platform) " · " (fb.source.id) @if let Some(t) = &fb.source.title { " · " (t) } }
-            @if let Some(u) = &fb.url { dt { "Original" } dd { a href=(u) rel="noopener noreferrer nofollow" { (u) } } }
+            @if let Some(u) = &fb.url { dt { "Original" } dd { (web_link(u)) } }
             dt { "Assigned to" } dd { (c.assignee.as_deref().unwrap_or("nobody")) }
         }
         @if let Some(i) = &influencer {
             section.card aria-labelledby="inf" {
                 h2 id="inf" { "Author: " a href=(format!("/influencers/{}", i.id)) { (i.name.as_deref().or(i.handle.as_deref()).unwrap_or(&i.id)) } }
                 p { (i.platform) @if let Some(f) = i.reach.followers { " · " (f) " followers" } }
-                @if let Some(u) = &i.profile_url { p { a href=(u) rel="noopener noreferrer nofollow" { (u) } } }
+                @if let Some(u) = &i.profile_url { p { (web_link(u)) } }
                 @if let Some(d) = &i.description { p { (d) } }
             }
         }
@@ -409,7 +419,7 @@ pub async fn influencer(
         h2 { "Accounts" }
         ul { @for (platform, handle, url, followers) in &accounts {
             li { (platform) @if let Some(h) = handle { " · " (h) }
-                @if let Some(u) = url { " · " a href=(u) rel="noopener noreferrer nofollow" { (u) } }
+                @if let Some(u) = url { " · " (web_link(u)) }
                 @if let Some(f) = followers { " · " (f) " followers" } }
         } }
         h2 { "Sentiment over time" }
@@ -555,4 +565,31 @@ pub async fn alerts(State(app): State<Shared>, headers: HeaderMap) -> Response {
         } } }
     };
     ctx.page(&app, StatusCode::OK, "Alerts", body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::web_link;
+
+    #[test]
+    fn only_web_addresses_become_links() {
+        let link = web_link("https://rant112.example/post?a=1&b=2").into_string();
+        assert!(
+            link.starts_with(r#"<a href="https://rant112.example/post?a=1&amp;b=2""#),
+            "{link}"
+        );
+        for hostile in [
+            "javascript:alert(1)",
+            "data:text/html,<b>x</b>",
+            "file:///etc/passwd",
+            "\"><script>",
+        ] {
+            let out = web_link(hostile).into_string();
+            assert!(!out.contains("href"), "{hostile}: {out}");
+            assert!(
+                !out.contains("<script>") && !out.contains("<b>"),
+                "{hostile}: {out}"
+            );
+        }
+    }
 }
