@@ -648,3 +648,24 @@ async fn the_openapi_document_names_every_route_scripts_use() {
     let r = w.http.get(w.url("/healthz")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn what_a_backfill_delivered_before_is_in_the_queues_when_serve_starts() {
+    let w = Workspace::start("").await;
+    w.poll().await;
+    let before = waiting(&w).await;
+    let dir = w.stop().await;
+    // As if only `earshot backfill` had run: the sink holds the records,
+    // the workspace has no store yet.
+    let state = dir.path().join("state");
+    std::fs::remove_file(state.join("workspace.jsonl")).unwrap();
+    let w = Workspace::start_in(dir, "").await;
+    assert_eq!(waiting(&w).await, before);
+    // Read once: a second start takes nothing twice.
+    let dir = w.stop().await;
+    let w = Workspace::start_in(dir, "").await;
+    assert_eq!(waiting(&w).await, before);
+    let store = std::fs::read_to_string(w.dir.path().join("state/workspace.jsonl")).unwrap();
+    let routed = store.lines().filter(|l| l.starts_with(r#"{"event":"routed""#)).count();
+    assert_eq!(routed as u64, before.iter().map(|(_, n)| n).sum::<u64>());
+}

@@ -65,6 +65,13 @@ pub fn open(pipeline: Pipeline, opts: &Options) -> Result<(Arc<App>, Clock), Ser
         tracing::info!("EARSHOT_SESSION_KEY is not set: sessions end when the process does, and each instance has its own.");
     }
     let desk = Arc::new(Desk::open(route, &pipeline.state_dir)?);
+    if let SinkConfig::Jsonl(Some(path)) = &pipeline.sink {
+        // What a backfill or run of this pipeline delivered before.
+        let n = desk.catch_up(path, &pipeline.state_dir)?;
+        if n > 0 {
+            tracing::info!(records = n, path = %path.display(), "Took in what the sink already held.");
+        }
+    }
     let mut engine = Engine::open(pipeline)?;
     engine.sink.set_tap(desk.clone());
     let per_hour = cfg.public_form.as_ref().map_or(1, |f| f.per_hour);

@@ -43,6 +43,9 @@ pub struct Desk {
     pub changed: tokio::sync::Notify,
 }
 
+/// Where [`Desk::catch_up`] got to in the JSONL sink, beside the store.
+pub const OFFSET_FILE: &str = "workspace.sink-offset";
+
 /// Every decider partition is 0: one process owns them all.
 const PARTITION: i32 = 0;
 
@@ -162,6 +165,54 @@ impl Desk {
             inner.view.apply(e);
         }
         Ok(inner.decider.deadlines.next_due())
+    }
+
+    /// Takes in what the JSONL sink at `path` holds beyond what was taken
+    /// before (records a `backfill` or `run` of the same pipeline wrote),
+    /// in batches; routing recognises feedback it already routed. Returns
+    /// the records read. The offset reached is kept beside the store.
+    pub fn catch_up(&self, path: &Path, dir: &Path) -> Result<usize, LogError> {
+        use std::io::{BufRead, Seek};
+        let mark = dir.join(OFFSET_FILE);
+        let fail = |p: &Path| {
+            let path = p.display().to_string();
+            move |source| LogError { path, source }
+        };
+        let Ok(mut file) = std::fs::File::open(path) else {
+            return Ok(0);
+        };
+        let len = file.metadata().map_err(fail(path))?.len();
+        let from = std::fs::read_to_string(&mark)
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            // A file shorter than the mark was replaced: read it all.
+            .filter(|&o| o <= len)
+            .unwrap_or(0);
+        file.seek(std::io::SeekFrom::Start(from)).map_err(fail(path))?;
+        let mut reader = std::io::BufReader::new(file);
+        let (mut read, mut offset, mut batch) = (0, from, Vec::new());
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let n = reader.read_until(b'\n', &mut line).map_err(fail(path))?;
+            // A last line still being written is left for the next start.
+            if n == 0 || line.last() != Some(&b'\n') {
+                break;
+            }
+            offset += n as u64;
+            match serde_json::from_slice::<Record>(&line) {
+                Ok(r) => batch.push(r),
+                Err(e) => tracing::warn!(path = %path.display(), offset, error = %e, "Sink line unreadable; skipped."),
+            }
+            if batch.len() >= 1000 {
+                read += batch.len();
+                self.accept(&std::mem::take(&mut batch), Utc::now())?;
+            }
+        }
+        read += batch.len();
+        self.accept(&batch, Utc::now())?;
+        std::fs::write(&mark, offset.to_string()).map_err(fail(&mark))?;
+        Ok(read)
     }
 
     /// Reads the view under the lock.
