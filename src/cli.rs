@@ -1,12 +1,14 @@
-//! Bodies of the diagnostic subcommands (`items`, `classify`, `validate`),
-//! kept out of `main.rs` so they can be tested as functions.
+//! Bodies of the diagnostic subcommands (`items`, `classify`, `validate`,
+//! `healthcheck`), kept out of `main.rs` so they can be tested as functions.
 //!
 //! `main.rs` owns argument parsing, logging and exit codes; the pipeline
 //! modes live in [`crate::pipeline`].
 
 mod classify;
+mod healthcheck;
 
 pub use classify::{classify_lines, AuthorInput, ClassifyInput, ClassifyOutput, LineError};
+pub use healthcheck::{healthcheck, HealthcheckError, DEFAULT_URL as DEFAULT_HEALTH_URL};
 
 use std::io::Write;
 use std::path::Path;
