@@ -1,6 +1,7 @@
 //! `earshot healthcheck`, the probe the image's `HEALTHCHECK` and compose
 //! run, against real servers on 127.0.0.1: the fixture server's fixed
-//! statuses, a port nothing listens on, and `earshot run`'s own `/healthz`.
+//! statuses and a slow answer, a port nothing listens on, and `earshot
+//! run`'s own `/healthz`.
 
 mod common;
 
@@ -70,6 +71,22 @@ fn nothing_listening_exits_1_with_the_reason() {
     assert!(
         err.contains(&addr.to_string()) && err.contains("refused"),
         "{err}"
+    );
+}
+
+#[test]
+fn a_server_slower_than_the_timeout_exits_1() {
+    let server = start_server_thread();
+    let out = Command::new(env!("CARGO_BIN_EXE_earshot"))
+        .args(["healthcheck", "--timeout", "1s", "--url"])
+        .arg(server.url("/delay/10000/feeds/rss2.xml"))
+        .output()
+        .expect("earshot runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no answer in time"),
+        "{}",
+        stderr(&out)
     );
 }
 
