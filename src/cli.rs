@@ -1,13 +1,16 @@
-//! Bodies of the subcommands (`items`, `classify`, `validate`, `serve`),
-//! kept out of `main.rs` so they can be tested as functions.
+//! Bodies of the subcommands (`items`, `classify`, `validate`,
+//! `healthcheck`, `serve`), kept out of `main.rs` so they can be tested as
+//! functions.
 //!
 //! `main.rs` owns argument parsing, logging and exit codes; the pipeline
 //! modes live in [`crate::pipeline`].
 
 mod classify;
+mod healthcheck;
 pub mod serve;
 
 pub use classify::{classify_lines, AuthorInput, ClassifyInput, ClassifyOutput, LineError};
+pub use healthcheck::{healthcheck, HealthcheckError, DEFAULT_URL as DEFAULT_HEALTH_URL};
 
 use std::io::Write;
 use std::path::Path;

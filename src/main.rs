@@ -142,6 +142,16 @@ enum Command {
         #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
         grace: Duration,
     },
+    /// GET a health endpoint once: exit 0 on 200, 1 otherwise with the
+    /// reason on stderr (for container healthchecks; the image has no curl).
+    Healthcheck {
+        /// The endpoint to probe.
+        #[arg(long, default_value = cli::DEFAULT_HEALTH_URL)]
+        url: reqwest::Url,
+        /// How long to wait for the answer.
+        #[arg(long, default_value = "3s", value_parser = humantime::parse_duration)]
+        timeout: Duration,
+    },
 }
 
 fn main() -> ExitCode {
@@ -247,6 +257,13 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
+        Command::Healthcheck { url, timeout } => Ok(match cli::healthcheck(&url, timeout).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("unhealthy: {e}");
+                ExitCode::FAILURE
+            }
+        }),
         Command::Eval { dir } => {
             print!("{}", cli::eval_report(&dir)?);
             Ok(ExitCode::SUCCESS)
