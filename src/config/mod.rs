@@ -6,6 +6,8 @@
 //! queries, CSS selectors, resolved URLs). Every problem found is reported at
 //! once, each naming the file, the key and what would be right.
 
+pub(crate) mod check;
+mod lines;
 pub mod raw;
 pub mod social;
 mod validate;
@@ -30,6 +32,8 @@ pub struct Pipeline {
     pub listen: Option<String>,
     pub sources: Vec<SourceConfig>,
     pub brands: Vec<BrandConfig>,
+    /// The brands' queries, compiled once when the file was validated.
+    pub classifier: std::sync::Arc<crate::classify::Classifier>,
     pub sink: SinkConfig,
     /// Dead letters and the stuck bound of `[sink]`, whatever its type.
     pub delivery: crate::sink::Delivery,
@@ -105,9 +109,11 @@ impl Location {
     /// paths are taken relative to `base_dir`.
     pub fn parse(s: &str, base_dir: &Path) -> Result<Location, String> {
         if s.starts_with("http://") || s.starts_with("https://") {
-            return url::Url::parse(s)
-                .map(Location::Http)
-                .map_err(|e| format!("not a valid URL ({e})"));
+            return match url::Url::parse(s) {
+                Ok(u) if u.host_str().is_some_and(|h| !h.is_empty()) => Ok(Location::Http(u)),
+                Ok(_) => Err(format!("found \"{s}\", a URL without a host; expected one such as https://example.com/feed.xml")),
+                Err(e) => Err(format!("found \"{s}\", which is not a valid URL ({e}); expected one such as https://example.com/feed.xml")),
+            };
         }
         if let Some((scheme, _)) = s.split_once("://") {
             if scheme != "file" {
@@ -119,6 +125,14 @@ impl Location {
         let path = Path::new(s.strip_prefix("file://").unwrap_or(s));
         if path.as_os_str().is_empty() {
             return Err("empty path".into());
+        }
+        // `htp:/bad url` is a mistyped URL, not a file to look for at run
+        // time; a plain path with a colon is fine when the file is there.
+        let looks_like_url = s.contains(':') || s.starts_with("//");
+        if !s.starts_with("file://") && looks_like_url && !base_dir.join(path).exists() {
+            return Err(format!(
+                "found \"{s}\", which is neither an http(s) URL nor an existing file; expected a URL such as https://example.com/feed.xml or a file path"
+            ));
         }
         Ok(Location::File(if path.is_absolute() {
             path.to_path_buf()
@@ -231,6 +245,18 @@ pub struct ConfigErrors {
 pub struct ConfigError {
     pub key: String,
     pub message: String,
+    /// Line of the key in the file, where it is written there.
+    pub line: Option<usize>,
+}
+
+impl ConfigError {
+    pub fn new(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            key: key.into(),
+            message: message.into(),
+            line: None,
+        }
+    }
 }
 
 impl fmt::Display for ConfigErrors {
@@ -243,7 +269,10 @@ impl fmt::Display for ConfigErrors {
             if n == 1 { "" } else { "s" }
         )?;
         for e in &self.errors {
-            write!(f, "\n  {}: {}", e.key, e.message)?;
+            match e.line {
+                Some(line) => write!(f, "\n  {} (line {line}): {}", e.key, e.message)?,
+                None => write!(f, "\n  {}: {}", e.key, e.message)?,
+            }
         }
         Ok(())
     }

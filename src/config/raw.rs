@@ -19,7 +19,7 @@ use crate::source::page::Selectors;
 #[serde(deny_unknown_fields)]
 pub struct RawPipeline {
     /// Name of the pipeline: used in logs, metrics, record sources and the Kafka client id.
-    pub name: String,
+    pub name: Option<String>,
     /// Directory holding seen items, HTTP validators and cursors; relative to the pipeline file.
     #[serde(default)]
     pub state_dir: Option<String>,
@@ -52,7 +52,7 @@ pub struct RawHttp {
     /// User-Agent header; a descriptive default names earshot and its version.
     pub user_agent: Option<String>,
     /// Timeout of one whole request, body included (e.g. "30s").
-    #[serde(default, with = "humantime_serde")]
+    #[serde(default, deserialize_with = "crate::config::check::duration")]
     pub timeout: Option<Duration>,
     /// Largest response body accepted, in bytes.
     pub max_body_bytes: Option<u64>,
@@ -61,10 +61,10 @@ pub struct RawHttp {
     /// Attempts for a request that failed in a way worth retrying (429, 503, timeouts).
     pub max_attempts: Option<u32>,
     /// Longest `Retry-After` honoured; a longer one is treated as an error for this round.
-    #[serde(default, with = "humantime_serde")]
+    #[serde(default, deserialize_with = "crate::config::check::duration")]
     pub max_retry_after: Option<Duration>,
     /// Time for one document across all attempts and redirects (e.g. "2m").
-    #[serde(default, with = "humantime_serde")]
+    #[serde(default, deserialize_with = "crate::config::check::duration")]
     pub deadline: Option<Duration>,
     /// Internal hosts earshot may connect to, which the SSRF guard refuses
     /// otherwise: a host name ("intranet.example"), host and port
@@ -81,15 +81,15 @@ pub struct RawHttp {
 #[serde(deny_unknown_fields)]
 pub struct RawSchedule {
     /// Default poll interval of a source (e.g. "15m").
-    #[serde(default, with = "humantime_serde")]
+    #[serde(default, deserialize_with = "crate::config::check::duration")]
     pub interval: Option<Duration>,
     /// Adapt the interval to how often a source publishes (one week divided by entries per week).
     pub adaptive: Option<bool>,
     /// Shortest interval, whatever the source publishes or asks for.
-    #[serde(default, with = "humantime_serde")]
+    #[serde(default, deserialize_with = "crate::config::check::duration")]
     pub min_interval: Option<Duration>,
     /// Longest interval, also the cap of the backoff after errors.
-    #[serde(default, with = "humantime_serde")]
+    #[serde(default, deserialize_with = "crate::config::check::duration")]
     pub max_interval: Option<Duration>,
     /// Sources fetched at the same time.
     pub concurrency: Option<usize>,
@@ -121,7 +121,7 @@ pub struct RawFeed {
     /// `http(s)://` URL, or `file://` path (relative paths are relative to the pipeline file).
     pub url: String,
     /// Poll interval of this source, overriding the schedule's.
-    #[serde(default, with = "humantime_serde")]
+    #[serde(default, deserialize_with = "crate::config::check::duration")]
     pub interval: Option<Duration>,
 }
 
@@ -133,7 +133,7 @@ pub struct RawPage {
     /// `http(s)://` URL or `file://` path of the page.
     pub url: String,
     /// Poll interval of this source, overriding the schedule's.
-    #[serde(default, with = "humantime_serde")]
+    #[serde(default, deserialize_with = "crate::config::check::duration")]
     pub interval: Option<Duration>,
     /// CSS selectors that extract posts (and comments) from the page. Without
     /// them, the page's `<link rel="alternate">` feeds are read instead.
@@ -186,7 +186,7 @@ pub struct RawJsonl {
     /// JSON-lines file for records that can never be delivered (default: `dead-letter.jsonl` in `state_dir`).
     pub dead_letter_path: Option<String>,
     /// `/healthz` answers 503 once records have waited this long with no successful delivery (default "5m").
-    #[serde(default, with = "humantime_serde")]
+    #[serde(default, deserialize_with = "crate::config::check::duration")]
     pub stuck_after: Option<Duration>,
 }
 
@@ -203,13 +203,13 @@ pub struct RawKafka {
     #[serde(default)]
     pub properties: BTreeMap<String, String>,
     /// How long a backfill waits for a broker to acknowledge before it gives up and exits non-zero, marking nothing seen (default "2m"); `run` keeps trying.
-    #[serde(default, with = "humantime_serde")]
+    #[serde(default, deserialize_with = "crate::config::check::duration")]
     pub broker_wait: Option<Duration>,
     /// Topic for records the broker refuses for good (too large, unknown topic, not authorized), e.g. "earshot.dead-letter".
     pub dead_letter_topic: Option<String>,
     /// JSON-lines file for refused records, without a topic or when the topic refuses too (default: `dead-letter.jsonl` in `state_dir`).
     pub dead_letter_path: Option<String>,
     /// `/healthz` answers 503 once records have waited this long with no successful delivery (default "5m").
-    #[serde(default, with = "humantime_serde")]
+    #[serde(default, deserialize_with = "crate::config::check::duration")]
     pub stuck_after: Option<Duration>,
 }

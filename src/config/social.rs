@@ -45,7 +45,7 @@ pub struct RawMastodon {
     #[serde(default)]
     pub stream: bool,
     /// Poll interval of this source, overriding the schedule's.
-    #[serde(default, with = "humantime_serde")]
+    #[serde(default, deserialize_with = "crate::config::check::duration")]
     pub interval: Option<std::time::Duration>,
     /// Most pages (of 40 statuses) read in one poll.
     pub max_pages: Option<usize>,
@@ -115,7 +115,7 @@ pub struct RawHackerNews {
     /// Firebase HN API, for authors' karma; default "https://hacker-news.firebaseio.com/v0".
     pub firebase: Option<String>,
     /// Poll interval of this source, overriding the schedule's.
-    #[serde(default, with = "humantime_serde")]
+    #[serde(default, deserialize_with = "crate::config::check::duration")]
     pub interval: Option<std::time::Duration>,
     /// Most pages (of 100 hits) read in one poll.
     pub max_pages: Option<usize>,
@@ -150,7 +150,7 @@ pub struct RawReddit {
     /// Token endpoint host; default "https://www.reddit.com".
     pub auth: Option<String>,
     /// Poll interval of this source, overriding the schedule's.
-    #[serde(default, with = "humantime_serde")]
+    #[serde(default, deserialize_with = "crate::config::check::duration")]
     pub interval: Option<std::time::Duration>,
     /// Most pages (of 100 posts) read per listing in one poll.
     pub max_pages: Option<usize>,

@@ -283,15 +283,14 @@ impl Checker {
         self.errors.push((key.into(), message.into()));
     }
 
+    /// The same reader as every section of the file: all bad keys at once,
+    /// each under its path, in the user's terms.
     fn section<T: DeserializeOwned>(&mut self, key: &str, value: toml::Value) -> Option<T> {
-        match value.try_into() {
-            Ok(t) => Some(t),
-            Err(e) => {
-                let e: toml::de::Error = e;
-                self.err(key, e.message().trim().to_string());
-                None
-            }
-        }
+        let mut errors = Vec::new();
+        let t = crate::config::check::section(key, value, &mut errors);
+        self.errors
+            .extend(errors.into_iter().map(|e| (e.key, e.message)));
+        t
     }
 
     fn topic_or(&mut self, key: &str, topic: Option<String>, default: &str) -> String {
@@ -313,17 +312,14 @@ impl Checker {
     }
 
     fn duration(&mut self, key: &str, text: &str) -> Option<Duration> {
-        match humantime::parse_duration(text.trim()) {
+        match crate::config::check::parse_duration(text) {
             Ok(d) if d.is_zero() => {
                 self.err(key, "must be longer than zero");
                 None
             }
             Ok(d) => Some(d),
-            Err(e) => {
-                self.err(
-                    key,
-                    format!("`{text}` is not a duration like \"30m\" or \"4h\": {e}"),
-                );
+            Err(message) => {
+                self.err(key, message);
                 None
             }
         }

@@ -5,15 +5,17 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
 use super::raw::*;
 use super::*;
+use crate::config::check;
 
 mod sink;
 mod social;
-use crate::classify::query;
+use crate::classify::{query, Classifier};
 use social::{DEFAULT_ALGOLIA, DEFAULT_JETSTREAM, DEFAULT_REDDIT_API};
 
 /// Reads and validates a pipeline file.
@@ -32,10 +34,10 @@ pub fn load_brands(path: &Path) -> Result<Pipeline, ConfigErrors> {
 fn read(path: &Path) -> Result<String, ConfigErrors> {
     std::fs::read_to_string(path).map_err(|e| ConfigErrors {
         file: path.to_path_buf(),
-        errors: vec![ConfigError {
-            key: "(file)".into(),
-            message: format!("cannot read the file: {e}"),
-        }],
+        errors: vec![ConfigError::new(
+            "(file)",
+            format!("cannot read the file: {e}"),
+        )],
     })
 }
 
@@ -61,8 +63,9 @@ fn parse(
         base_dir: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
         sources_required,
     };
-    let raw: RawPipeline = match toml::from_str(text) {
-        Ok(raw) => raw,
+    // Syntax first: a file that is not TOML has nothing else to check.
+    let mut doc = match toml::from_str::<toml::Table>(text) {
+        Ok(doc) => toml::Value::Table(doc),
         Err(e) => {
             let key = match e.span() {
                 Some(span) => line_col(text, span.start),
@@ -70,21 +73,27 @@ fn parse(
             };
             return Err(ConfigErrors {
                 file: path.to_path_buf(),
-                errors: vec![ConfigError {
-                    key,
-                    message: e.message().to_string(),
-                }],
+                errors: vec![ConfigError::new(key, e.message().trim())],
             });
         }
     };
-    let pipeline = v.pipeline(raw, path);
-    if v.errors.is_empty() {
-        Ok(pipeline)
-    } else {
-        Err(ConfigErrors {
-            file: path.to_path_buf(),
-            errors: v.errors,
-        })
+    // Every string of every section, `[route]` and sections yet to come
+    // included, names environment variables the same way.
+    v.expand_tree(String::new(), &mut doc);
+    let pipeline =
+        check::section::<RawPipeline>("", doc, &mut v.errors).map(|raw| v.pipeline(raw, path));
+    match pipeline {
+        Some(p) if v.errors.is_empty() => Ok(p),
+        _ => {
+            let lines = super::lines::Lines::new(text);
+            for e in &mut v.errors {
+                e.line = lines.of(&e.key);
+            }
+            Err(ConfigErrors {
+                file: path.to_path_buf(),
+                errors: v.errors,
+            })
+        }
     }
 }
 
@@ -154,49 +163,70 @@ struct Validator<'a> {
 
 impl Validator<'_> {
     fn err(&mut self, key: impl Into<String>, message: impl Into<String>) {
-        self.errors.push(ConfigError {
-            key: key.into(),
-            message: message.into(),
-        });
+        self.errors.push(ConfigError::new(key, message));
     }
 
     fn section<T: DeserializeOwned>(&mut self, key: &str, value: toml::Value) -> Option<T> {
-        match value.try_into() {
-            Ok(t) => Some(t),
-            Err(e) => {
-                let e: toml::de::Error = e;
-                self.err(key, e.message().trim().to_string());
-                None
-            }
-        }
+        check::section(key, value, &mut self.errors)
     }
 
-    fn expand(&mut self, key: &str, s: &str) -> String {
-        match expand_env(s, self.env) {
-            Ok(v) => v,
-            Err(missing) => {
-                for name in missing {
-                    self.err(
-                        key,
-                        format!(
-                            "environment variable `{name}` is not set (it is named as ${{{name}}})"
-                        ),
-                    );
+    /// Expands `${VAR}` in every string under `v`, in place. A string naming
+    /// an unset variable is left as written (so no second error follows from
+    /// an empty value) and the variable is reported under the string's key.
+    fn expand_tree(&mut self, key: String, v: &mut toml::Value) {
+        match v {
+            toml::Value::String(s) => match expand_env(s, self.env) {
+                Ok(expanded) => *s = expanded,
+                Err(missing) => {
+                    for name in missing {
+                        self.err(
+                            key.clone(),
+                            format!("environment variable `{name}` is not set (it is named as ${{{name}}})"),
+                        );
+                    }
                 }
-                String::new()
+            },
+            toml::Value::Array(a) => {
+                for (i, x) in a.iter_mut().enumerate() {
+                    self.expand_tree(format!("{key}[{i}]"), x);
+                }
             }
+            toml::Value::Table(t) => {
+                for (k, x) in t.iter_mut() {
+                    let k = check::quote_key(k);
+                    let path = if key.is_empty() {
+                        k
+                    } else {
+                        format!("{key}.{k}")
+                    };
+                    self.expand_tree(path, x);
+                }
+            }
+            _ => {}
         }
     }
 
     fn pipeline(&mut self, raw: RawPipeline, path: &Path) -> Pipeline {
-        if raw.name.trim().is_empty() {
-            self.err("name", "must not be empty");
+        let name = raw.name.unwrap_or_default();
+        if name.trim().is_empty() {
+            self.err(
+                "name",
+                "missing: name the pipeline, e.g. name = \"acme-listening\"",
+            );
         }
         let http = self.http(raw.http);
         let schedule = self.schedule(raw.schedule);
         let sources = self.sources(raw.sources);
-        let brands = self.brands(raw.brands);
+        let (brands, classifier) = self.brands(raw.brands);
         let sink_raw = raw.sink;
+        // Read before the section is checked, so that the topic is compared
+        // with the sink's even when the rest of `[route]` has errors.
+        let route_feedback = raw.route.as_ref().map(|r| {
+            r.get("feedback_topic")
+                .and_then(|t| t.as_str())
+                .unwrap_or(crate::route::config::DEFAULT_FEEDBACK)
+                .to_string()
+        });
         let route = raw
             .route
             .and_then(|r| match crate::route::config::validate(r) {
@@ -209,15 +239,24 @@ impl Validator<'_> {
                 }
             });
         let state_dir = match raw.state_dir {
-            Some(d) => {
-                let d = self.expand("state_dir", &d);
-                self.base_dir.join(d)
-            }
-            None => self.base_dir.join("state").join(&raw.name),
+            Some(d) => self.base_dir.join(d),
+            None => self.base_dir.join("state").join(&name),
         };
         let (sink, delivery) = self.sink(sink_raw, &state_dir);
+        if let (Some(topic), SinkConfig::Kafka(k)) = (route_feedback, &sink) {
+            // `route` would wait for ever on a topic nothing writes.
+            if topic != k.feedback_topic {
+                self.err(
+                    "route.feedback_topic",
+                    format!(
+                        "found \"{}\", but the sink writes feedback to \"{}\" (sink.feedback_topic); use the same topic",
+                        topic, k.feedback_topic
+                    ),
+                );
+            }
+        }
         Pipeline {
-            name: raw.name,
+            name,
             file: path.to_path_buf(),
             state_dir,
             http,
@@ -225,6 +264,7 @@ impl Validator<'_> {
             listen: raw.listen,
             sources,
             brands,
+            classifier,
             sink,
             delivery,
             route,
@@ -296,7 +336,7 @@ impl Validator<'_> {
         let mut out = Vec::new();
         for (i, value) in raw.into_iter().enumerate() {
             let key = format!("sources[{i}]");
-            let Some(src) = self.section::<RawSource>(&key, value) else {
+            let Some(src) = self.source(&key, value) else {
                 continue;
             };
             let (id, url, interval, kind) = match src {
@@ -344,7 +384,7 @@ impl Validator<'_> {
             }
             if !matches!(kind, SourceKind::Feed | SourceKind::Page(_)) {
                 // A social source's URL was checked with its other settings.
-                let location = url::Url::parse(&self.expand(&key, &url))
+                let location = url::Url::parse(&url)
                     .map(Location::Http)
                     .unwrap_or_else(|_| Location::File(PathBuf::new()));
                 out.push(SourceConfig {
@@ -355,7 +395,6 @@ impl Validator<'_> {
                 });
                 continue;
             }
-            let url = self.expand(&format!("{key}.url"), &url);
             let location = match Location::parse(&url, &self.base_dir) {
                 Ok(l) => l,
                 Err(e) => {
@@ -373,12 +412,86 @@ impl Validator<'_> {
         out
     }
 
-    fn brands(&mut self, raw: Vec<toml::Value>) -> Vec<BrandConfig> {
+    /// One `[[sources]]` entry: its `type` picks the struct its other keys
+    /// are read into. (serde's own tagged enums lose the key path of an
+    /// error inside a variant, so the tag is read here.)
+    fn source(&mut self, key: &str, value: toml::Value) -> Option<RawSource> {
+        const KINDS: &[&str] = &[
+            "feed",
+            "page",
+            "mastodon",
+            "bluesky",
+            "hackernews",
+            "reddit",
+        ];
+        let (kind, rest) = self.tagged(key, value, KINDS)?;
+        match kind.as_str() {
+            "feed" => self.section(key, rest).map(RawSource::Feed),
+            "page" => self.section(key, rest).map(RawSource::Page),
+            "mastodon" => self.section(key, rest).map(RawSource::Mastodon),
+            "bluesky" => self.section(key, rest).map(RawSource::Bluesky),
+            "hackernews" => self.section(key, rest).map(RawSource::Hackernews),
+            "reddit" => self.section(key, rest).map(RawSource::Reddit),
+            _ => unreachable!("tagged returns one of KINDS"),
+        }
+    }
+
+    /// Splits a table's `type = "..."` from its other keys, reporting a
+    /// missing or unknown type (with the closest known one).
+    pub(super) fn tagged(
+        &mut self,
+        key: &str,
+        value: toml::Value,
+        kinds: &[&str],
+    ) -> Option<(String, toml::Value)> {
+        let one_of = kinds.join(", ");
+        let toml::Value::Table(mut table) = value else {
+            let found = value.type_str();
+            self.err(
+                key,
+                format!("found a {found}; expected a table with type = one of {one_of}"),
+            );
+            return None;
+        };
+        let tkey = format!("{key}.type");
+        match table.remove("type") {
+            Some(toml::Value::String(t)) if kinds.contains(&t.as_str()) => {
+                Some((t, toml::Value::Table(table)))
+            }
+            Some(toml::Value::String(t)) => {
+                let known: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
+                let hint = match check::closest(&t, &known) {
+                    Some(k) => format!("did you mean \"{k}\"? "),
+                    None => String::new(),
+                };
+                self.err(tkey, format!("unknown type \"{t}\"; {hint}one of {one_of}"));
+                None
+            }
+            Some(other) => {
+                self.err(
+                    tkey,
+                    format!("found {other}; expected one of {one_of}, in quotes"),
+                );
+                None
+            }
+            None => {
+                self.err(tkey, format!("missing: one of {one_of}"));
+                None
+            }
+        }
+    }
+
+    /// The brands, and their queries compiled into a classifier (parsed
+    /// here once, for the checks and for classifying).
+    fn brands(&mut self, raw: Vec<toml::Value>) -> (Vec<BrandConfig>, Arc<Classifier>) {
         let mut names = HashSet::new();
         let mut out = Vec::new();
+        let mut queries = Vec::new();
+        let mut complete = true;
         for (i, value) in raw.into_iter().enumerate() {
             let key = format!("brands[{i}]");
             let Some(b) = self.section::<RawBrand>(&key, value) else {
+                complete = false;
                 continue;
             };
             if !names.insert(b.name.to_lowercase()) {
@@ -387,9 +500,9 @@ impl Validator<'_> {
                     format!("brand `{}` is defined twice", b.name),
                 );
             }
-            self.check_query(&format!("{key}.query"), &b.query);
+            queries.push(self.check_query(&format!("{key}.query"), &b.query));
             for (j, p) in b.products.iter().enumerate() {
-                self.check_query(&format!("{key}.products[{j}].query"), &p.query);
+                queries.push(self.check_query(&format!("{key}.products[{j}].query"), &p.query));
             }
             out.push(BrandConfig {
                 name: b.name,
@@ -406,12 +519,22 @@ impl Validator<'_> {
                 should_not_match: b.should_not_match,
             });
         }
-        out
+        let parsed: Option<Vec<_>> = queries.into_iter().collect();
+        let classifier = match parsed {
+            Some(queries) if complete => Classifier::from_parsed(&out, queries),
+            // The file has errors and will be refused; nothing classifies.
+            _ => Classifier::sentiment_only(),
+        };
+        (out, Arc::new(classifier))
     }
 
-    fn check_query(&mut self, key: &str, q: &str) {
-        if let Err(e) = query::parse(q) {
-            self.err(key, format!("{e} in `{q}`"));
+    fn check_query(&mut self, key: &str, q: &str) -> Option<query::Query> {
+        match query::parse(q) {
+            Ok(parsed) => Some(parsed),
+            Err(e) => {
+                self.err(key, format!("{e} in `{q}`"));
+                None
+            }
         }
     }
 }

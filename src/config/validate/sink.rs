@@ -17,12 +17,12 @@ impl Validator<'_> {
     ) -> (SinkConfig, crate::sink::Delivery) {
         let mut delivery = crate::sink::Delivery::defaults(state_dir);
         let default = SinkConfig::Jsonl(None);
-        let Some(raw) = raw.and_then(|v| self.section::<RawSink>("sink", v)) else {
+        let Some(raw) = raw.and_then(|v| self.sink_kind(v)) else {
             return (default, delivery);
         };
         let sink = match raw {
             RawSink::Jsonl(j) => {
-                let path = self.expand("sink.path", &j.path);
+                let path = j.path;
                 let path = (path != "-").then(|| self.base_dir.join(path));
                 self.delivery(&mut delivery, None, j.dead_letter_path, j.stuck_after);
                 if path.as_ref() == Some(&delivery.dead_letter.path) {
@@ -34,16 +34,11 @@ impl Validator<'_> {
                 SinkConfig::Jsonl(path)
             }
             RawSink::Kafka(k) => {
-                let brokers = self.expand("sink.brokers", &k.brokers);
-                if brokers.trim().is_empty() && self.errors.iter().all(|e| e.key != "sink.brokers")
-                {
+                let brokers = k.brokers;
+                if brokers.trim().is_empty() {
                     self.err("sink.brokers", "must name at least one host:port");
                 }
-                let mut properties = BTreeMap::new();
-                for (name, value) in k.properties {
-                    let v = self.expand(&format!("sink.properties.\"{name}\""), &value);
-                    properties.insert(name, v);
-                }
+                let properties: BTreeMap<String, String> = k.properties;
                 let kafka = KafkaConfig {
                     brokers,
                     feedback_topic: k
@@ -61,9 +56,7 @@ impl Validator<'_> {
                 if let Err(message) = crate::sink::kafka::check_properties(&kafka) {
                     self.err("sink.properties", message);
                 }
-                let topic = k
-                    .dead_letter_topic
-                    .map(|t| self.expand("sink.dead_letter_topic", &t));
+                let topic = k.dead_letter_topic;
                 if let Some(t) = &topic {
                     if t.trim().is_empty() {
                         self.err("sink.dead_letter_topic", "must not be empty");
@@ -81,6 +74,15 @@ impl Validator<'_> {
         (sink, delivery)
     }
 
+    fn sink_kind(&mut self, value: toml::Value) -> Option<RawSink> {
+        let (kind, rest) = self.tagged("sink", value, &["jsonl", "kafka"])?;
+        if kind == "kafka" {
+            self.section("sink", rest).map(RawSink::Kafka)
+        } else {
+            self.section("sink", rest).map(RawSink::Jsonl)
+        }
+    }
+
     fn delivery(
         &mut self,
         d: &mut crate::sink::Delivery,
@@ -90,7 +92,6 @@ impl Validator<'_> {
     ) {
         d.dead_letter.topic = topic;
         if let Some(p) = path {
-            let p = self.expand("sink.dead_letter_path", &p);
             if p.trim().is_empty() || p == "-" {
                 self.err("sink.dead_letter_path", "must name a file");
             }

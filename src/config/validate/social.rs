@@ -16,17 +16,15 @@ pub const DEFAULT_REDDIT_AUTH: &str = "https://www.reddit.com";
 
 impl Validator<'_> {
     fn api(&mut self, key: String, value: Option<&str>, default: &str) -> url::Url {
-        let value = value.map(|v| self.expand(&key, v)).unwrap_or_default();
-        api_url(&value, default).unwrap_or_else(|e| {
+        api_url(value.unwrap_or_default(), default).unwrap_or_else(|e| {
             self.err(key, e);
             url::Url::parse(default).expect("default URLs are valid")
         })
     }
 
     /// An optional string that may name environment variables; empty is none.
-    fn opt(&mut self, key: String, value: Option<&str>) -> Option<String> {
-        let v = self.expand(&key, value?);
-        (!v.trim().is_empty()).then_some(v)
+    fn opt(value: Option<&str>) -> Option<String> {
+        value.filter(|v| !v.trim().is_empty()).map(str::to_string)
     }
 
     fn pages(&mut self, key: String, value: Option<usize>, default: usize) -> usize {
@@ -39,7 +37,7 @@ impl Validator<'_> {
 
     pub(super) fn mastodon(&mut self, key: &str, m: &RawMastodon) -> SourceKind {
         let instance = self.api(format!("{key}.instance"), Some(&m.instance), "");
-        let token = self.opt(format!("{key}.token"), m.token.as_deref());
+        let token = Self::opt(m.token.as_deref());
         let hashtags: Vec<String> = m
             .hashtags
             .iter()
@@ -99,8 +97,8 @@ impl Validator<'_> {
             b.appview.as_deref(),
             DEFAULT_APPVIEW,
         );
-        let handle = self.opt(format!("{key}.handle"), b.handle.as_deref());
-        let password = self.opt(format!("{key}.app_password"), b.app_password.as_deref());
+        let handle = Self::opt(b.handle.as_deref());
+        let password = Self::opt(b.app_password.as_deref());
         if handle.is_some() != password.is_some() {
             self.err(
                 key.to_string(),
@@ -167,8 +165,8 @@ impl Validator<'_> {
             r.auth.as_deref(),
             DEFAULT_REDDIT_AUTH,
         );
-        let client_id = self.expand(&format!("{key}.client_id"), &r.client_id);
-        let secret = self.expand(&format!("{key}.client_secret"), &r.client_secret);
+        let client_id = r.client_id.clone();
+        let secret = r.client_secret.clone();
         if r.subreddits.is_empty() && r.query.is_none() {
             self.err(
                 key.to_string(),

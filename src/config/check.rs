@@ -1,0 +1,380 @@
+//! Reading one section of a pipeline file so that every bad key is reported.
+//!
+//! serde stops at the first bad field of a struct. [`section`] instead
+//! records the error under its full key path, removes the offending key from
+//! the TOML and tries again, so `concurrency = "eight"` no longer hides
+//! `interval = "15x"` beside it. serde's messages speak Rust (`invalid type:
+//! string "eight", expected usize`); [`user_terms`] rewrites them as what was
+//! found and what would be right ("a whole number such as 8"). Unknown keys
+//! get a "did you mean" when a known key is close. What the values mean is
+//! not checked here: that is each section's own validation.
+
+use serde::de::DeserializeOwned;
+use serde_path_to_error::Segment;
+
+use super::ConfigError;
+
+/// What a duration looks like, in every message that asks for one.
+pub const DURATION: &str = "a duration such as 15m, 2h or 1d";
+
+/// More bad keys than this in one section is not a typo but the wrong file.
+const MAX_ERRORS_PER_SECTION: usize = 64;
+
+/// Deserializes `value` as `T`, reporting every bad key under `prefix` (e.g.
+/// `sources[3]`) into `errors`. A bad optional key falls back to its
+/// default, so the rest of the section can still be checked; `None` when a
+/// required key is missing or bad, or the value is not a table at all.
+pub fn section<T: DeserializeOwned>(
+    prefix: &str,
+    mut value: toml::Value,
+    errors: &mut Vec<ConfigError>,
+) -> Option<T> {
+    let mut removed: Vec<String> = Vec::new();
+    for _ in 0..MAX_ERRORS_PER_SECTION {
+        let e = match serde_path_to_error::deserialize::<_, T>(value.clone()) {
+            Ok(t) => return Some(t),
+            Err(e) => e,
+        };
+        let mut path: Vec<Segment> = e.path().iter().cloned().collect();
+        let message = e.into_inner().message().trim().to_string();
+        if let Some((name, expected)) = unknown_field(&message) {
+            // The path may or may not already end at the unknown key.
+            if !matches!(path.last(), Some(Segment::Map { key }) if *key == name) {
+                path.push(Segment::Map { key: name.clone() });
+            }
+            let key = join(prefix, &path);
+            let hint = match closest(&name, &expected) {
+                Some(k) => format!(" (did you mean `{k}`?)"),
+                None if expected.is_empty() => String::new(),
+                None => format!(" (known keys: {})", expected.join(", ")),
+            };
+            push(errors, key.clone(), format!("unknown key{hint}"));
+            if !remove(&mut value, &path) {
+                return None;
+            }
+            removed.push(key);
+            continue;
+        }
+        if let Some(name) = missing_field(&message) {
+            path.push(Segment::Map { key: name });
+            let key = join(prefix, &path);
+            // A key removed for being bad was reported already.
+            if !removed.contains(&key) {
+                push(errors, key, "missing: this key is required".to_string());
+            }
+            return None;
+        }
+        let key = join(prefix, &path);
+        push(errors, key.clone(), user_terms(&message));
+        if path.is_empty() || !remove(&mut value, &path) {
+            return None;
+        }
+        removed.push(key);
+    }
+    None
+}
+
+fn push(errors: &mut Vec<ConfigError>, key: String, message: String) {
+    errors.push(ConfigError::new(key, message));
+}
+
+/// `prefix` and a serde path as a user writes keys: `sources[3].selectors.post`.
+pub fn join(prefix: &str, path: &[Segment]) -> String {
+    let mut out = prefix.to_string();
+    for segment in path {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(&quote_key(key));
+            }
+            Segment::Unknown => {}
+        }
+    }
+    out
+}
+
+/// A key as TOML needs it written: bare when it can be, else quoted.
+pub fn quote_key(key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        key.to_string()
+    } else {
+        format!("\"{key}\"")
+    }
+}
+
+/// Removes the value at `path`; false when there is nothing there to remove.
+fn remove(value: &mut toml::Value, path: &[Segment]) -> bool {
+    let Some((last, parents)) = path.split_last() else {
+        return false;
+    };
+    let mut v = value;
+    for segment in parents {
+        v = match (segment, v) {
+            (Segment::Map { key }, toml::Value::Table(t)) => match t.get_mut(key) {
+                Some(v) => v,
+                None => return false,
+            },
+            (Segment::Seq { index }, toml::Value::Array(a)) => match a.get_mut(*index) {
+                Some(v) => v,
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+    match (last, v) {
+        (Segment::Map { key }, toml::Value::Table(t)) => t.remove(key).is_some(),
+        (Segment::Seq { index }, toml::Value::Array(a)) if *index < a.len() => {
+            a.remove(*index);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// serde's "unknown field `x`, expected one of `a`, `b`" as `x` and its
+/// known keys.
+fn unknown_field(message: &str) -> Option<(String, Vec<String>)> {
+    let rest = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("unknown variant `"))?;
+    let (name, expected) = rest.split_once('`')?;
+    let known = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect();
+    Some((name.to_string(), known))
+}
+
+fn missing_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    Some(rest.split_once('`')?.0.to_string())
+}
+
+/// The known name closest to `name`, if it is close enough to be a typo.
+pub fn closest<'a>(name: &str, known: &'a [String]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|k| (distance(&name.to_lowercase(), &k.to_lowercase()), k))
+        .filter(|(d, k)| match k.chars().count() {
+            0..=3 => *d <= 1,
+            n => *d <= (n / 3).max(2),
+        })
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k.as_str())
+}
+
+/// Levenshtein distance over characters.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(cur).min(row[j])
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// Rewrites serde's "invalid type: string \"eight\", expected usize" as
+/// "found \"eight\"; expected a whole number such as 8". Other messages
+/// (already written for users, like a duration's) pass through.
+pub fn user_terms(message: &str) -> String {
+    let rest = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "));
+    let Some((found, expected)) = rest.and_then(|r| r.rsplit_once(", expected ")) else {
+        return message.to_string();
+    };
+    format!(
+        "found {}; expected {}",
+        found_value(found),
+        expected_kind(expected)
+    )
+}
+
+fn found_value(found: &str) -> String {
+    for kind in ["string ", "integer ", "floating point ", "boolean "] {
+        if let Some(v) = found.strip_prefix(kind) {
+            return v.trim_matches('`').to_string();
+        }
+    }
+    match found {
+        "sequence" => "a list".into(),
+        "map" => "a table".into(),
+        other => other.into(),
+    }
+}
+
+fn expected_kind(expected: &str) -> String {
+    match expected {
+        "u8" | "u16" | "u32" | "u64" | "usize" | "i8" | "i16" | "i32" | "i64" | "isize"
+        | "an integer" => "a whole number such as 8".into(),
+        "f32" | "f64" | "a float" => "a number such as 0.5".into(),
+        "a boolean" => "true or false".into(),
+        "a string" | "a borrowed string" => "text in quotes, such as \"acme\"".into(),
+        "a sequence" => "a list such as [\"a\", \"b\"]".into(),
+        "a map" => "a table of keys".into(),
+        s if s.starts_with("struct ") || s.starts_with("a map") => "a table of keys".into(),
+        s if s.starts_with("a sequence") => "a list such as [\"a\", \"b\"]".into(),
+        s if s.starts_with("a duration") => DURATION.into(),
+        other => other.into(),
+    }
+}
+
+/// `#[serde(default, deserialize_with = "...::duration")]` for an optional
+/// duration written like "15m", with a message in the user's terms.
+pub fn duration<'de, D>(d: D) -> Result<Option<std::time::Duration>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct V;
+    impl serde::de::Visitor<'_> for V {
+        type Value = std::time::Duration;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(DURATION)
+        }
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
+            parse_duration(s).map_err(E::custom)
+        }
+    }
+    d.deserialize_any(V).map(Some)
+}
+
+/// Parses "15m", "2h 30m", "1d"; the error is a whole message for the user.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(s.trim()).map_err(|_| format!("found \"{s}\"; expected {DURATION}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct T {
+        name: String,
+        #[serde(default, deserialize_with = "duration")]
+        interval: Option<std::time::Duration>,
+        concurrency: Option<usize>,
+        inner: Option<Inner>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        post: Option<String>,
+        tags: Option<Vec<String>>,
+    }
+
+    fn check(text: &str) -> (Option<T>, Vec<ConfigError>) {
+        let mut errors = Vec::new();
+        let t = section::<T>("s", toml::from_str(text).unwrap(), &mut errors);
+        (t, errors)
+    }
+
+    #[test]
+    fn every_bad_key_of_a_section_is_reported_in_user_terms() {
+        let (t, errors) = check(
+            r#"
+name = "x"
+concurrency = "eight"
+interval = "15x"
+intervl = "5m"
+inner = { post = 5, tags = "a" }
+"#,
+        );
+        assert!(t.is_some(), "bad optional keys fall back to defaults");
+        let got: Vec<(&str, &str)> = errors
+            .iter()
+            .map(|e| (e.key.as_str(), e.message.as_str()))
+            .collect();
+        let want = [
+            (
+                "s.concurrency",
+                "found \"eight\"; expected a whole number such as 8",
+            ),
+            (
+                "s.interval",
+                "found \"15x\"; expected a duration such as 15m, 2h or 1d",
+            ),
+            ("s.intervl", "unknown key (did you mean `interval`?)"),
+            (
+                "s.inner.post",
+                "found 5; expected text in quotes, such as \"acme\"",
+            ),
+            (
+                "s.inner.tags",
+                "found \"a\"; expected a list such as [\"a\", \"b\"]",
+            ),
+        ];
+        for w in want {
+            assert!(got.contains(&w), "{w:?} not in {got:#?}");
+        }
+        assert_eq!(got.len(), want.len(), "{got:#?}");
+        for e in &errors {
+            assert!(!e.message.contains("usize"), "{e:?}");
+            assert!(!e.message.contains("invalid type"), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn a_missing_or_bad_required_key_is_named_once() {
+        let (t, errors) = check("interval = 15\n");
+        assert!(t.is_none());
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!(errors[0].key, "s.interval");
+        assert_eq!(
+            errors[0].message,
+            "found 15; expected a duration such as 15m, 2h or 1d"
+        );
+        assert_eq!(errors[1].key, "s.name");
+        assert!(errors[1].message.starts_with("missing"), "{errors:?}");
+
+        let (t, errors) = check("name = 1\n");
+        assert!(t.is_none());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].key, "s.name");
+    }
+
+    #[test]
+    fn a_far_off_unknown_key_lists_the_known_ones() {
+        let (_, errors) = check("name = \"x\"\nzebra = 1\n");
+        assert_eq!(errors[0].key, "s.zebra");
+        assert!(
+            errors[0].message.contains("known keys: name, interval"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn keys_that_need_quotes_are_quoted_in_paths() {
+        assert_eq!(
+            join(
+                "sink.properties",
+                &[Segment::Map {
+                    key: "sasl.password".into()
+                }]
+            ),
+            "sink.properties.\"sasl.password\""
+        );
+    }
+}
