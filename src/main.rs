@@ -167,22 +167,8 @@ fn load(path: &PathBuf) -> Result<Pipeline> {
 async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
     match command {
         Command::Validate { pipeline } => {
-            let p = load(&pipeline)?;
+            let p = config::validate_file(&pipeline)?;
             let classifier = p.classifier.clone();
-            let problems = cli::check_examples(&p, &classifier);
-            if !problems.is_empty() {
-                return Err(ConfigErrors {
-                    file: p.file.clone(),
-                    errors: problems
-                        .into_iter()
-                        .map(|m| {
-                            let (key, message) = m.split_once(": ").unwrap_or(("brands", &m));
-                            config::ConfigError::new(key, message)
-                        })
-                        .collect(),
-                }
-                .into());
-            }
             println!(
                 "{}: ok ({} sources, {} brands, {} queries)",
                 pipeline.display(),

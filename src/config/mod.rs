@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use crate::source::page::CompiledSelectors;
 
-pub use validate::{expand_env, load, load_brands, load_str};
+pub use validate::{expand_env, load, load_brands, load_str, parse, validate_file, Checks};
 
 /// A validated pipeline, ready to run.
 #[derive(Debug)]

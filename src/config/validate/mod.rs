@@ -13,6 +13,7 @@ use super::raw::*;
 use super::*;
 use crate::config::check;
 
+mod examples;
 mod sink;
 mod social;
 use crate::classify::{query, Classifier};
@@ -28,7 +29,41 @@ pub fn load(path: &Path) -> Result<Pipeline, ConfigErrors> {
 /// same checks, but a file without `[[sources]]` is fine.
 pub fn load_brands(path: &Path) -> Result<Pipeline, ConfigErrors> {
     let text = read(path)?;
-    parse(&text, path, &|name| std::env::var(name).ok(), false)
+    let checks = Checks {
+        sources_required: false,
+        examples: false,
+    };
+    parse(&text, path, &|name| std::env::var(name).ok(), checks)
+}
+
+/// `earshot validate`: every check of [`load`], and each brand's
+/// `should_match` / `should_not_match` examples run through its query,
+/// all reported together.
+pub fn validate_file(path: &Path) -> Result<Pipeline, ConfigErrors> {
+    let text = read(path)?;
+    let checks = Checks {
+        sources_required: true,
+        examples: true,
+    };
+    parse(&text, path, &|name| std::env::var(name).ok(), checks)
+}
+
+/// What a command needs of the file beyond its being valid.
+#[derive(Clone, Copy)]
+pub struct Checks {
+    /// A file without `[[sources]]` is an error (it is, but for commands
+    /// that only read the brands).
+    pub sources_required: bool,
+    /// Run the brands' examples through their queries.
+    pub examples: bool,
+}
+
+impl Checks {
+    /// What `run` and `backfill` need.
+    pub const RUN: Checks = Checks {
+        sources_required: true,
+        examples: false,
+    };
 }
 
 fn read(path: &Path) -> Result<String, ConfigErrors> {
@@ -48,20 +83,21 @@ pub fn load_str(
     path: &Path,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Pipeline, ConfigErrors> {
-    parse(text, path, env, true)
+    parse(text, path, env, Checks::RUN)
 }
 
-fn parse(
+/// Validates pipeline text with `checks` (see [`load_str`]).
+pub fn parse(
     text: &str,
     path: &Path,
     env: &dyn Fn(&str) -> Option<String>,
-    sources_required: bool,
+    checks: Checks,
 ) -> Result<Pipeline, ConfigErrors> {
     let mut v = Validator {
         errors: Vec::new(),
         env,
         base_dir: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
-        sources_required,
+        checks,
     };
     // Syntax first: a file that is not TOML has nothing else to check.
     let mut doc = match toml::from_str::<toml::Table>(text) {
@@ -89,6 +125,8 @@ fn parse(
             for e in &mut v.errors {
                 e.line = lines.of(&e.key);
             }
+            // In the order of the file, as a reader goes through it.
+            v.errors.sort_by_key(|e| e.line.unwrap_or(usize::MAX));
             Err(ConfigErrors {
                 file: path.to_path_buf(),
                 errors: v.errors,
@@ -156,9 +194,7 @@ struct Validator<'a> {
     errors: Vec<ConfigError>,
     env: &'a dyn Fn(&str) -> Option<String>,
     base_dir: PathBuf,
-    /// Whether a file without `[[sources]]` is an error (it is, but for
-    /// commands that only read the brands).
-    sources_required: bool,
+    checks: Checks,
 }
 
 impl Validator<'_> {
@@ -218,6 +254,9 @@ impl Validator<'_> {
         let schedule = self.schedule(raw.schedule);
         let sources = self.sources(raw.sources);
         let (brands, classifier) = self.brands(raw.brands);
+        if self.checks.examples {
+            self.examples(&brands, &classifier);
+        }
         let sink_raw = raw.sink;
         // Read before the section is checked, so that the topic is compared
         // with the sink's even when the rest of `[route]` has errors.
@@ -329,7 +368,7 @@ impl Validator<'_> {
     }
 
     fn sources(&mut self, raw: Vec<toml::Value>) -> Vec<SourceConfig> {
-        if raw.is_empty() && self.sources_required {
+        if raw.is_empty() && self.checks.sources_required {
             self.err("sources", "at least one [[sources]] entry is needed");
         }
         let mut ids = HashSet::new();
