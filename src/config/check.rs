@@ -14,6 +14,89 @@ use serde_path_to_error::Segment;
 
 use super::ConfigError;
 
+/// The problems found so far in one pipeline file. Every section's
+/// `build` adds to it and goes on, so that the file's errors are reported
+/// together; the aggregator in [`super::validate`] gives them their lines.
+#[derive(Debug, Default)]
+pub struct Errors {
+    list: Vec<ConfigError>,
+}
+
+impl Errors {
+    /// Records a problem with `key` (a full path such as `sink.broker_wait`).
+    pub fn err(&mut self, key: impl Into<String>, message: impl Into<String>) {
+        self.list.push(ConfigError::new(key, message));
+    }
+
+    /// Reads a section or entry key by key; see [`section`].
+    pub fn section<T: DeserializeOwned>(&mut self, key: &str, value: toml::Value) -> Option<T> {
+        section(key, value, &mut self.list)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Whether a problem was recorded under `key`.
+    pub fn has(&self, key: &str) -> bool {
+        self.list.iter().any(|e| e.key == key)
+    }
+
+    pub fn into_vec(self) -> Vec<ConfigError> {
+        self.list
+    }
+
+    /// A source's `url`: a URL or a path (relative to `base_dir`).
+    pub fn location(
+        &mut self,
+        key: &str,
+        url: &str,
+        base_dir: &std::path::Path,
+    ) -> Option<super::Location> {
+        super::Location::parse(url, base_dir)
+            .map_err(|e| self.err(key, e))
+            .ok()
+    }
+
+    /// A number of pages, requests or the like: at least one.
+    pub fn at_least_one(&mut self, key: String, value: Option<usize>, default: usize) -> usize {
+        let n = value.unwrap_or(default);
+        if n == 0 {
+            self.err(key, "must be at least 1");
+        }
+        n
+    }
+
+    /// An API base URL (`default` when left out or empty): http(s), or
+    /// ws(s) for a websocket. A bad one is reported and replaced by the
+    /// default so that checking can go on.
+    pub fn api_url(&mut self, key: String, value: Option<&str>, default: &str) -> url::Url {
+        let s = value.filter(|v| !v.is_empty()).unwrap_or(default);
+        let checked = url::Url::parse(s)
+            .map_err(|e| format!("found \"{s}\", which is not a valid URL ({e}); expected one such as https://example.com"))
+            .and_then(|u| match u.scheme() {
+                "http" | "https" | "ws" | "wss" => Ok(u),
+                other => Err(format!(
+                    "unsupported scheme `{other}`: use http(s):// (or ws(s):// for jetstream)"
+                )),
+            });
+        checked.unwrap_or_else(|e| {
+            self.err(key, e);
+            url::Url::parse(default)
+                .unwrap_or_else(|_| url::Url::parse("http://invalid.invalid").expect("static URL"))
+        })
+    }
+}
+
+/// An optional string; empty (or only spaces) is none.
+pub fn non_empty(value: Option<&str>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty()).map(str::to_string)
+}
+
 /// What a duration looks like, in every message that asks for one.
 pub const DURATION: &str = "a duration such as 15m, 2h or 1d";
 

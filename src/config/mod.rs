@@ -6,7 +6,7 @@
 //! queries, CSS selectors, resolved URLs). Every problem found is reported at
 //! once, each naming the file, the key and what would be right.
 
-pub(crate) mod check;
+pub mod check;
 mod lines;
 pub mod raw;
 pub mod social;

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::source::page::Selectors;
+pub use crate::source::feed::config::RawFeed;
+pub use crate::source::page::config::RawPage;
 
 /// Top level of a pipeline file. `sources`, `brands` and `sink` are kept as
 /// raw TOML here so that each entry can be checked on its own and every error
@@ -113,31 +114,18 @@ pub enum RawSource {
     Reddit(super::social::RawReddit),
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawFeed {
-    /// Unique id of the source within the pipeline (used in state, metrics and records).
-    pub id: String,
-    /// `http(s)://` URL, or `file://` path (relative paths are relative to the pipeline file).
-    pub url: String,
-    /// Poll interval of this source, overriding the schedule's.
-    #[serde(default, deserialize_with = "crate::config::check::duration")]
-    pub interval: Option<Duration>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawPage {
-    /// Unique id of the source within the pipeline.
-    pub id: String,
-    /// `http(s)://` URL or `file://` path of the page.
-    pub url: String,
-    /// Poll interval of this source, overriding the schedule's.
-    #[serde(default, deserialize_with = "crate::config::check::duration")]
-    pub interval: Option<Duration>,
-    /// CSS selectors that extract posts (and comments) from the page. Without
-    /// them, the page's `<link rel="alternate">` feeds are read instead.
-    pub selectors: Option<Selectors>,
+impl RawSource {
+    /// The source's `id`, whatever its kind.
+    pub fn id(&self) -> &str {
+        match self {
+            RawSource::Feed(f) => &f.id,
+            RawSource::Page(p) => &p.id,
+            RawSource::Mastodon(m) => &m.id,
+            RawSource::Bluesky(b) => &b.id,
+            RawSource::Hackernews(h) => &h.id,
+            RawSource::Reddit(r) => &r.id,
+        }
+    }
 }
 
 /// A brand: a Boolean query and its products.

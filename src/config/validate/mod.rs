@@ -15,9 +15,7 @@ use crate::config::check;
 
 mod examples;
 mod sink;
-mod social;
 use crate::classify::{query, Classifier};
-use social::{DEFAULT_ALGOLIA, DEFAULT_JETSTREAM, DEFAULT_REDDIT_API};
 
 /// Reads and validates a pipeline file.
 pub fn load(path: &Path) -> Result<Pipeline, ConfigErrors> {
@@ -94,7 +92,7 @@ pub fn parse(
     checks: Checks,
 ) -> Result<Pipeline, ConfigErrors> {
     let mut v = Validator {
-        errors: Vec::new(),
+        errors: check::Errors::default(),
         env,
         base_dir: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
         checks,
@@ -116,20 +114,23 @@ pub fn parse(
     // Every string of every section, `[route]` and sections yet to come
     // included, names environment variables the same way.
     v.expand_tree(String::new(), &mut doc);
-    let pipeline =
-        check::section::<RawPipeline>("", doc, &mut v.errors).map(|raw| v.pipeline(raw, path));
+    let pipeline = v
+        .errors
+        .section::<RawPipeline>("", doc)
+        .map(|raw| v.pipeline(raw, path));
     match pipeline {
         Some(p) if v.errors.is_empty() => Ok(p),
         _ => {
             let lines = super::lines::Lines::new(text);
-            for e in &mut v.errors {
+            let mut errors = v.errors.into_vec();
+            for e in &mut errors {
                 e.line = lines.of(&e.key);
             }
             // In the order of the file, as a reader goes through it.
-            v.errors.sort_by_key(|e| e.line.unwrap_or(usize::MAX));
+            errors.sort_by_key(|e| e.line.unwrap_or(usize::MAX));
             Err(ConfigErrors {
                 file: path.to_path_buf(),
-                errors: v.errors,
+                errors,
             })
         }
     }
@@ -191,7 +192,7 @@ pub fn expand_env(s: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Strin
 }
 
 struct Validator<'a> {
-    errors: Vec<ConfigError>,
+    errors: check::Errors,
     env: &'a dyn Fn(&str) -> Option<String>,
     base_dir: PathBuf,
     checks: Checks,
@@ -199,11 +200,11 @@ struct Validator<'a> {
 
 impl Validator<'_> {
     fn err(&mut self, key: impl Into<String>, message: impl Into<String>) {
-        self.errors.push(ConfigError::new(key, message));
+        self.errors.err(key, message);
     }
 
     fn section<T: DeserializeOwned>(&mut self, key: &str, value: toml::Value) -> Option<T> {
-        check::section(key, value, &mut self.errors)
+        self.errors.section(key, value)
     }
 
     /// Expands `${VAR}` in every string under `v`, in place. A string naming
@@ -378,41 +379,7 @@ impl Validator<'_> {
             let Some(src) = self.source(&key, value) else {
                 continue;
             };
-            let (id, url, interval, kind) = match src {
-                RawSource::Feed(f) => (f.id, f.url, f.interval, SourceKind::Feed),
-                RawSource::Page(p) => {
-                    let selectors = match p.selectors.map(|s| s.compile()) {
-                        Some(Ok(c)) => Some(c),
-                        Some(Err(errs)) => {
-                            for e in errs {
-                                self.err(format!("{key}.selectors.{}", e.field), e.to_string());
-                            }
-                            None
-                        }
-                        None => None,
-                    };
-                    (p.id, p.url, p.interval, SourceKind::Page(selectors))
-                }
-                RawSource::Mastodon(m) => {
-                    let kind = self.mastodon(&key, &m);
-                    (m.id, m.instance, m.interval, kind)
-                }
-                RawSource::Bluesky(b) => {
-                    let kind = self.bluesky(&key, &b);
-                    let url = b.jetstream.clone().unwrap_or(DEFAULT_JETSTREAM.into());
-                    (b.id, url, None, kind)
-                }
-                RawSource::Hackernews(h) => {
-                    let kind = self.hackernews(&key, &h);
-                    let url = h.algolia.clone().unwrap_or(DEFAULT_ALGOLIA.into());
-                    (h.id, url, h.interval, kind)
-                }
-                RawSource::Reddit(r) => {
-                    let kind = self.reddit(&key, &r);
-                    let url = r.api.clone().unwrap_or(DEFAULT_REDDIT_API.into());
-                    (r.id, url, r.interval, kind)
-                }
-            };
+            let id = src.id().to_string();
             if id.trim().is_empty() {
                 self.err(format!("{key}.id"), "must not be empty");
             } else if !ids.insert(id.clone()) {
@@ -421,32 +388,17 @@ impl Validator<'_> {
                     format!("`{id}` is used by another source"),
                 );
             }
-            if !matches!(kind, SourceKind::Feed | SourceKind::Page(_)) {
-                // A social source's URL was checked with its other settings.
-                let location = url::Url::parse(&url)
-                    .map(Location::Http)
-                    .unwrap_or_else(|_| Location::File(PathBuf::new()));
-                out.push(SourceConfig {
-                    id,
-                    location,
-                    interval,
-                    kind,
-                });
-                continue;
-            }
-            let location = match Location::parse(&url, &self.base_dir) {
-                Ok(l) => l,
-                Err(e) => {
-                    self.err(format!("{key}.url"), e);
-                    continue;
-                }
+            // Each kind checks and compiles its own settings.
+            let (errors, base_dir) = (&mut self.errors, &self.base_dir);
+            let built = match &src {
+                RawSource::Feed(f) => f.build(&key, base_dir, errors),
+                RawSource::Page(p) => p.build(&key, base_dir, errors),
+                RawSource::Mastodon(m) => Some(m.build(&key, errors)),
+                RawSource::Bluesky(b) => Some(b.build(&key, errors)),
+                RawSource::Hackernews(h) => Some(h.build(&key, errors)),
+                RawSource::Reddit(r) => Some(r.build(&key, errors)),
             };
-            out.push(SourceConfig {
-                id,
-                location,
-                interval,
-                kind,
-            });
+            out.extend(built);
         }
         out
     }
