@@ -50,6 +50,54 @@ impl Errors {
         self.list
     }
 
+    /// Splits a table's `type = "..."` from its other keys, reporting a
+    /// missing or unknown type (with the closest known one).
+    pub fn tagged(
+        &mut self,
+        key: &str,
+        value: toml::Value,
+        kinds: &[&str],
+    ) -> Option<(String, toml::Value)> {
+        let one_of = kinds.join(", ");
+        let toml::Value::Table(mut table) = value else {
+            let found = value.type_str();
+            self.err(
+                key,
+                format!("found a {found}; expected a table with type = one of {one_of}"),
+            );
+            return None;
+        };
+        let tkey = format!("{key}.type");
+        match table.remove("type") {
+            Some(toml::Value::String(t)) if kinds.contains(&t.as_str()) => {
+                Some((t, toml::Value::Table(table)))
+            }
+            Some(toml::Value::String(t)) => {
+                let known: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
+                let hint = match closest(&t, &known) {
+                    Some(k) => format!("did you mean \"{k}\"? "),
+                    None => String::new(),
+                };
+                self.err(tkey, format!("unknown type \"{t}\"; {hint}one of {one_of}"));
+                None
+            }
+            Some(other) => {
+                self.err(
+                    tkey,
+                    format!("found {other}; expected one of {one_of}, in quotes"),
+                );
+                None
+            }
+            None => {
+                self.err(tkey, format!("missing: one of {one_of}"));
+                None
+            }
+        }
+    }
+
+    /// The brands, and their queries compiled into a classifier (parsed
+    /// here once, for the checks and for classifying).
+
     /// A source's `url`: a URL or a path (relative to `base_dir`).
     pub fn location(
         &mut self,

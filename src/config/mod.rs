@@ -12,7 +12,6 @@ pub mod raw;
 pub mod social;
 mod validate;
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -211,27 +210,7 @@ pub struct BrandConfig {
     pub should_not_match: Vec<String>,
 }
 
-#[derive(Debug, Clone)]
-pub enum SinkConfig {
-    /// `None` is stdout.
-    Jsonl(Option<PathBuf>),
-    Kafka(KafkaConfig),
-}
-
-#[derive(Debug, Clone)]
-pub struct KafkaConfig {
-    pub brokers: String,
-    pub feedback_topic: String,
-    pub influencer_topic: String,
-    pub properties: BTreeMap<String, String>,
-    /// How long a backfill waits for a broker to acknowledge before it
-    /// gives up.
-    pub broker_wait: Duration,
-}
-
-impl KafkaConfig {
-    pub const DEFAULT_BROKER_WAIT: Duration = Duration::from_secs(120);
-}
+pub use crate::sink::config::{KafkaConfig, SinkConfig};
 
 /// Everything wrong with a pipeline file, reported together.
 #[derive(Debug, thiserror::Error)]

@@ -5,11 +5,11 @@
 //! documentation of that key. Validation and compilation live in
 //! [`super::validate`].
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use crate::sink::config::{RawJsonl, RawKafka, RawSink};
 pub use crate::source::feed::config::RawFeed;
 pub use crate::source::page::config::RawPage;
 
@@ -154,50 +154,4 @@ pub struct RawProduct {
     pub name: String,
     /// Boolean query that finds a mention of the product.
     pub query: String,
-}
-
-/// Where records go; `type` selects the kind.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
-pub enum RawSink {
-    /// JSON lines to a file, or to stdout with `path = "-"`.
-    Jsonl(RawJsonl),
-    /// Kafka topics through librdkafka.
-    Kafka(RawKafka),
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawJsonl {
-    /// File to append records to (relative to the pipeline file), or "-" for stdout.
-    pub path: String,
-    /// JSON-lines file for records that can never be delivered (default: `dead-letter.jsonl` in `state_dir`).
-    pub dead_letter_path: Option<String>,
-    /// `/healthz` answers 503 once records have waited this long with no successful delivery (default "5m").
-    #[serde(default, deserialize_with = "crate::config::check::duration")]
-    pub stuck_after: Option<Duration>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawKafka {
-    /// `bootstrap.servers`, e.g. "${KAFKA_BROKERS}".
-    pub brokers: String,
-    /// Topic of feedback records.
-    pub feedback_topic: Option<String>,
-    /// Topic of influencer records (should be compacted: keyed by influencer id).
-    pub influencer_topic: Option<String>,
-    /// Any librdkafka producer property, passed as is (e.g. "sasl.username").
-    #[serde(default)]
-    pub properties: BTreeMap<String, String>,
-    /// How long a backfill waits for a broker to acknowledge before it gives up and exits non-zero, marking nothing seen (default "2m"); `run` keeps trying.
-    #[serde(default, deserialize_with = "crate::config::check::duration")]
-    pub broker_wait: Option<Duration>,
-    /// Topic for records the broker refuses for good (too large, unknown topic, not authorized), e.g. "earshot.dead-letter".
-    pub dead_letter_topic: Option<String>,
-    /// JSON-lines file for refused records, without a topic or when the topic refuses too (default: `dead-letter.jsonl` in `state_dir`).
-    pub dead_letter_path: Option<String>,
-    /// `/healthz` answers 503 once records have waited this long with no successful delivery (default "5m").
-    #[serde(default, deserialize_with = "crate::config::check::duration")]
-    pub stuck_after: Option<Duration>,
 }

@@ -14,7 +14,6 @@ use super::*;
 use crate::config::check;
 
 mod examples;
-mod sink;
 use crate::classify::{query, Classifier};
 
 /// Reads and validates a pipeline file.
@@ -282,7 +281,8 @@ impl Validator<'_> {
             Some(d) => self.base_dir.join(d),
             None => self.base_dir.join("state").join(&name),
         };
-        let (sink, delivery) = self.sink(sink_raw, &state_dir);
+        let (sink, delivery) =
+            crate::sink::config::build(sink_raw, &state_dir, &self.base_dir, &mut self.errors);
         if let (Some(topic), SinkConfig::Kafka(k)) = (route_feedback, &sink) {
             // `route` would wait for ever on a topic nothing writes.
             if topic != k.feedback_topic {
@@ -415,7 +415,7 @@ impl Validator<'_> {
             "hackernews",
             "reddit",
         ];
-        let (kind, rest) = self.tagged(key, value, KINDS)?;
+        let (kind, rest) = self.errors.tagged(key, value, KINDS)?;
         match kind.as_str() {
             "feed" => self.section(key, rest).map(RawSource::Feed),
             "page" => self.section(key, rest).map(RawSource::Page),
@@ -427,53 +427,6 @@ impl Validator<'_> {
         }
     }
 
-    /// Splits a table's `type = "..."` from its other keys, reporting a
-    /// missing or unknown type (with the closest known one).
-    pub(super) fn tagged(
-        &mut self,
-        key: &str,
-        value: toml::Value,
-        kinds: &[&str],
-    ) -> Option<(String, toml::Value)> {
-        let one_of = kinds.join(", ");
-        let toml::Value::Table(mut table) = value else {
-            let found = value.type_str();
-            self.err(
-                key,
-                format!("found a {found}; expected a table with type = one of {one_of}"),
-            );
-            return None;
-        };
-        let tkey = format!("{key}.type");
-        match table.remove("type") {
-            Some(toml::Value::String(t)) if kinds.contains(&t.as_str()) => {
-                Some((t, toml::Value::Table(table)))
-            }
-            Some(toml::Value::String(t)) => {
-                let known: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
-                let hint = match check::closest(&t, &known) {
-                    Some(k) => format!("did you mean \"{k}\"? "),
-                    None => String::new(),
-                };
-                self.err(tkey, format!("unknown type \"{t}\"; {hint}one of {one_of}"));
-                None
-            }
-            Some(other) => {
-                self.err(
-                    tkey,
-                    format!("found {other}; expected one of {one_of}, in quotes"),
-                );
-                None
-            }
-            None => {
-                self.err(tkey, format!("missing: one of {one_of}"));
-                None
-            }
-        }
-    }
-
-    /// The brands, and their queries compiled into a classifier (parsed
-    /// here once, for the checks and for classifying).
     fn brands(&mut self, raw: Vec<toml::Value>) -> (Vec<BrandConfig>, Arc<Classifier>) {
         let mut names = HashSet::new();
         let mut out = Vec::new();
