@@ -18,6 +18,9 @@ use std::time::Duration;
 
 use crate::source::page::CompiledSelectors;
 
+pub use crate::pipeline::schedule::config::Schedule;
+pub use crate::sink::config::{KafkaConfig, SinkConfig};
+pub use crate::source::http::config::HttpSettings;
 pub use validate::{expand_env, load, load_brands, load_str, parse, validate_file, Checks};
 
 /// A validated pipeline, ready to run.
@@ -38,62 +41,6 @@ pub struct Pipeline {
     pub delivery: crate::sink::Delivery,
     /// The `[route]` section, for `earshot route` and `earshot queue`.
     pub route: Option<crate::route::config::RouteConfig>,
-}
-
-#[derive(Debug, Clone)]
-pub struct HttpSettings {
-    pub user_agent: String,
-    pub timeout: Duration,
-    pub max_body_bytes: u64,
-    pub per_host_concurrency: usize,
-    pub max_attempts: u32,
-    pub max_retry_after: Duration,
-    /// Time for one document across all attempts and redirects.
-    pub deadline: Duration,
-    /// Hosts, addresses and blocks the SSRF guard lets through.
-    pub allow_hosts: Vec<crate::source::http::guard::Allow>,
-    /// Follow redirects from https to http.
-    pub allow_insecure_redirects: bool,
-}
-
-impl Default for HttpSettings {
-    fn default() -> Self {
-        HttpSettings {
-            user_agent: format!(
-                "earshot/{} (social listening; +https://github.com/earshot-dev/earshot)",
-                env!("CARGO_PKG_VERSION")
-            ),
-            timeout: Duration::from_secs(30),
-            max_body_bytes: 10 * 1024 * 1024,
-            per_host_concurrency: 2,
-            max_attempts: 3,
-            max_retry_after: Duration::from_secs(300),
-            deadline: Duration::from_secs(120),
-            allow_hosts: Vec::new(),
-            allow_insecure_redirects: false,
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Schedule {
-    pub interval: Duration,
-    pub adaptive: bool,
-    pub min_interval: Duration,
-    pub max_interval: Duration,
-    pub concurrency: usize,
-}
-
-impl Default for Schedule {
-    fn default() -> Self {
-        Schedule {
-            interval: Duration::from_secs(15 * 60),
-            adaptive: true,
-            min_interval: Duration::from_secs(5 * 60),
-            max_interval: Duration::from_secs(24 * 3600),
-            concurrency: 8,
-        }
-    }
 }
 
 /// Where a source's document lives.
@@ -209,8 +156,6 @@ pub struct BrandConfig {
     pub should_match: Vec<String>,
     pub should_not_match: Vec<String>,
 }
-
-pub use crate::sink::config::{KafkaConfig, SinkConfig};
 
 /// Everything wrong with a pipeline file, reported together.
 #[derive(Debug, thiserror::Error)]

@@ -5,12 +5,12 @@
 //! documentation of that key. Validation and compilation live in
 //! [`super::validate`].
 
-use std::time::Duration;
-
 use serde::Deserialize;
 
+pub use crate::pipeline::schedule::config::RawSchedule;
 pub use crate::sink::config::{RawJsonl, RawKafka, RawSink};
 pub use crate::source::feed::config::RawFeed;
+pub use crate::source::http::config::RawHttp;
 pub use crate::source::page::config::RawPage;
 
 /// Top level of a pipeline file. `sources`, `brands` and `sink` are kept as
@@ -44,56 +44,6 @@ pub struct RawPipeline {
     /// What `earshot route` does with the feedback topic: queues, rules, escalation, spikes.
     #[serde(default)]
     pub route: Option<toml::Value>,
-}
-
-/// Settings of the shared HTTP client.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawHttp {
-    /// User-Agent header; a descriptive default names earshot and its version.
-    pub user_agent: Option<String>,
-    /// Timeout of one whole request, body included (e.g. "30s").
-    #[serde(default, deserialize_with = "crate::config::check::duration")]
-    pub timeout: Option<Duration>,
-    /// Largest response body accepted, in bytes.
-    pub max_body_bytes: Option<u64>,
-    /// Requests in flight at once to one host.
-    pub per_host_concurrency: Option<usize>,
-    /// Attempts for a request that failed in a way worth retrying (429, 503, timeouts).
-    pub max_attempts: Option<u32>,
-    /// Longest `Retry-After` honoured; a longer one is treated as an error for this round.
-    #[serde(default, deserialize_with = "crate::config::check::duration")]
-    pub max_retry_after: Option<Duration>,
-    /// Time for one document across all attempts and redirects (e.g. "2m").
-    #[serde(default, deserialize_with = "crate::config::check::duration")]
-    pub deadline: Option<Duration>,
-    /// Internal hosts earshot may connect to, which the SSRF guard refuses
-    /// otherwise: a host name ("intranet.example"), host and port
-    /// ("intranet.example:8443"), an address ("127.0.0.1:8080") or a CIDR
-    /// block ("10.1.0.0/16").
-    #[serde(default)]
-    pub allow_hosts: Vec<String>,
-    /// Follow redirects from https to http (off: a downgrade is refused).
-    pub allow_insecure_redirects: Option<bool>,
-}
-
-/// Polling schedule of `run` mode.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawSchedule {
-    /// Default poll interval of a source (e.g. "15m").
-    #[serde(default, deserialize_with = "crate::config::check::duration")]
-    pub interval: Option<Duration>,
-    /// Adapt the interval to how often a source publishes (one week divided by entries per week).
-    pub adaptive: Option<bool>,
-    /// Shortest interval, whatever the source publishes or asks for.
-    #[serde(default, deserialize_with = "crate::config::check::duration")]
-    pub min_interval: Option<Duration>,
-    /// Longest interval, also the cap of the backoff after errors.
-    #[serde(default, deserialize_with = "crate::config::check::duration")]
-    pub max_interval: Option<Duration>,
-    /// Sources fetched at the same time.
-    pub concurrency: Option<usize>,
 }
 
 /// One source; `type` selects the kind.

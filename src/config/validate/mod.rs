@@ -250,8 +250,8 @@ impl Validator<'_> {
                 "missing: name the pipeline, e.g. name = \"acme-listening\"",
             );
         }
-        let http = self.http(raw.http);
-        let schedule = self.schedule(raw.schedule);
+        let http = HttpSettings::build(raw.http, &mut self.errors);
+        let schedule = Schedule::build(raw.schedule, &mut self.errors);
         let sources = self.sources(raw.sources);
         let (brands, classifier) = self.brands(raw.brands);
         if self.checks.examples {
@@ -309,63 +309,6 @@ impl Validator<'_> {
             delivery,
             route,
         }
-    }
-
-    fn http(&mut self, raw: Option<toml::Value>) -> HttpSettings {
-        let mut s = HttpSettings::default();
-        let Some(raw) = raw.and_then(|v| self.section::<RawHttp>("http", v)) else {
-            return s;
-        };
-        if let Some(ua) = raw.user_agent {
-            s.user_agent = ua;
-        }
-        s.timeout = raw.timeout.unwrap_or(s.timeout);
-        s.max_body_bytes = raw.max_body_bytes.unwrap_or(s.max_body_bytes);
-        s.per_host_concurrency = raw.per_host_concurrency.unwrap_or(s.per_host_concurrency);
-        s.max_attempts = raw.max_attempts.unwrap_or(s.max_attempts);
-        s.max_retry_after = raw.max_retry_after.unwrap_or(s.max_retry_after);
-        s.deadline = raw.deadline.unwrap_or(s.deadline);
-        s.allow_insecure_redirects = raw
-            .allow_insecure_redirects
-            .unwrap_or(s.allow_insecure_redirects);
-        for (i, entry) in raw.allow_hosts.iter().enumerate() {
-            match entry.parse() {
-                Ok(a) => s.allow_hosts.push(a),
-                Err(e) => self.err(format!("http.allow_hosts[{i}]"), e.to_string()),
-            }
-        }
-        if s.deadline.is_zero() {
-            self.err("http.deadline", "must be longer than zero");
-        }
-        if s.per_host_concurrency == 0 {
-            self.err("http.per_host_concurrency", "must be at least 1");
-        }
-        if s.max_attempts == 0 {
-            self.err("http.max_attempts", "must be at least 1");
-        }
-        s
-    }
-
-    fn schedule(&mut self, raw: Option<toml::Value>) -> Schedule {
-        let mut s = Schedule::default();
-        let Some(raw) = raw.and_then(|v| self.section::<RawSchedule>("schedule", v)) else {
-            return s;
-        };
-        s.interval = raw.interval.unwrap_or(s.interval);
-        s.adaptive = raw.adaptive.unwrap_or(s.adaptive);
-        s.min_interval = raw.min_interval.unwrap_or(s.min_interval);
-        s.max_interval = raw.max_interval.unwrap_or(s.max_interval);
-        s.concurrency = raw.concurrency.unwrap_or(s.concurrency);
-        if s.min_interval > s.max_interval {
-            self.err(
-                "schedule.min_interval",
-                "must not be longer than schedule.max_interval",
-            );
-        }
-        if s.concurrency == 0 {
-            self.err("schedule.concurrency", "must be at least 1");
-        }
-        s
     }
 
     fn sources(&mut self, raw: Vec<toml::Value>) -> Vec<SourceConfig> {
