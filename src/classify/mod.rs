@@ -7,14 +7,15 @@
 //! intents, and the cap on how many places are read) in `mentions`. This
 //! module does not decide what is worth a record: that is [`crate::record`].
 
+pub mod config;
 pub mod intent;
 pub mod lang;
 mod mentions;
 pub mod query;
 pub mod sentiment;
 
-use crate::config::BrandConfig;
 use crate::model::Classification;
+pub use config::BrandConfig;
 
 pub use mentions::MAX_OCCURRENCES;
 pub use query::Fields;

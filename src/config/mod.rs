@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use crate::source::page::CompiledSelectors;
 
+pub use crate::classify::config::{BrandConfig, ProductConfig};
 pub use crate::pipeline::schedule::config::Schedule;
 pub use crate::sink::config::{KafkaConfig, SinkConfig};
 pub use crate::source::http::config::HttpSettings;
@@ -140,21 +141,6 @@ pub struct SourceConfig {
     pub location: Location,
     pub interval: Option<Duration>,
     pub kind: SourceKind,
-}
-
-#[derive(Debug, Clone)]
-pub struct ProductConfig {
-    pub name: String,
-    pub query: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct BrandConfig {
-    pub name: String,
-    pub query: String,
-    pub products: Vec<ProductConfig>,
-    pub should_match: Vec<String>,
-    pub should_not_match: Vec<String>,
 }
 
 /// Everything wrong with a pipeline file, reported together.

@@ -7,6 +7,7 @@
 
 use serde::Deserialize;
 
+pub use crate::classify::config::{RawBrand, RawProduct};
 pub use crate::pipeline::schedule::config::RawSchedule;
 pub use crate::sink::config::{RawJsonl, RawKafka, RawSink};
 pub use crate::source::feed::config::RawFeed;
@@ -76,32 +77,4 @@ impl RawSource {
             RawSource::Reddit(r) => &r.id,
         }
     }
-}
-
-/// A brand: a Boolean query and its products.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawBrand {
-    /// Name as it appears in records ("Acme").
-    pub name: String,
-    /// Boolean query that finds a mention of the brand.
-    pub query: String,
-    /// Products of the brand, each with its own query.
-    #[serde(default)]
-    pub products: Vec<RawProduct>,
-    /// Texts the query must match; `earshot validate` checks them.
-    #[serde(default)]
-    pub should_match: Vec<String>,
-    /// Texts the query must not match; `earshot validate` checks them.
-    #[serde(default)]
-    pub should_not_match: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawProduct {
-    /// Name as it appears in records ("Acme Cloud").
-    pub name: String,
-    /// Boolean query that finds a mention of the product.
-    pub query: String,
 }

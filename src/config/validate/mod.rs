@@ -5,7 +5,6 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
@@ -13,8 +12,6 @@ use super::raw::*;
 use super::*;
 use crate::config::check;
 
-mod examples;
-use crate::classify::{query, Classifier};
 
 /// Reads and validates a pipeline file.
 pub fn load(path: &Path) -> Result<Pipeline, ConfigErrors> {
@@ -253,9 +250,9 @@ impl Validator<'_> {
         let http = HttpSettings::build(raw.http, &mut self.errors);
         let schedule = Schedule::build(raw.schedule, &mut self.errors);
         let sources = self.sources(raw.sources);
-        let (brands, classifier) = self.brands(raw.brands);
+        let (brands, classifier) = crate::classify::config::build(raw.brands, &mut self.errors);
         if self.checks.examples {
-            self.examples(&brands, &classifier);
+            crate::classify::config::examples(&brands, &classifier, &mut self.errors);
         }
         let sink_raw = raw.sink;
         // Read before the section is checked, so that the topic is compared
@@ -367,61 +364,6 @@ impl Validator<'_> {
             "hackernews" => self.section(key, rest).map(RawSource::Hackernews),
             "reddit" => self.section(key, rest).map(RawSource::Reddit),
             _ => unreachable!("tagged returns one of KINDS"),
-        }
-    }
-
-    fn brands(&mut self, raw: Vec<toml::Value>) -> (Vec<BrandConfig>, Arc<Classifier>) {
-        let mut names = HashSet::new();
-        let mut out = Vec::new();
-        let mut queries = Vec::new();
-        let mut complete = true;
-        for (i, value) in raw.into_iter().enumerate() {
-            let key = format!("brands[{i}]");
-            let Some(b) = self.section::<RawBrand>(&key, value) else {
-                complete = false;
-                continue;
-            };
-            if !names.insert(b.name.to_lowercase()) {
-                self.err(
-                    format!("{key}.name"),
-                    format!("brand `{}` is defined twice", b.name),
-                );
-            }
-            queries.push(self.check_query(&format!("{key}.query"), &b.query));
-            for (j, p) in b.products.iter().enumerate() {
-                queries.push(self.check_query(&format!("{key}.products[{j}].query"), &p.query));
-            }
-            out.push(BrandConfig {
-                name: b.name,
-                query: b.query,
-                products: b
-                    .products
-                    .into_iter()
-                    .map(|p| ProductConfig {
-                        name: p.name,
-                        query: p.query,
-                    })
-                    .collect(),
-                should_match: b.should_match,
-                should_not_match: b.should_not_match,
-            });
-        }
-        let parsed: Option<Vec<_>> = queries.into_iter().collect();
-        let classifier = match parsed {
-            Some(queries) if complete => Classifier::from_parsed(&out, queries),
-            // The file has errors and will be refused; nothing classifies.
-            _ => Classifier::sentiment_only(),
-        };
-        (out, Arc::new(classifier))
-    }
-
-    fn check_query(&mut self, key: &str, q: &str) -> Option<query::Query> {
-        match query::parse(q) {
-            Ok(parsed) => Some(parsed),
-            Err(e) => {
-                self.err(key, format!("{e} in `{q}`"));
-                None
-            }
         }
     }
 }
