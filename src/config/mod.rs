@@ -1,10 +1,25 @@
-//! Pipeline files: loading, `${VAR}` expansion, validation and compilation.
+//! Pipeline files: one file, many sections, each owned by its component.
 //!
-//! Loading happens in two phases (as ripgrep does with its arguments): the
-//! TOML is deserialized into the raw structs of [`raw`], then [`validate`]
-//! checks them all and builds a [`Pipeline`] holding compiled things (brand
-//! queries, CSS selectors, resolved URLs). Every problem found is reported at
-//! once, each naming the file, the key and what would be right.
+//! Loading happens in two phases (as ripgrep does with its arguments): raw
+//! serde structs that deny unknown keys, then a validated [`Pipeline`] that
+//! holds compiled things (the brands' [`Classifier`](crate::classify::Classifier),
+//! CSS selectors, parsed URLs). Each component owns its part, as Vector's
+//! do: its raw struct (the `///` line on each key is the user documentation)
+//! and a `build` that checks it and returns the component's settings ready
+//! to use: `[http]` in `source::http::config`, `[schedule]` in
+//! `pipeline::schedule::config`, each source kind in `source::<kind>::config`,
+//! `[[brands]]` in `classify::config`, `[sink]` in `sink::config`, `[route]`
+//! in `route::config`. This module only aggregates ([`validate`]) and
+//! reports: every problem at once, each with its key path, its line, what
+//! was found and what would be right ([`check`]).
+//!
+//! A new section (say `[serve]`) plugs in with three lines: a field
+//! `serve: Option<toml::Value>` in [`raw::RawPipeline`], a field in
+//! [`Pipeline`], and `raw.serve.and_then(|v| crate::serve::config::build(v,
+//! &mut self.errors))` in the aggregator, where `build` reads the table with
+//! `errors.section::<RawServe>("serve", v)` and adds its own checks with
+//! `errors.err("serve.key", "...")`. `${VAR}` expansion, unknown-key and
+//! type errors in the user's terms, and line numbers come with it.
 
 pub mod check;
 mod lines;

@@ -1,9 +1,10 @@
-//! The pipeline file as written: plain serde structs, nothing compiled yet.
+//! The top level of a pipeline file as written, and the raw structs of the
+//! sections, named here from the modules that own them.
 //!
 //! Every struct denies unknown keys, so a typo is an error rather than a
 //! silently ignored setting. The `///` line on each field is the user
-//! documentation of that key. Validation and compilation live in
-//! [`super::validate`].
+//! documentation of that key. Sections are kept as raw TOML at this level
+//! so that each is read on its own and every error reported at once.
 
 use serde::Deserialize;
 
@@ -47,9 +48,9 @@ pub struct RawPipeline {
     pub route: Option<toml::Value>,
 }
 
-/// One source; `type` selects the kind.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
+/// One source; `type` selects the kind (the aggregator reads it, then the
+/// kind's struct from the other keys, so errors keep their key paths).
+#[derive(Debug)]
 pub enum RawSource {
     /// An RSS, Atom or JSON feed.
     Feed(RawFeed),

@@ -401,3 +401,18 @@ fn librdkafka_properties_are_checked_by_librdkafka() {
     let bad = load(&kafka_sink("\"security.protocol\" = \"SSH\"")).unwrap_err();
     assert!(bad.errors[0].message.contains("security.protocol"), "{bad}");
 }
+
+#[test]
+fn a_listen_address_without_a_port_and_a_source_without_a_type_are_named() {
+    let text = format!("listen = \"localhost\"\n{MINIMAL}[[sources]]\nid = \"b\"\nurl = \"x\"\n");
+    let err = load(&text).unwrap_err();
+    let keys: Vec<&str> = err.errors.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(keys, ["listen", "sources[1].type"], "{err}");
+    assert!(err.errors[0].message.contains("host:port"), "{err}");
+    assert!(
+        err.errors[1].message.contains("missing: one of feed, page"),
+        "{err}"
+    );
+    let ok = format!("listen = \"[::1]:9187\"\n{MINIMAL}");
+    assert_eq!(load(&ok).unwrap().listen.as_deref(), Some("[::1]:9187"));
+}

@@ -2,8 +2,10 @@
 //! the rules that pick one, and the settings of spike alerts.
 //!
 //! The raw structs below are the file as written (the `///` line on each key
-//! is its user documentation); [`validate`] checks them all and reports every
-//! problem at once, each under the key it concerns. Names a user writes to
+//! is its user documentation); [`build`] checks them all and reports every
+//! problem at once, each under the key it concerns, with the same reader and
+//! messages as every other section (`${VAR}` is expanded in the whole file
+//! before any section is read). Names a user writes to
 //! match records (brands, products, languages, platforms) are compared
 //! without regard to case, so they are lowercased here once. What a rule
 //! means for a record is [`super::rules`]; this module only checks and
@@ -208,6 +210,20 @@ const INTENTS: [Intent; 6] = [
 
 /// A problem in the section: the key, as `route.rules[2].queue`, and what is wrong.
 pub type KeyError = (String, String);
+
+/// Checks the value of the `[route]` table and compiles it, adding every
+/// problem found to the file's `errors` (as every section's `build` does).
+pub fn build(raw: toml::Value, errors: &mut crate::config::check::Errors) -> Option<RouteConfig> {
+    match validate(raw) {
+        Ok(route) => Some(route),
+        Err(found) => {
+            for (key, message) in found {
+                errors.err(key, message);
+            }
+            None
+        }
+    }
+}
 
 /// Checks the value of the `[route]` table (not the whole file) and compiles
 /// it, or returns every problem found.

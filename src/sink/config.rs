@@ -15,8 +15,7 @@ use super::Delivery;
 use crate::config::check::Errors;
 
 /// Where records go; `type` selects the kind.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
+#[derive(Debug)]
 pub enum RawSink {
     /// JSON lines to a file, or to stdout with `path = "-"`.
     Jsonl(RawJsonl),

@@ -1,7 +1,13 @@
-//! Turns the raw structs of a pipeline file into a checked [`Pipeline`].
+//! The aggregator: reads a pipeline file, hands each section to the module
+//! that owns it, and gathers every problem into one [`ConfigErrors`].
 //!
-//! Each section is deserialized on its own, so one bad source does not hide a
-//! bad brand: all problems come back together in [`ConfigErrors`].
+//! In order: the text is parsed as TOML (a syntax error stops here, with its
+//! line and column); `${VAR}` is expanded in every string of the file, so
+//! every section, present or future, gets it the same way; the top level is
+//! read key by key ([`check::section`]); then each section's `build` checks
+//! and compiles its part, adding to the one [`check::Errors`]. What spans
+//! sections is checked here: source ids are unique, `[route]` reads the topic
+//! the sink writes. Last, each error gets the line of its key.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -11,7 +17,6 @@ use serde::de::DeserializeOwned;
 use super::raw::*;
 use super::*;
 use crate::config::check;
-
 
 /// Reads and validates a pipeline file.
 pub fn load(path: &Path) -> Result<Pipeline, ConfigErrors> {
@@ -247,6 +252,11 @@ impl Validator<'_> {
                 "missing: name the pipeline, e.g. name = \"acme-listening\"",
             );
         }
+        if let Some(addr) = &raw.listen {
+            self.errors.listen_address("listen", addr);
+        }
+        // Each section checks and compiles its own keys; what is checked
+        // here is only what spans sections.
         let http = HttpSettings::build(raw.http, &mut self.errors);
         let schedule = Schedule::build(raw.schedule, &mut self.errors);
         let sources = self.sources(raw.sources);
@@ -265,15 +275,7 @@ impl Validator<'_> {
         });
         let route = raw
             .route
-            .and_then(|r| match crate::route::config::validate(r) {
-                Ok(r) => Some(r),
-                Err(errors) => {
-                    for (key, message) in errors {
-                        self.err(key, message);
-                    }
-                    None
-                }
-            });
+            .and_then(|r| crate::route::config::build(r, &mut self.errors));
         let state_dir = match raw.state_dir {
             Some(d) => self.base_dir.join(d),
             None => self.base_dir.join("state").join(&name),
