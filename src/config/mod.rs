@@ -73,8 +73,8 @@ impl Location {
         if s.starts_with("http://") || s.starts_with("https://") {
             return match url::Url::parse(s) {
                 Ok(u) if u.host_str().is_some_and(|h| !h.is_empty()) => Ok(Location::Http(u)),
-                Ok(_) => Err(format!("found \"{s}\", a URL without a host; expected one such as https://example.com/feed.xml")),
-                Err(e) => Err(format!("found \"{s}\", which is not a valid URL ({e}); expected one such as https://example.com/feed.xml")),
+                Ok(_) => Err(format!("found \"{}\", a URL without a host; expected one such as https://example.com/feed.xml", check::shown(s))),
+                Err(e) => Err(format!("found \"{}\", which is not a valid URL ({e}); expected one such as https://example.com/feed.xml", check::shown(s))),
             };
         }
         if let Some((scheme, _)) = s.split_once("://") {
@@ -93,7 +93,8 @@ impl Location {
         let looks_like_url = s.contains(':') || s.starts_with("//");
         if !s.starts_with("file://") && looks_like_url && !base_dir.join(path).exists() {
             return Err(format!(
-                "found \"{s}\", which is neither an http(s) URL nor an existing file; expected a URL such as https://example.com/feed.xml or a file path"
+                "found \"{}\", which is neither an http(s) URL nor an existing file; expected a URL such as https://example.com/feed.xml or a file path",
+                check::shown(s)
             ));
         }
         Ok(Location::File(if path.is_absolute() {

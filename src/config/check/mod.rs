@@ -41,11 +41,6 @@ impl Errors {
         self.list.len()
     }
 
-    /// Whether a problem was recorded under `key`.
-    pub fn has(&self, key: &str) -> bool {
-        self.list.iter().any(|e| e.key == key)
-    }
-
     pub fn into_vec(self) -> Vec<ConfigError> {
         self.list
     }
@@ -137,7 +132,10 @@ impl Errors {
     pub fn api_url(&mut self, key: String, value: Option<&str>, default: &str) -> url::Url {
         let s = value.filter(|v| !v.is_empty()).unwrap_or(default);
         let checked = url::Url::parse(s)
-            .map_err(|e| format!("found \"{s}\", which is not a valid URL ({e}); expected one such as https://example.com"))
+            .map_err(|e| {
+                let s = shown(s);
+                format!("found \"{s}\", which is not a valid URL ({e}); expected one such as https://example.com")
+            })
             .and_then(|u| match u.scheme() {
                 "http" | "https" | "ws" | "wss" => Ok(u),
                 other => Err(format!(
@@ -208,13 +206,51 @@ pub fn section<T: DeserializeOwned>(
             return None;
         }
         let key = join(prefix, &path);
-        push(errors, key.clone(), user_terms(&message));
+        let message = if is_secret(&key) {
+            // What was found may be the secret itself, typed wrong.
+            user_terms(&message).split_once("; ").map_or_else(
+                || "has the wrong type (value not shown)".to_string(),
+                |(_, expected)| format!("{expected} (value not shown)"),
+            )
+        } else {
+            user_terms(&message)
+        };
+        push(errors, key.clone(), message);
         if path.is_empty() || !remove(&mut value, &path) {
             return None;
         }
         removed.push(key);
     }
     None
+}
+
+/// Whether a key holds a credential, whose value no message may show.
+pub fn is_secret(key: &str) -> bool {
+    let key = key.to_lowercase();
+    [
+        "password",
+        "secret",
+        "token",
+        "sasl.",
+        "ssl.key",
+        "credential",
+    ]
+    .iter()
+    .any(|s| key.contains(s))
+}
+
+/// `s` as it may be shown in a message: a URL's user and password hidden.
+pub fn shown(s: &str) -> String {
+    match s.split_once("://") {
+        Some((scheme, rest)) => match rest.split('/').next().and_then(|a| a.rsplit_once('@')) {
+            Some((_, host)) => {
+                let path = &rest[rest.find('/').unwrap_or(rest.len())..];
+                format!("{scheme}://***@{host}{path}")
+            }
+            None => s.to_string(),
+        },
+        None => s.to_string(),
+    }
 }
 
 fn push(errors: &mut Vec<ConfigError>, key: String, message: String) {

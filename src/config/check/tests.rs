@@ -111,3 +111,27 @@ fn keys_that_need_quotes_are_quoted_in_paths() {
         "sink.properties.\"sasl.password\""
     );
 }
+
+#[test]
+fn a_secret_of_the_wrong_type_is_not_shown() {
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct S {
+        token: Option<String>,
+    }
+    let mut errors = Vec::new();
+    let v = toml::from_str("token = 123456789").unwrap();
+    section::<S>("sources[0]", v, &mut errors);
+    assert_eq!(errors[0].key, "sources[0].token");
+    assert!(!errors[0].message.contains("123456789"), "{errors:?}");
+    assert!(errors[0].message.contains("text in quotes"), "{errors:?}");
+}
+
+#[test]
+fn a_url_is_shown_without_its_credentials() {
+    assert_eq!(
+        shown("https://user:pw@exa mple.com/feed"),
+        "https://***@exa mple.com/feed"
+    );
+    assert_eq!(shown("htp:/bad url"), "htp:/bad url");
+}
