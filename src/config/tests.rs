@@ -396,10 +396,24 @@ fn librdkafka_properties_are_checked_by_librdkafka() {
     load(&secured).unwrap();
     let typo = load(&kafka_sink("\"sasl.usernme\" = \"u\"")).unwrap_err();
     let e = &typo.errors[0];
-    assert_eq!(e.key, "sink.properties");
+    assert_eq!(e.key, "sink.properties.\"sasl.usernme\"");
     assert!(e.message.contains("sasl.usernme"), "{}", e.message);
-    let bad = load(&kafka_sink("\"security.protocol\" = \"SSH\"")).unwrap_err();
+    // Each bad property is reported, not only the first librdkafka meets.
+    let bad = load(&kafka_sink(
+        "\"security.protocol\" = \"SSH\"\n\"linger.ms\" = \"soon\"\n\"acks\" = \"all\"",
+    ))
+    .unwrap_err();
+    let keys: Vec<&str> = bad.errors.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "sink.properties.\"security.protocol\"",
+            "sink.properties.\"linger.ms\""
+        ],
+        "{bad}"
+    );
     assert!(bad.errors[0].message.contains("security.protocol"), "{bad}");
+    assert!(bad.errors[0].line.is_some(), "{bad}");
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::Delivery;
-use crate::config::check::Errors;
+use crate::config::check::{quote_key, Errors};
 
 /// Where records go; `type` selects the kind.
 #[derive(Debug)]
@@ -114,7 +114,7 @@ pub fn build(
             if brokers.trim().is_empty() {
                 b.err("sink.brokers", "must name at least one host:port");
             }
-            let properties: BTreeMap<String, String> = k.properties;
+            let properties = k.properties;
             let kafka = KafkaConfig {
                 brokers,
                 feedback_topic: k
@@ -129,8 +129,17 @@ pub fn build(
             if kafka.broker_wait.is_zero() {
                 b.err("sink.broker_wait", "must be longer than zero");
             }
-            if let Err(message) = crate::sink::kafka::check_properties(&kafka) {
-                b.err("sink.properties", message);
+            // librdkafka stops at the first bad property; one at a time,
+            // each is reported under its own key.
+            for (name, value) in &kafka.properties {
+                let one = KafkaConfig {
+                    properties: BTreeMap::from([(name.clone(), value.clone())]),
+                    ..kafka.clone()
+                };
+                if let Err(message) = crate::sink::kafka::check_properties(&one) {
+                    let key = format!("sink.properties.{}", quote_key(name));
+                    b.err(key, message);
+                }
             }
             let topic = k.dead_letter_topic;
             if let Some(t) = &topic {
