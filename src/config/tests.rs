@@ -430,3 +430,12 @@ fn a_listen_address_without_a_port_and_a_source_without_a_type_are_named() {
     let ok = format!("listen = \"[::1]:9187\"\n{MINIMAL}");
     assert_eq!(load(&ok).unwrap().listen.as_deref(), Some("[::1]:9187"));
 }
+
+#[test]
+fn a_url_naming_an_unset_variable_gets_one_error_not_two() {
+    let text = MINIMAL.replace("https://example.com/feed.xml", "https://${HOST}/feed.xml");
+    let err = load(&text).unwrap_err();
+    assert_eq!(err.errors.len(), 1, "{err}");
+    assert_eq!(err.errors[0].key, "sources[0].url");
+    assert!(err.errors[0].message.contains("`HOST` is not set"), "{err}");
+}

@@ -124,6 +124,14 @@ pub fn parse(
         _ => {
             let lines = super::lines::Lines::new(text);
             let mut errors = v.errors.into_vec();
+            // A value naming an unset variable was checked as written; what
+            // that check found follows from the variable, said already.
+            let unset: HashSet<String> = errors
+                .iter()
+                .filter(|e| e.message.starts_with(UNSET))
+                .map(|e| e.key.clone())
+                .collect();
+            errors.retain(|e| e.message.starts_with(UNSET) || !unset.contains(&e.key));
             for e in &mut errors {
                 e.line = lines.of(&e.key);
             }
@@ -136,6 +144,9 @@ pub fn parse(
         }
     }
 }
+
+/// How the message of an unset `${VAR}` begins.
+const UNSET: &str = "environment variable";
 
 fn line_col(text: &str, offset: usize) -> String {
     let before = &text[..offset.min(text.len())];
@@ -219,7 +230,7 @@ impl Validator<'_> {
                     for name in missing {
                         self.err(
                             key.clone(),
-                            format!("environment variable `{name}` is not set (it is named as ${{{name}}})"),
+                            format!("{UNSET} `{name}` is not set (it is named as ${{{name}}})"),
                         );
                     }
                 }
