@@ -90,9 +90,6 @@ impl Errors {
         }
     }
 
-    /// The brands, and their queries compiled into a classifier (parsed
-    /// here once, for the checks and for classifying).
-
     /// A source's `url`: a URL or a path (relative to `base_dir`).
     pub fn location(
         &mut self,
@@ -109,7 +106,7 @@ impl Errors {
     /// "[::1]:9187", "localhost:9187").
     pub fn listen_address(&mut self, key: &str, addr: &str) {
         let port = addr.rsplit_once(':').filter(|(host, _)| !host.is_empty());
-        if !port.is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+        if port.is_none_or(|(_, p)| p.parse::<u16>().is_err()) {
             self.err(
                 key,
                 format!("found \"{addr}\"; expected host:port such as \"127.0.0.1:9187\""),
