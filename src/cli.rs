@@ -90,45 +90,6 @@ pub async fn print_items(
     Ok(poll.items.len())
 }
 
-/// Checks each brand's `should_match` / `should_not_match` examples; returns
-/// one message per example that the query gets wrong.
-pub fn check_examples(pipeline: &Pipeline, classifier: &Classifier) -> Vec<String> {
-    let mut problems = Vec::new();
-    for (i, b) in pipeline.brands.iter().enumerate() {
-        let hit = |text: &str| {
-            let f = Fields {
-                text,
-                title: None,
-                author: None,
-                url: None,
-                lang: None,
-            };
-            classifier
-                .classify(&f)
-                .mentions
-                .iter()
-                .any(|m| m.brand == b.name)
-        };
-        for ex in &b.should_match {
-            if !hit(ex) {
-                problems.push(format!(
-                    "brands[{i}].should_match: `{}` does not match \"{ex}\"",
-                    b.name
-                ));
-            }
-        }
-        for ex in &b.should_not_match {
-            if hit(ex) {
-                problems.push(format!(
-                    "brands[{i}].should_not_match: `{}` matches \"{ex}\"",
-                    b.name
-                ));
-            }
-        }
-    }
-    problems
-}
-
 /// Parses a backfill bound: RFC 3339, a date (midnight UTC), or a duration
 /// meaning that long ago ("7d", "36h").
 pub fn parse_time(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {

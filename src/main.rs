@@ -193,25 +193,8 @@ fn load(path: &PathBuf) -> Result<Pipeline> {
 async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
     match command {
         Command::Validate { pipeline } => {
-            let p = load(&pipeline)?;
-            let classifier = Classifier::new(&p.brands).map_err(anyhow::Error::msg)?;
-            let problems = cli::check_examples(&p, &classifier);
-            if !problems.is_empty() {
-                return Err(ConfigErrors {
-                    file: p.file.clone(),
-                    errors: problems
-                        .into_iter()
-                        .map(|m| {
-                            let (key, message) = m.split_once(": ").unwrap_or(("brands", &m));
-                            config::ConfigError {
-                                key: key.into(),
-                                message: message.into(),
-                            }
-                        })
-                        .collect(),
-                }
-                .into());
-            }
+            let p = config::validate_file(&pipeline)?;
+            let classifier = p.classifier.clone();
             println!(
                 "{}: ok ({} sources, {} brands, {} queries)",
                 pipeline.display(),
@@ -243,8 +226,8 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
         Command::Classify { pipeline } => {
             let brands = |p: &PathBuf| config::load_brands(p).map_err(anyhow::Error::from);
             let classifier = match pipeline.as_ref().map(brands).transpose()? {
-                Some(p) => Classifier::new(&p.brands).map_err(anyhow::Error::msg)?,
-                None => Classifier::sentiment_only(),
+                Some(p) => p.classifier,
+                None => std::sync::Arc::new(Classifier::sentiment_only()),
             };
             let bad = cli::classify_lines(
                 &classifier,

@@ -132,6 +132,70 @@ path = "${EARSHOT_TEST_SURELY_UNSET}/out.jsonl"
     assert!(stderr.contains("EARSHOT_TEST_SURELY_UNSET"), "{stderr}");
 }
 
+/// The mistakes a new user made, each of which used to hide the others or
+/// be told in Rust's terms: all come back at once, each under its key.
+#[test]
+fn validate_reports_every_mistake_of_a_section_in_the_users_terms() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(
+        &file,
+        r#"
+name = "bad"
+sinks = "x"
+
+[schedule]
+concurrency = "eight"
+interval = "15x"
+
+[[sources]]
+id = "news"
+type = "feed"
+url = "htp:/bad url"
+
+[[sources]]
+id = "blog"
+type = "page"
+url = "https://example.com/blog"
+selectors = { post = "article:nosuch" }
+
+[[brands]]
+name = "Acme"
+query = "acme"
+should_match = ["globex only"]
+
+[sink]
+type = "kafka"
+brokers = "localhost:9092"
+
+[route]
+feedback_topic = "elsewhere"
+default_queue = "support"
+[[route.queues]]
+name = "support"
+"#,
+    )
+    .unwrap();
+    let out = run(&["validate", "-p", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    for expected in [
+        "sinks (line 3): unknown key (did you mean `sink`?)",
+        "schedule.concurrency (line 6): found \"eight\"; expected a whole number such as 8",
+        "schedule.interval (line 7): found \"15x\"; expected a duration such as 15m, 2h or 1d",
+        "sources[0].url (line 12): found \"htp:/bad url\"",
+        "sources[1].selectors.post (line 18): `article:nosuch` is not a CSS selector",
+        "brands[0].should_match (line 23): `Acme` does not match \"globex only\"",
+        "route.feedback_topic (line 30): found \"elsewhere\", but the sink writes feedback to \"earshot.feedback\"",
+        "7 errors",
+    ] {
+        assert!(stderr.contains(expected), "`{expected}` not in:\n{stderr}");
+    }
+    for rust in ["usize", "invalid type", "developer"] {
+        assert!(!stderr.contains(rust), "`{rust}` in:\n{stderr}");
+    }
+}
+
 #[test]
 fn validate_reports_a_should_not_match_example_that_matches() {
     let dir = tempfile::tempdir().unwrap();

@@ -7,14 +7,15 @@
 //! intents, and the cap on how many places are read) in `mentions`. This
 //! module does not decide what is worth a record: that is [`crate::record`].
 
+pub mod config;
 pub mod intent;
 pub mod lang;
 mod mentions;
 pub mod query;
 pub mod sentiment;
 
-use crate::config::BrandConfig;
 use crate::model::Classification;
+pub use config::BrandConfig;
 
 pub use mentions::MAX_OCCURRENCES;
 pub use query::Fields;
@@ -33,24 +34,47 @@ pub struct Classifier {
     brands: Vec<(String, Vec<String>)>,
 }
 
+impl std::fmt::Debug for Classifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Classifier")
+            .field("queries", &self.targets.len())
+            .finish()
+    }
+}
+
 impl Classifier {
     /// Compiles the brands of a pipeline. Queries were checked when the
     /// pipeline was validated, so a parse error here names the culprit.
     pub fn new(brands: &[BrandConfig]) -> Result<Classifier, String> {
         let mut queries = Vec::new();
-        let mut targets = Vec::new();
-        for (b, brand) in brands.iter().enumerate() {
+        for brand in brands {
             let q = query::parse(&brand.query).map_err(|e| format!("brand {}: {e}", brand.name))?;
             queries.push(q);
-            targets.push(Target::Brand(b));
-            for (p, product) in brand.products.iter().enumerate() {
+            for product in &brand.products {
                 let q = query::parse(&product.query)
                     .map_err(|e| format!("product {}: {e}", product.name))?;
                 queries.push(q);
+            }
+        }
+        Ok(Classifier::from_parsed(brands, queries))
+    }
+
+    /// Compiles queries parsed already (by the pipeline's validation), in
+    /// order: each brand's query, then its products' queries.
+    pub fn from_parsed(brands: &[BrandConfig], queries: Vec<query::Query>) -> Classifier {
+        let mut targets = Vec::new();
+        for (b, brand) in brands.iter().enumerate() {
+            targets.push(Target::Brand(b));
+            for p in 0..brand.products.len() {
                 targets.push(Target::Product(b, p));
             }
         }
-        Ok(Classifier {
+        assert_eq!(
+            targets.len(),
+            queries.len(),
+            "one query per brand and product"
+        );
+        Classifier {
             set: query::QuerySet::new(queries),
             targets,
             brands: brands
@@ -62,7 +86,7 @@ impl Classifier {
                     )
                 })
                 .collect(),
-        })
+        }
     }
 
     /// A classifier with no brands: sentiment only.

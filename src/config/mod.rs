@@ -1,23 +1,43 @@
-//! Pipeline files: loading, `${VAR}` expansion, validation and compilation.
+//! Pipeline files: one file, many sections, each owned by its component.
 //!
-//! Loading happens in two phases (as ripgrep does with its arguments): the
-//! TOML is deserialized into the raw structs of [`raw`], then [`validate`]
-//! checks them all and builds a [`Pipeline`] holding compiled things (brand
-//! queries, CSS selectors, resolved URLs). Every problem found is reported at
-//! once, each naming the file, the key and what would be right.
+//! Loading happens in two phases (as ripgrep does with its arguments): raw
+//! serde structs that deny unknown keys, then a validated [`Pipeline`] that
+//! holds compiled things (the brands' [`Classifier`](crate::classify::Classifier),
+//! CSS selectors, parsed URLs). Each component owns its part, as Vector's
+//! do: its raw struct (the `///` line on each key is the user documentation)
+//! and a `build` that checks it and returns the component's settings ready
+//! to use: `[http]` in `source::http::config`, `[schedule]` in
+//! `pipeline::schedule::config`, each source kind in `source::<kind>::config`,
+//! `[[brands]]` in `classify::config`, `[sink]` in `sink::config`, `[route]`
+//! in `route::config`. This module only aggregates ([`validate`]) and
+//! reports: every problem at once, each with its key path, its line, what
+//! was found and what would be right ([`check`]).
+//!
+//! A new section (say `[serve]`) plugs in with three lines: a field
+//! `serve: Option<toml::Value>` in [`raw::RawPipeline`], a field in
+//! [`Pipeline`], and `raw.serve.and_then(|v| crate::serve::config::build(v,
+//! &mut self.errors))` in the aggregator, where `build` reads the table with
+//! `errors.section::<RawServe>("serve", v)` and adds its own checks with
+//! `errors.err("serve.key", "...")`. `${VAR}` expansion, unknown-key and
+//! type errors in the user's terms, and line numbers come with it.
 
+pub mod check;
+mod lines;
 pub mod raw;
 pub mod social;
 mod validate;
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::source::page::CompiledSelectors;
 
-pub use validate::{expand_env, load, load_brands, load_str};
+pub use crate::classify::config::{BrandConfig, ProductConfig};
+pub use crate::pipeline::schedule::config::Schedule;
+pub use crate::sink::config::{KafkaConfig, SinkConfig};
+pub use crate::source::http::config::HttpSettings;
+pub use validate::{expand_env, load, load_brands, load_str, parse, validate_file, Checks};
 
 /// A validated pipeline, ready to run.
 #[derive(Debug)]
@@ -30,6 +50,8 @@ pub struct Pipeline {
     pub listen: Option<String>,
     pub sources: Vec<SourceConfig>,
     pub brands: Vec<BrandConfig>,
+    /// The brands' queries, compiled once when the file was validated.
+    pub classifier: std::sync::Arc<crate::classify::Classifier>,
     pub sink: SinkConfig,
     /// Dead letters and the stuck bound of `[sink]`, whatever its type.
     pub delivery: crate::sink::Delivery,
@@ -37,62 +59,6 @@ pub struct Pipeline {
     pub route: Option<crate::route::config::RouteConfig>,
     /// The `[serve]` section, for `earshot serve`.
     pub serve: Option<crate::serve::config::ServeConfig>,
-}
-
-#[derive(Debug, Clone)]
-pub struct HttpSettings {
-    pub user_agent: String,
-    pub timeout: Duration,
-    pub max_body_bytes: u64,
-    pub per_host_concurrency: usize,
-    pub max_attempts: u32,
-    pub max_retry_after: Duration,
-    /// Time for one document across all attempts and redirects.
-    pub deadline: Duration,
-    /// Hosts, addresses and blocks the SSRF guard lets through.
-    pub allow_hosts: Vec<crate::source::http::guard::Allow>,
-    /// Follow redirects from https to http.
-    pub allow_insecure_redirects: bool,
-}
-
-impl Default for HttpSettings {
-    fn default() -> Self {
-        HttpSettings {
-            user_agent: format!(
-                "earshot/{} (social listening; +https://github.com/earshot-dev/earshot)",
-                env!("CARGO_PKG_VERSION")
-            ),
-            timeout: Duration::from_secs(30),
-            max_body_bytes: 10 * 1024 * 1024,
-            per_host_concurrency: 2,
-            max_attempts: 3,
-            max_retry_after: Duration::from_secs(300),
-            deadline: Duration::from_secs(120),
-            allow_hosts: Vec::new(),
-            allow_insecure_redirects: false,
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Schedule {
-    pub interval: Duration,
-    pub adaptive: bool,
-    pub min_interval: Duration,
-    pub max_interval: Duration,
-    pub concurrency: usize,
-}
-
-impl Default for Schedule {
-    fn default() -> Self {
-        Schedule {
-            interval: Duration::from_secs(15 * 60),
-            adaptive: true,
-            min_interval: Duration::from_secs(5 * 60),
-            max_interval: Duration::from_secs(24 * 3600),
-            concurrency: 8,
-        }
-    }
 }
 
 /// Where a source's document lives.
@@ -107,9 +73,11 @@ impl Location {
     /// paths are taken relative to `base_dir`.
     pub fn parse(s: &str, base_dir: &Path) -> Result<Location, String> {
         if s.starts_with("http://") || s.starts_with("https://") {
-            return url::Url::parse(s)
-                .map(Location::Http)
-                .map_err(|e| format!("not a valid URL ({e})"));
+            return match url::Url::parse(s) {
+                Ok(u) if u.host_str().is_some_and(|h| !h.is_empty()) => Ok(Location::Http(u)),
+                Ok(_) => Err(format!("found \"{}\", a URL without a host; expected one such as https://example.com/feed.xml", check::shown(s))),
+                Err(e) => Err(format!("found \"{}\", which is not a valid URL ({e}); expected one such as https://example.com/feed.xml", check::shown(s))),
+            };
         }
         if let Some((scheme, _)) = s.split_once("://") {
             if scheme != "file" {
@@ -121,6 +89,15 @@ impl Location {
         let path = Path::new(s.strip_prefix("file://").unwrap_or(s));
         if path.as_os_str().is_empty() {
             return Err("empty path".into());
+        }
+        // `htp:/bad url` is a mistyped URL, not a file to look for at run
+        // time; a plain path with a colon is fine when the file is there.
+        let looks_like_url = s.contains(':') || s.starts_with("//");
+        if !s.starts_with("file://") && looks_like_url && !base_dir.join(path).exists() {
+            return Err(format!(
+                "found \"{}\", which is neither an http(s) URL nor an existing file; expected a URL such as https://example.com/feed.xml or a file path",
+                check::shown(s)
+            ));
         }
         Ok(Location::File(if path.is_absolute() {
             path.to_path_buf()
@@ -184,43 +161,6 @@ pub struct SourceConfig {
     pub kind: SourceKind,
 }
 
-#[derive(Debug, Clone)]
-pub struct ProductConfig {
-    pub name: String,
-    pub query: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct BrandConfig {
-    pub name: String,
-    pub query: String,
-    pub products: Vec<ProductConfig>,
-    pub should_match: Vec<String>,
-    pub should_not_match: Vec<String>,
-}
-
-#[derive(Debug, Clone)]
-pub enum SinkConfig {
-    /// `None` is stdout.
-    Jsonl(Option<PathBuf>),
-    Kafka(KafkaConfig),
-}
-
-#[derive(Debug, Clone)]
-pub struct KafkaConfig {
-    pub brokers: String,
-    pub feedback_topic: String,
-    pub influencer_topic: String,
-    pub properties: BTreeMap<String, String>,
-    /// How long a backfill waits for a broker to acknowledge before it
-    /// gives up.
-    pub broker_wait: Duration,
-}
-
-impl KafkaConfig {
-    pub const DEFAULT_BROKER_WAIT: Duration = Duration::from_secs(120);
-}
-
 /// Everything wrong with a pipeline file, reported together.
 #[derive(Debug, thiserror::Error)]
 pub struct ConfigErrors {
@@ -233,6 +173,18 @@ pub struct ConfigErrors {
 pub struct ConfigError {
     pub key: String,
     pub message: String,
+    /// Line of the key in the file, where it is written there.
+    pub line: Option<usize>,
+}
+
+impl ConfigError {
+    pub fn new(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            key: key.into(),
+            message: message.into(),
+            line: None,
+        }
+    }
 }
 
 impl fmt::Display for ConfigErrors {
@@ -245,7 +197,10 @@ impl fmt::Display for ConfigErrors {
             if n == 1 { "" } else { "s" }
         )?;
         for e in &self.errors {
-            write!(f, "\n  {}: {}", e.key, e.message)?;
+            match e.line {
+                Some(line) => write!(f, "\n  {} (line {line}): {}", e.key, e.message)?,
+                None => write!(f, "\n  {}: {}", e.key, e.message)?,
+            }
         }
         Ok(())
     }

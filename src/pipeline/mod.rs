@@ -225,7 +225,7 @@ pub struct Outcome {
 /// Everything a pipeline runs with.
 pub struct Engine {
     pub pipeline: Pipeline,
-    pub classifier: Classifier,
+    pub classifier: std::sync::Arc<Classifier>,
     pub client: HttpClient,
     pub state: State,
     pub sink: Sink,
@@ -238,8 +238,6 @@ pub struct Engine {
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    #[error("brand queries: {0}")]
-    Classifier(String),
     #[error("HTTP client: {0}")]
     Http(#[from] reqwest::Error),
     #[error(transparent)]
@@ -252,7 +250,7 @@ impl Engine {
     /// Builds everything a validated pipeline needs: compiled queries, the
     /// HTTP client, the state store (locked for this process) and the sink.
     pub fn open(pipeline: Pipeline) -> Result<Engine, OpenError> {
-        let classifier = Classifier::new(&pipeline.brands).map_err(OpenError::Classifier)?;
+        let classifier = pipeline.classifier.clone();
         let client =
             HttpClient::new(&pipeline.http)?.with_concurrency(pipeline.schedule.concurrency);
         let state = State::open(&pipeline.state_dir)?;

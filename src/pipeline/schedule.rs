@@ -8,6 +8,8 @@
 //! up to `max_interval`: a header from the network must not park a source
 //! for a year.
 
+pub mod config;
+
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};

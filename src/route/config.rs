@@ -2,8 +2,10 @@
 //! the rules that pick one, and the settings of spike alerts.
 //!
 //! The raw structs below are the file as written (the `///` line on each key
-//! is its user documentation); [`validate`] checks them all and reports every
-//! problem at once, each under the key it concerns. Names a user writes to
+//! is its user documentation); [`build`] checks them all and reports every
+//! problem at once, each under the key it concerns, with the same reader and
+//! messages as every other section (`${VAR}` is expanded in the whole file
+//! before any section is read). Names a user writes to
 //! match records (brands, products, languages, platforms) are compared
 //! without regard to case, so they are lowercased here once. What a rule
 //! means for a record is [`super::rules`]; this module only checks and
@@ -209,6 +211,20 @@ const INTENTS: [Intent; 6] = [
 /// A problem in the section: the key, as `route.rules[2].queue`, and what is wrong.
 pub type KeyError = (String, String);
 
+/// Checks the value of the `[route]` table and compiles it, adding every
+/// problem found to the file's `errors` (as every section's `build` does).
+pub fn build(raw: toml::Value, errors: &mut crate::config::check::Errors) -> Option<RouteConfig> {
+    match validate(raw) {
+        Ok(route) => Some(route),
+        Err(found) => {
+            for (key, message) in found {
+                errors.err(key, message);
+            }
+            None
+        }
+    }
+}
+
 /// Checks the value of the `[route]` table (not the whole file) and compiles
 /// it, or returns every problem found.
 pub fn validate(raw: toml::Value) -> Result<RouteConfig, Vec<KeyError>> {
@@ -283,15 +299,14 @@ impl Checker {
         self.errors.push((key.into(), message.into()));
     }
 
+    /// The same reader as every section of the file: all bad keys at once,
+    /// each under its path, in the user's terms.
     fn section<T: DeserializeOwned>(&mut self, key: &str, value: toml::Value) -> Option<T> {
-        match value.try_into() {
-            Ok(t) => Some(t),
-            Err(e) => {
-                let e: toml::de::Error = e;
-                self.err(key, e.message().trim().to_string());
-                None
-            }
-        }
+        let mut errors = Vec::new();
+        let t = crate::config::check::section(key, value, &mut errors);
+        self.errors
+            .extend(errors.into_iter().map(|e| (e.key, e.message)));
+        t
     }
 
     fn topic_or(&mut self, key: &str, topic: Option<String>, default: &str) -> String {
@@ -313,17 +328,14 @@ impl Checker {
     }
 
     fn duration(&mut self, key: &str, text: &str) -> Option<Duration> {
-        match humantime::parse_duration(text.trim()) {
+        match crate::config::check::parse_duration(text) {
             Ok(d) if d.is_zero() => {
                 self.err(key, "must be longer than zero");
                 None
             }
             Ok(d) => Some(d),
-            Err(e) => {
-                self.err(
-                    key,
-                    format!("`{text}` is not a duration like \"30m\" or \"4h\": {e}"),
-                );
+            Err(message) => {
+                self.err(key, message);
                 None
             }
         }

@@ -8,6 +8,7 @@
 //! wait, which slows the sources. How long records have waited is kept in
 //! [`status::SinkStatus`] for `/healthz`. `flush` must be called before exit.
 
+pub mod config;
 pub mod dead_letter;
 pub mod jsonl;
 pub mod kafka;

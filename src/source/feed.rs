@@ -7,6 +7,7 @@
 //! it fetched it from and the response's `Content-Type`.
 
 mod cap;
+pub mod config;
 mod repair;
 
 use std::collections::HashSet;

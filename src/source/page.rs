@@ -4,6 +4,7 @@
 //! feeds a page links to. It does not fetch or decode bodies (the caller runs
 //! `normalize::decode` first) and does not follow links to other pages.
 
+pub mod config;
 mod selectors;
 
 pub use selectors::{CompiledSelectors, SelectorError, Selectors};

@@ -1,7 +1,13 @@
-//! Turns the raw structs of a pipeline file into a checked [`Pipeline`].
+//! The aggregator: reads a pipeline file, hands each section to the module
+//! that owns it, and gathers every problem into one [`ConfigErrors`].
 //!
-//! Each section is deserialized on its own, so one bad source does not hide a
-//! bad brand: all problems come back together in [`ConfigErrors`].
+//! In order: the text is parsed as TOML (a syntax error stops here, with its
+//! line and column); `${VAR}` is expanded in every string of the file, so
+//! every section, present or future, gets it the same way; the top level is
+//! read key by key ([`check::section`]); then each section's `build` checks
+//! and compiles its part, adding to the one [`check::Errors`]. What spans
+//! sections is checked here: source ids are unique, `[route]` reads the topic
+//! the sink writes. Last, each error gets the line of its key.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -10,11 +16,7 @@ use serde::de::DeserializeOwned;
 
 use super::raw::*;
 use super::*;
-
-mod sink;
-mod social;
-use crate::classify::query;
-use social::{DEFAULT_ALGOLIA, DEFAULT_JETSTREAM, DEFAULT_REDDIT_API};
+use crate::config::check;
 
 /// Reads and validates a pipeline file.
 pub fn load(path: &Path) -> Result<Pipeline, ConfigErrors> {
@@ -26,16 +28,50 @@ pub fn load(path: &Path) -> Result<Pipeline, ConfigErrors> {
 /// same checks, but a file without `[[sources]]` is fine.
 pub fn load_brands(path: &Path) -> Result<Pipeline, ConfigErrors> {
     let text = read(path)?;
-    parse(&text, path, &|name| std::env::var(name).ok(), false)
+    let checks = Checks {
+        sources_required: false,
+        examples: false,
+    };
+    parse(&text, path, &|name| std::env::var(name).ok(), checks)
+}
+
+/// `earshot validate`: every check of [`load`], and each brand's
+/// `should_match` / `should_not_match` examples run through its query,
+/// all reported together.
+pub fn validate_file(path: &Path) -> Result<Pipeline, ConfigErrors> {
+    let text = read(path)?;
+    let checks = Checks {
+        sources_required: true,
+        examples: true,
+    };
+    parse(&text, path, &|name| std::env::var(name).ok(), checks)
+}
+
+/// What a command needs of the file beyond its being valid.
+#[derive(Clone, Copy)]
+pub struct Checks {
+    /// A file without `[[sources]]` is an error (it is, but for commands
+    /// that only read the brands).
+    pub sources_required: bool,
+    /// Run the brands' examples through their queries.
+    pub examples: bool,
+}
+
+impl Checks {
+    /// What `run` and `backfill` need.
+    pub const RUN: Checks = Checks {
+        sources_required: true,
+        examples: false,
+    };
 }
 
 fn read(path: &Path) -> Result<String, ConfigErrors> {
     std::fs::read_to_string(path).map_err(|e| ConfigErrors {
         file: path.to_path_buf(),
-        errors: vec![ConfigError {
-            key: "(file)".into(),
-            message: format!("cannot read the file: {e}"),
-        }],
+        errors: vec![ConfigError::new(
+            "(file)",
+            format!("cannot read the file: {e}"),
+        )],
     })
 }
 
@@ -46,23 +82,25 @@ pub fn load_str(
     path: &Path,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Pipeline, ConfigErrors> {
-    parse(text, path, env, true)
+    parse(text, path, env, Checks::RUN)
 }
 
-fn parse(
+/// Validates pipeline text with `checks` (see [`load_str`]).
+pub fn parse(
     text: &str,
     path: &Path,
     env: &dyn Fn(&str) -> Option<String>,
-    sources_required: bool,
+    checks: Checks,
 ) -> Result<Pipeline, ConfigErrors> {
     let mut v = Validator {
-        errors: Vec::new(),
+        errors: check::Errors::default(),
         env,
         base_dir: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
-        sources_required,
+        checks,
     };
-    let raw: RawPipeline = match toml::from_str(text) {
-        Ok(raw) => raw,
+    // Syntax first: a file that is not TOML has nothing else to check.
+    let mut doc = match toml::from_str::<toml::Table>(text) {
+        Ok(doc) => toml::Value::Table(doc),
         Err(e) => {
             let key = match e.span() {
                 Some(span) => line_col(text, span.start),
@@ -70,23 +108,45 @@ fn parse(
             };
             return Err(ConfigErrors {
                 file: path.to_path_buf(),
-                errors: vec![ConfigError {
-                    key,
-                    message: e.message().to_string(),
-                }],
+                errors: vec![ConfigError::new(key, e.message().trim())],
             });
         }
     };
-    let pipeline = v.pipeline(raw, path);
-    if v.errors.is_empty() {
-        Ok(pipeline)
-    } else {
-        Err(ConfigErrors {
-            file: path.to_path_buf(),
-            errors: v.errors,
-        })
+    // Every string of every section, `[route]` and sections yet to come
+    // included, names environment variables the same way.
+    v.expand_tree(String::new(), &mut doc);
+    let pipeline = v
+        .errors
+        .section::<RawPipeline>("", doc)
+        .map(|raw| v.pipeline(raw, path));
+    match pipeline {
+        Some(p) if v.errors.is_empty() => Ok(p),
+        _ => {
+            let lines = super::lines::Lines::new(text);
+            let mut errors = v.errors.into_vec();
+            // A value naming an unset variable was checked as written; what
+            // that check found follows from the variable, said already.
+            let unset: HashSet<String> = errors
+                .iter()
+                .filter(|e| e.message.starts_with(UNSET))
+                .map(|e| e.key.clone())
+                .collect();
+            errors.retain(|e| e.message.starts_with(UNSET) || !unset.contains(&e.key));
+            for e in &mut errors {
+                e.line = lines.of(&e.key);
+            }
+            // In the order of the file, as a reader goes through it.
+            errors.sort_by_key(|e| e.line.unwrap_or(usize::MAX));
+            Err(ConfigErrors {
+                file: path.to_path_buf(),
+                errors,
+            })
+        }
     }
 }
+
+/// How the message of an unset `${VAR}` begins.
+const UNSET: &str = "environment variable";
 
 fn line_col(text: &str, offset: usize) -> String {
     let before = &text[..offset.min(text.len())];
@@ -144,70 +204,89 @@ pub fn expand_env(s: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Strin
 }
 
 struct Validator<'a> {
-    errors: Vec<ConfigError>,
+    errors: check::Errors,
     env: &'a dyn Fn(&str) -> Option<String>,
     base_dir: PathBuf,
-    /// Whether a file without `[[sources]]` is an error (it is, but for
-    /// commands that only read the brands).
-    sources_required: bool,
+    checks: Checks,
 }
 
 impl Validator<'_> {
     fn err(&mut self, key: impl Into<String>, message: impl Into<String>) {
-        self.errors.push(ConfigError {
-            key: key.into(),
-            message: message.into(),
-        });
+        self.errors.err(key, message);
     }
 
     fn section<T: DeserializeOwned>(&mut self, key: &str, value: toml::Value) -> Option<T> {
-        match value.try_into() {
-            Ok(t) => Some(t),
-            Err(e) => {
-                let e: toml::de::Error = e;
-                self.err(key, e.message().trim().to_string());
-                None
-            }
-        }
+        self.errors.section(key, value)
     }
 
-    fn expand(&mut self, key: &str, s: &str) -> String {
-        match expand_env(s, self.env) {
-            Ok(v) => v,
-            Err(missing) => {
-                for name in missing {
-                    self.err(
-                        key,
-                        format!(
-                            "environment variable `{name}` is not set (it is named as ${{{name}}})"
-                        ),
-                    );
+    /// Expands `${VAR}` in every string under `v`, in place. A string naming
+    /// an unset variable is left as written (so no second error follows from
+    /// an empty value) and the variable is reported under the string's key.
+    fn expand_tree(&mut self, key: String, v: &mut toml::Value) {
+        match v {
+            toml::Value::String(s) => match expand_env(s, self.env) {
+                Ok(expanded) => *s = expanded,
+                Err(missing) => {
+                    for name in missing {
+                        self.err(
+                            key.clone(),
+                            format!("{UNSET} `{name}` is not set (it is named as ${{{name}}})"),
+                        );
+                    }
                 }
-                String::new()
+            },
+            toml::Value::Array(a) => {
+                for (i, x) in a.iter_mut().enumerate() {
+                    self.expand_tree(format!("{key}[{i}]"), x);
+                }
             }
+            toml::Value::Table(t) => {
+                for (k, x) in t.iter_mut() {
+                    let k = check::quote_key(k);
+                    let path = if key.is_empty() {
+                        k
+                    } else {
+                        format!("{key}.{k}")
+                    };
+                    self.expand_tree(path, x);
+                }
+            }
+            _ => {}
         }
     }
 
     fn pipeline(&mut self, raw: RawPipeline, path: &Path) -> Pipeline {
-        if raw.name.trim().is_empty() {
-            self.err("name", "must not be empty");
+        let name = raw.name.unwrap_or_default();
+        if name.trim().is_empty() {
+            self.err(
+                "name",
+                "missing: name the pipeline, e.g. name = \"acme-listening\"",
+            );
         }
-        let http = self.http(raw.http);
-        let schedule = self.schedule(raw.schedule);
+        if let Some(addr) = &raw.listen {
+            self.errors.listen_address("listen", addr);
+        }
+        // Each section checks and compiles its own keys; what is checked
+        // here is only what spans sections.
+        let http = HttpSettings::build(raw.http, &mut self.errors);
+        let schedule = Schedule::build(raw.schedule, &mut self.errors);
         let sources = self.sources(raw.sources);
-        let brands = self.brands(raw.brands);
+        let (brands, classifier) = crate::classify::config::build(raw.brands, &mut self.errors);
+        if self.checks.examples {
+            crate::classify::config::examples(&brands, &classifier, &mut self.errors);
+        }
         let sink_raw = raw.sink;
+        // Read before the section is checked, so that the topic is compared
+        // with the sink's even when the rest of `[route]` has errors.
+        let route_feedback = raw.route.as_ref().map(|r| {
+            r.get("feedback_topic")
+                .and_then(|t| t.as_str())
+                .unwrap_or(crate::route::config::DEFAULT_FEEDBACK)
+                .to_string()
+        });
         let route = raw
             .route
-            .and_then(|r| match crate::route::config::validate(r) {
-                Ok(r) => Some(r),
-                Err(errors) => {
-                    for (key, message) in errors {
-                        self.err(key, message);
-                    }
-                    None
-                }
-            });
+            .and_then(|r| crate::route::config::build(r, &mut self.errors));
         let serve = raw.serve.and_then(|v| {
             match crate::serve::config::validate(v, route.as_ref(), self.env) {
                 Ok(s) => Some(s),
@@ -220,15 +299,25 @@ impl Validator<'_> {
             }
         });
         let state_dir = match raw.state_dir {
-            Some(d) => {
-                let d = self.expand("state_dir", &d);
-                self.base_dir.join(d)
-            }
-            None => self.base_dir.join("state").join(&raw.name),
+            Some(d) => self.base_dir.join(d),
+            None => self.base_dir.join("state").join(&name),
         };
-        let (sink, delivery) = self.sink(sink_raw, &state_dir);
+        let (sink, delivery) =
+            crate::sink::config::build(sink_raw, &state_dir, &self.base_dir, &mut self.errors);
+        if let (Some(topic), SinkConfig::Kafka(k)) = (route_feedback, &sink) {
+            // `route` would wait for ever on a topic nothing writes.
+            if topic != k.feedback_topic {
+                self.err(
+                    "route.feedback_topic",
+                    format!(
+                        "found \"{}\", but the sink writes feedback to \"{}\" (sink.feedback_topic); use the same topic",
+                        topic, k.feedback_topic
+                    ),
+                );
+            }
+        }
         Pipeline {
-            name: raw.name,
+            name,
             file: path.to_path_buf(),
             state_dir,
             http,
@@ -236,6 +325,7 @@ impl Validator<'_> {
             listen: raw.listen,
             sources,
             brands,
+            classifier,
             sink,
             delivery,
             route,
@@ -243,109 +333,18 @@ impl Validator<'_> {
         }
     }
 
-    fn http(&mut self, raw: Option<toml::Value>) -> HttpSettings {
-        let mut s = HttpSettings::default();
-        let Some(raw) = raw.and_then(|v| self.section::<RawHttp>("http", v)) else {
-            return s;
-        };
-        if let Some(ua) = raw.user_agent {
-            s.user_agent = ua;
-        }
-        s.timeout = raw.timeout.unwrap_or(s.timeout);
-        s.max_body_bytes = raw.max_body_bytes.unwrap_or(s.max_body_bytes);
-        s.per_host_concurrency = raw.per_host_concurrency.unwrap_or(s.per_host_concurrency);
-        s.max_attempts = raw.max_attempts.unwrap_or(s.max_attempts);
-        s.max_retry_after = raw.max_retry_after.unwrap_or(s.max_retry_after);
-        s.deadline = raw.deadline.unwrap_or(s.deadline);
-        s.allow_insecure_redirects = raw
-            .allow_insecure_redirects
-            .unwrap_or(s.allow_insecure_redirects);
-        for (i, entry) in raw.allow_hosts.iter().enumerate() {
-            match entry.parse() {
-                Ok(a) => s.allow_hosts.push(a),
-                Err(e) => self.err(format!("http.allow_hosts[{i}]"), e.to_string()),
-            }
-        }
-        if s.deadline.is_zero() {
-            self.err("http.deadline", "must be longer than zero");
-        }
-        if s.per_host_concurrency == 0 {
-            self.err("http.per_host_concurrency", "must be at least 1");
-        }
-        if s.max_attempts == 0 {
-            self.err("http.max_attempts", "must be at least 1");
-        }
-        s
-    }
-
-    fn schedule(&mut self, raw: Option<toml::Value>) -> Schedule {
-        let mut s = Schedule::default();
-        let Some(raw) = raw.and_then(|v| self.section::<RawSchedule>("schedule", v)) else {
-            return s;
-        };
-        s.interval = raw.interval.unwrap_or(s.interval);
-        s.adaptive = raw.adaptive.unwrap_or(s.adaptive);
-        s.min_interval = raw.min_interval.unwrap_or(s.min_interval);
-        s.max_interval = raw.max_interval.unwrap_or(s.max_interval);
-        s.concurrency = raw.concurrency.unwrap_or(s.concurrency);
-        if s.min_interval > s.max_interval {
-            self.err(
-                "schedule.min_interval",
-                "must not be longer than schedule.max_interval",
-            );
-        }
-        if s.concurrency == 0 {
-            self.err("schedule.concurrency", "must be at least 1");
-        }
-        s
-    }
-
     fn sources(&mut self, raw: Vec<toml::Value>) -> Vec<SourceConfig> {
-        if raw.is_empty() && self.sources_required {
+        if raw.is_empty() && self.checks.sources_required {
             self.err("sources", "at least one [[sources]] entry is needed");
         }
         let mut ids = HashSet::new();
         let mut out = Vec::new();
         for (i, value) in raw.into_iter().enumerate() {
             let key = format!("sources[{i}]");
-            let Some(src) = self.section::<RawSource>(&key, value) else {
+            let Some(src) = self.source(&key, value) else {
                 continue;
             };
-            let (id, url, interval, kind) = match src {
-                RawSource::Feed(f) => (f.id, f.url, f.interval, SourceKind::Feed),
-                RawSource::Page(p) => {
-                    let selectors = match p.selectors.map(|s| s.compile()) {
-                        Some(Ok(c)) => Some(c),
-                        Some(Err(errs)) => {
-                            for e in errs {
-                                self.err(format!("{key}.selectors.{}", e.field), e.to_string());
-                            }
-                            None
-                        }
-                        None => None,
-                    };
-                    (p.id, p.url, p.interval, SourceKind::Page(selectors))
-                }
-                RawSource::Mastodon(m) => {
-                    let kind = self.mastodon(&key, &m);
-                    (m.id, m.instance, m.interval, kind)
-                }
-                RawSource::Bluesky(b) => {
-                    let kind = self.bluesky(&key, &b);
-                    let url = b.jetstream.clone().unwrap_or(DEFAULT_JETSTREAM.into());
-                    (b.id, url, None, kind)
-                }
-                RawSource::Hackernews(h) => {
-                    let kind = self.hackernews(&key, &h);
-                    let url = h.algolia.clone().unwrap_or(DEFAULT_ALGOLIA.into());
-                    (h.id, url, h.interval, kind)
-                }
-                RawSource::Reddit(r) => {
-                    let kind = self.reddit(&key, &r);
-                    let url = r.api.clone().unwrap_or(DEFAULT_REDDIT_API.into());
-                    (r.id, url, r.interval, kind)
-                }
-            };
+            let id = src.id().to_string();
             if id.trim().is_empty() {
                 self.err(format!("{key}.id"), "must not be empty");
             } else if !ids.insert(id.clone()) {
@@ -354,76 +353,42 @@ impl Validator<'_> {
                     format!("`{id}` is used by another source"),
                 );
             }
-            if !matches!(kind, SourceKind::Feed | SourceKind::Page(_)) {
-                // A social source's URL was checked with its other settings.
-                let location = url::Url::parse(&self.expand(&key, &url))
-                    .map(Location::Http)
-                    .unwrap_or_else(|_| Location::File(PathBuf::new()));
-                out.push(SourceConfig {
-                    id,
-                    location,
-                    interval,
-                    kind,
-                });
-                continue;
-            }
-            let url = self.expand(&format!("{key}.url"), &url);
-            let location = match Location::parse(&url, &self.base_dir) {
-                Ok(l) => l,
-                Err(e) => {
-                    self.err(format!("{key}.url"), e);
-                    continue;
-                }
+            // Each kind checks and compiles its own settings.
+            let (errors, base_dir) = (&mut self.errors, &self.base_dir);
+            let built = match &src {
+                RawSource::Feed(f) => f.build(&key, base_dir, errors),
+                RawSource::Page(p) => p.build(&key, base_dir, errors),
+                RawSource::Mastodon(m) => Some(m.build(&key, errors)),
+                RawSource::Bluesky(b) => Some(b.build(&key, errors)),
+                RawSource::Hackernews(h) => Some(h.build(&key, errors)),
+                RawSource::Reddit(r) => Some(r.build(&key, errors)),
             };
-            out.push(SourceConfig {
-                id,
-                location,
-                interval,
-                kind,
-            });
+            out.extend(built);
         }
         out
     }
 
-    fn brands(&mut self, raw: Vec<toml::Value>) -> Vec<BrandConfig> {
-        let mut names = HashSet::new();
-        let mut out = Vec::new();
-        for (i, value) in raw.into_iter().enumerate() {
-            let key = format!("brands[{i}]");
-            let Some(b) = self.section::<RawBrand>(&key, value) else {
-                continue;
-            };
-            if !names.insert(b.name.to_lowercase()) {
-                self.err(
-                    format!("{key}.name"),
-                    format!("brand `{}` is defined twice", b.name),
-                );
-            }
-            self.check_query(&format!("{key}.query"), &b.query);
-            for (j, p) in b.products.iter().enumerate() {
-                self.check_query(&format!("{key}.products[{j}].query"), &p.query);
-            }
-            out.push(BrandConfig {
-                name: b.name,
-                query: b.query,
-                products: b
-                    .products
-                    .into_iter()
-                    .map(|p| ProductConfig {
-                        name: p.name,
-                        query: p.query,
-                    })
-                    .collect(),
-                should_match: b.should_match,
-                should_not_match: b.should_not_match,
-            });
-        }
-        out
-    }
-
-    fn check_query(&mut self, key: &str, q: &str) {
-        if let Err(e) = query::parse(q) {
-            self.err(key, format!("{e} in `{q}`"));
+    /// One `[[sources]]` entry: its `type` picks the struct its other keys
+    /// are read into. (serde's own tagged enums lose the key path of an
+    /// error inside a variant, so the tag is read here.)
+    fn source(&mut self, key: &str, value: toml::Value) -> Option<RawSource> {
+        const KINDS: &[&str] = &[
+            "feed",
+            "page",
+            "mastodon",
+            "bluesky",
+            "hackernews",
+            "reddit",
+        ];
+        let (kind, rest) = self.errors.tagged(key, value, KINDS)?;
+        match kind.as_str() {
+            "feed" => self.section(key, rest).map(RawSource::Feed),
+            "page" => self.section(key, rest).map(RawSource::Page),
+            "mastodon" => self.section(key, rest).map(RawSource::Mastodon),
+            "bluesky" => self.section(key, rest).map(RawSource::Bluesky),
+            "hackernews" => self.section(key, rest).map(RawSource::Hackernews),
+            "reddit" => self.section(key, rest).map(RawSource::Reddit),
+            _ => unreachable!("tagged returns one of KINDS"),
         }
     }
 }

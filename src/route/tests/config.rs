@@ -150,7 +150,7 @@ baseline_windows = 0
         "route.rules[1].name",
         "route.rules[1].brand",
         "route.rules[1].min_score",
-        "route.rules[2]",
+        "route.rules[2].quue",
         "route.spike.factor",
         "route.spike.baseline_windows",
     ] {
@@ -160,7 +160,14 @@ baseline_windows = 0
     assert!(message(&errors, "route.rules[0].intent").contains("`rant`"));
     assert!(message(&errors, "route.rules[0].intent").contains("churn_risk"));
     assert!(message(&errors, "route.rules[1].name").contains("duplicate"));
-    assert!(message(&errors, "route.rules[2]").contains("quue"));
+    assert_eq!(
+        message(&errors, "route.rules[2].quue"),
+        "unknown key (did you mean `queue`?)"
+    );
+    assert_eq!(
+        message(&errors, "route.queues[0].deadline"),
+        "found \"soon\"; expected a duration such as 15m, 2h or 1d"
+    );
     assert!(message(&errors, "route.queues[2].topic").contains("route itself"));
 }
 

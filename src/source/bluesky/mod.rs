@@ -11,6 +11,7 @@
 //! only roughly orders events by that time, so a poll resumes a little
 //! before it ([`REWIND`]); the repeats are dropped by key downstream.
 
+pub mod config;
 pub mod jetstream;
 pub mod parse;
 #[cfg(test)]

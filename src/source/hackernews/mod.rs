@@ -16,6 +16,7 @@
 //! hits of the pieces read in full. A run asks for `created_at_i >=
 //! cursor`; the hits of that second come again and the driver drops them.
 
+pub mod config;
 mod parse;
 #[cfg(test)]
 mod tests;

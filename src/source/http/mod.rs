@@ -14,6 +14,7 @@
 //! hops are followed), [`headers`] (numbers from headers, clamped),
 //! [`limit`] (per-host holds), [`error`].
 
+pub mod config;
 pub mod error;
 pub mod guard;
 pub mod headers;

@@ -23,6 +23,7 @@ use super::social::{Fetch, Polled};
 use super::SourceError;
 use crate::config::social::MastodonSource;
 
+pub mod config;
 pub mod parse;
 pub mod sse;
 pub mod stream;

@@ -82,12 +82,37 @@ impl CompiledSelectors {
 
 /// A selector that does not parse as CSS.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("`{selector}` is not a valid CSS selector: {message}")]
+#[error("`{selector}` is not a CSS selector earshot can use ({message}); write one such as `article.post` or `.entry h2`")]
 pub struct SelectorError {
     /// The field of [`Selectors`] that holds it.
     pub field: &'static str,
     pub selector: String,
     pub message: String,
+}
+
+/// Why a selector does not parse, in words for the person who wrote it.
+/// scraper's own text for some errors is an internal dump that asks to be
+/// reported to its developer, which is no help to a user.
+fn reason(e: &scraper::error::SelectorErrorKind<'_>) -> String {
+    use scraper::error::SelectorErrorKind as K;
+    match e {
+        K::UnexpectedToken(_) | K::ExpectedColonOnPseudoElement(_) => {
+            let text = e.to_string();
+            // "Token \"]\" was not expected"
+            match text.split('"').nth(1) {
+                Some(t) if !t.is_empty() => format!("`{t}` is not expected there"),
+                _ => "a character is not expected there".into(),
+            }
+        }
+        K::EndOfLine => "it ends where more is expected".into(),
+        K::InvalidAtRule(_) | K::InvalidAtRuleBody => "@-rules are not selectors".into(),
+        K::QualRuleInvalid => "a name in it is not valid".into(),
+        K::ExpectedIdentityOnPseudoElement(_) => "a pseudo-element has no name".into(),
+        K::UnexpectedSelectorParseError(_) => {
+            "it uses syntax that is unsupported or incomplete, such as an unknown pseudo-class"
+                .into()
+        }
+    }
 }
 
 impl Selectors {
@@ -97,7 +122,7 @@ impl Selectors {
         let mut one = |field: &'static str, css: &str| match Selector::parse(css) {
             Ok(s) => Some(s),
             Err(e) => {
-                let message = e.to_string();
+                let message = reason(&e);
                 errors.push(SelectorError {
                     field,
                     selector: css.to_string(),
@@ -166,7 +191,22 @@ mod tests {
         );
         assert!(errors[0]
             .to_string()
-            .starts_with("`article..post` is not a valid CSS selector: "));
+            .starts_with("`article..post` is not a CSS selector earshot can use ("));
+    }
+
+    #[test]
+    fn a_selector_error_is_told_in_words_not_the_parser_internals() {
+        for css in [":nosuch-pseudo", "a:hover::", "div >", "p[", "##x"] {
+            let errors = selectors(css).compile().unwrap_err();
+            let text = errors[0].to_string();
+            assert!(
+                text.starts_with(&format!("`{css}` is not a CSS selector")),
+                "{text}"
+            );
+            assert!(!text.contains("developer"), "{text}");
+            assert!(!text.contains('\n'), "{text}");
+            assert!(text.contains("such as `article.post`"), "{text}");
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //! `{"r/acme/new":1773140400.0}`. Posts of that very second come again and
 //! the driver drops them.
 
+pub mod config;
 mod parse;
 #[cfg(test)]
 mod tests;
