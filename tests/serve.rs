@@ -666,6 +666,9 @@ async fn what_a_backfill_delivered_before_is_in_the_queues_when_serve_starts() {
     let w = Workspace::start_in(dir, "").await;
     assert_eq!(waiting(&w).await, before);
     let store = std::fs::read_to_string(w.dir.path().join("state/workspace.jsonl")).unwrap();
-    let routed = store.lines().filter(|l| l.starts_with(r#"{"event":"routed""#)).count();
+    let routed = store
+        .lines()
+        .filter(|l| l.starts_with(r#"{"event":"routed""#))
+        .count();
     assert_eq!(routed as u64, before.iter().map(|(_, n)| n).sum::<u64>());
 }

@@ -1,8 +1,8 @@
 //! The `[serve]` section: who may use the workspace, which queues each may
 //! see, and the public feedback form.
 //!
-//! Owned here, checked by [`validate`], which reports every problem at once
-//! under its key (`serve.users[1].role`), as the rest of the file does.
+//! Owned here, checked by [`build`], which adds every problem to the file's
+//! error list under its key (`serve.users[1].role`), as every section does.
 //! Password hashes are argon2 PHC strings, normally read from the
 //! environment variable a user's `password_hash_env` names, so that the
 //! file can be shared; `earshot hash-password` makes one.
@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::route::config::RouteConfig;
 
-pub type KeyError = (String, String);
+use crate::config::check::Errors;
 
 /// `[serve]`: the workspace of `earshot serve`.
 #[derive(Debug, Deserialize)]
@@ -180,18 +180,16 @@ impl ServeConfig {
 }
 
 /// Checks the value of `[serve]` against the queues of `[route]`, reading
-/// password hashes through `env`.
-pub fn validate(
+/// password hashes through `env`; none if anything is wrong.
+pub fn build(
     raw: toml::Value,
     route: Option<&RouteConfig>,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<ServeConfig, Vec<KeyError>> {
-    let mut errors: Vec<KeyError> = Vec::new();
-    let mut err = |k: String, m: String| errors.push((k, m));
-    let raw: RawServe = match raw.try_into() {
-        Ok(r) => r,
-        Err(e) => return Err(vec![("serve".into(), e.message().to_string())]),
-    };
+    errors: &mut Errors,
+) -> Option<ServeConfig> {
+    let before = errors.len();
+    let raw: RawServe = errors.section("serve", raw)?;
+    let mut err = |k: String, m: String| errors.err(k, m);
     let mut cfg = ServeConfig {
         listen: raw.listen.unwrap_or_else(|| DEFAULT_LISTEN.into()),
         title: raw.title,
@@ -326,11 +324,7 @@ pub fn validate(
             trust_forwarded_for: f.trust_forwarded_for.unwrap_or(false),
         });
     }
-    if errors.is_empty() {
-        Ok(cfg)
-    } else {
-        Err(errors)
-    }
+    (errors.len() == before).then_some(cfg)
 }
 
 #[cfg(test)]
@@ -339,9 +333,16 @@ mod tests {
 
     const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$0pS6rjO0fKz4B3mKyHpvAFVpd6jc5j7SC0MsgUAVTb8";
 
-    fn check(text: &str) -> Result<ServeConfig, Vec<KeyError>> {
+    fn check(text: &str) -> Result<ServeConfig, Vec<(String, String)>> {
         let env = |k: &str| (k == "PAT_HASH").then(|| HASH.to_string());
-        validate(toml::from_str(text).unwrap(), None, &env)
+        let mut errors = Errors::default();
+        build(toml::from_str(text).unwrap(), None, &env, &mut errors).ok_or_else(|| {
+            errors
+                .into_vec()
+                .into_iter()
+                .map(|e| (e.key.clone(), e.message.clone()))
+                .collect()
+        })
     }
 
     #[test]
@@ -396,6 +397,19 @@ per_hour = 0
         assert!(
             errors.iter().all(|(_, m)| !m.contains("hunter2")),
             "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn wrong_types_and_unknown_keys_are_told_in_the_users_terms() {
+        let errors = check("page_size = \"ten\"\nusres = []\n").unwrap_err();
+        let text = format!("{errors:?}");
+        assert!(text.contains("serve.page_size"), "{text}");
+        assert!(text.contains("whole number"), "{text}");
+        assert!(text.contains("did you mean `users`"), "{text}");
+        assert!(
+            !text.contains("usize") && !text.contains("invalid type"),
+            "{text}"
         );
     }
 }

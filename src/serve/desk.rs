@@ -188,7 +188,8 @@ impl Desk {
             // A file shorter than the mark was replaced: read it all.
             .filter(|&o| o <= len)
             .unwrap_or(0);
-        file.seek(std::io::SeekFrom::Start(from)).map_err(fail(path))?;
+        file.seek(std::io::SeekFrom::Start(from))
+            .map_err(fail(path))?;
         let mut reader = std::io::BufReader::new(file);
         let (mut read, mut offset, mut batch) = (0, from, Vec::new());
         let mut line = Vec::new();
@@ -202,7 +203,9 @@ impl Desk {
             offset += n as u64;
             match serde_json::from_slice::<Record>(&line) {
                 Ok(r) => batch.push(r),
-                Err(e) => tracing::warn!(path = %path.display(), offset, error = %e, "Sink line unreadable; skipped."),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), offset, error = %e, "Sink line unreadable; skipped.")
+                }
             }
             if batch.len() >= 1000 {
                 read += batch.len();

@@ -288,15 +288,7 @@ impl Validator<'_> {
             .route
             .and_then(|r| crate::route::config::build(r, &mut self.errors));
         let serve = raw.serve.and_then(|v| {
-            match crate::serve::config::validate(v, route.as_ref(), self.env) {
-                Ok(s) => Some(s),
-                Err(errors) => {
-                    for (key, message) in errors {
-                        self.err(key, message);
-                    }
-                    None
-                }
-            }
+            crate::serve::config::build(v, route.as_ref(), self.env, &mut self.errors)
         });
         let state_dir = match raw.state_dir {
             Some(d) => self.base_dir.join(d),
