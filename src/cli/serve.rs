@@ -1,5 +1,9 @@
-//! `earshot serve`: the pipeline's sources, routing and the workspace in
-//! one process on the embedded store, until a shutdown signal.
+//! `earshot serve`: the workspace, until a shutdown signal.
+//!
+//! Embedded (the sink is not Kafka): the pipeline's sources, routing and
+//! the workspace in one process, on the store in the state directory. On
+//! Kafka: no sources and no routing (those are `run`'s and `route`'s); the
+//! workspace mirrors route's topics and writes people's changes to them.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,14 +17,19 @@ use crate::serve::auth::{Keys, RateLimit};
 use crate::serve::config::ServeConfig;
 use crate::serve::desk::Desk;
 use crate::serve::http::App;
+use crate::serve::kafka::{Topics, Writer};
 use crate::serve::log::LogError;
+use std::sync::atomic::AtomicBool;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("{0}: serve needs a [route] section: the queues feedback is routed to, and the rules that pick one")]
     NoRoute(String),
-    #[error("{0}: serve reads the embedded store; with a Kafka sink, run `earshot route` and read queues with `earshot queue` (the workspace on Kafka topics is not built yet)")]
-    Kafka(String),
+    #[error("{file}: {}", .problems.iter().map(|(k, m)| format!("{k}: {m}")).collect::<Vec<_>>().join("; "))]
+    Unready {
+        file: String,
+        problems: Vec<(String, String)>,
+    },
     #[error("starting the pipeline: {0}")]
     Open(#[from] OpenError),
     #[error(transparent)]
@@ -51,11 +60,15 @@ pub struct Options {
 /// listening (tests start it on a port of their own).
 pub fn open(pipeline: Pipeline, opts: &Options) -> Result<(Arc<App>, Clock), ServeError> {
     let file = pipeline.file.display().to_string();
-    if matches!(pipeline.sink, SinkConfig::Kafka(_)) {
-        return Err(ServeError::Kafka(file));
-    }
-    let route = pipeline.route.clone().ok_or(ServeError::NoRoute(file))?;
+    let route = pipeline
+        .route
+        .clone()
+        .ok_or(ServeError::NoRoute(file.clone()))?;
     let cfg: ServeConfig = pipeline.serve.clone().unwrap_or_default();
+    let problems = cfg.unready();
+    if !problems.is_empty() {
+        return Err(ServeError::Unready { file, problems });
+    }
     if cfg.users.is_empty() && opts.api_token.is_none() {
         tracing::warn!(
             "No [[serve.users]] and no EARSHOT_API_TOKEN: nobody can log in to the workspace."
@@ -64,7 +77,17 @@ pub fn open(pipeline: Pipeline, opts: &Options) -> Result<(Arc<App>, Clock), Ser
     if opts.session_key.is_none() {
         tracing::info!("EARSHOT_SESSION_KEY is not set: sessions end when the process does, and each instance has its own.");
     }
-    let desk = Arc::new(Desk::open(route, &pipeline.state_dir)?);
+    let kafka = match &pipeline.sink {
+        SinkConfig::Kafka(k) => Some(Writer {
+            topics: Topics::of(&route, k, &cfg.activity_topic),
+            ready: Arc::new(AtomicBool::new(false)),
+        }),
+        SinkConfig::Jsonl(_) => None,
+    };
+    let desk = Arc::new(match kafka {
+        Some(_) => Desk::mirror(route),
+        None => Desk::open(route, &pipeline.state_dir)?,
+    });
     if let SinkConfig::Jsonl(Some(path)) = &pipeline.sink {
         // What a backfill or run of this pipeline delivered before.
         let n = desk.catch_up(path, &pipeline.state_dir)?;
@@ -73,7 +96,9 @@ pub fn open(pipeline: Pipeline, opts: &Options) -> Result<(Arc<App>, Clock), Ser
         }
     }
     let mut engine = Engine::open(pipeline)?;
-    engine.sink.set_tap(desk.clone());
+    if kafka.is_none() {
+        engine.sink.set_tap(desk.clone());
+    }
     let per_hour = cfg.public_form.as_ref().map_or(1, |f| f.per_hour);
     let app = Arc::new(App {
         engine: Arc::new(engine),
@@ -81,6 +106,7 @@ pub fn open(pipeline: Pipeline, opts: &Options) -> Result<(Arc<App>, Clock), Ser
         keys: Keys::new(opts.session_key.as_deref(), opts.api_token.as_deref()),
         limiter: Mutex::new(RateLimit::new(per_hour)),
         cfg,
+        kafka,
     });
     Ok((app, Clock::start()))
 }
@@ -104,21 +130,53 @@ pub async fn serve(
             source,
         })?;
     tracing::info!(addr = %listener.local_addr()?, "Serving the workspace.");
-    let deadlines = tokio::spawn(crate::serve::deadlines(
-        app.desk.clone(),
-        clock,
-        shutdown.clone(),
-    ));
     let web = tokio::spawn(crate::serve::http::serve(
         app.clone(),
         listener,
         shutdown.clone(),
     ));
-    let flushed = run::run(app.engine.clone(), shutdown, opts.grace).await;
-    deadlines.await.ok();
+    let flushed = match start_kafka(&app, shutdown.clone()) {
+        // On Kafka, sources and routing are other processes'.
+        Some(follower) => {
+            shutdown.cancelled().await;
+            follower.await.ok();
+            app.engine.sink.flush_within(opts.grace).await
+        }
+        None => {
+            let deadlines = tokio::spawn(crate::serve::deadlines(
+                app.desk.clone(),
+                clock,
+                shutdown.clone(),
+            ));
+            let flushed = run::run(app.engine.clone(), shutdown, opts.grace).await;
+            deadlines.await.ok();
+            flushed
+        }
+    };
     if let Ok(r) = web.await {
         r?;
     }
     flushed?;
     Ok(())
+}
+
+/// On Kafka, starts following route's topics on a thread of its own.
+pub fn start_kafka(
+    app: &Arc<App>,
+    shutdown: CancellationToken,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let writer = app.kafka.as_ref()?;
+    let SinkConfig::Kafka(k) = &app.engine.pipeline.sink else {
+        return None;
+    };
+    let instance = format!("earshot-serve-{}", std::process::id());
+    let cfg = crate::route::consumer::consumer_config(k, &instance);
+    let (topics, desk, ready) = (
+        writer.topics.clone(),
+        app.desk.clone(),
+        writer.ready.clone(),
+    );
+    Some(tokio::task::spawn_blocking(move || {
+        crate::serve::kafka::follow(cfg, topics, desk, ready, shutdown)
+    }))
 }

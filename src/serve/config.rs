@@ -33,6 +33,8 @@ struct RawServe {
     queues: Vec<RawAccess>,
     /// The public feedback form (web self-service, no login).
     public_form: Option<RawPublicForm>,
+    /// With Kafka: topic of notes, assignments and contacts, shared by every serve instance (default "earshot.activity").
+    activity_topic: Option<String>,
 }
 
 /// `[[serve.users]]`: one person.
@@ -109,8 +111,11 @@ impl Role {
 pub struct User {
     pub name: String,
     pub role: Role,
-    /// argon2 PHC string.
+    /// argon2 PHC string; empty while `missing_env` names an unset variable.
     pub password_hash: String,
+    /// The variable `password_hash_env` names, when it is not set: other
+    /// commands sharing the file need not set it, `serve` refuses to start.
+    pub missing_env: Option<String>,
 }
 
 impl std::fmt::Debug for User {
@@ -146,7 +151,10 @@ pub struct ServeConfig {
     pub users: Vec<User>,
     pub access: Vec<Access>,
     pub public_form: Option<PublicForm>,
+    pub activity_topic: String,
 }
+
+pub const DEFAULT_ACTIVITY_TOPIC: &str = "earshot.activity";
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
@@ -159,11 +167,28 @@ impl Default for ServeConfig {
             users: Vec::new(),
             access: Vec::new(),
             public_form: None,
+            activity_topic: DEFAULT_ACTIVITY_TOPIC.into(),
         }
     }
 }
 
 impl ServeConfig {
+    /// What keeps `serve` from starting although the file is valid: users
+    /// whose hash variable is unset, as (key, message).
+    pub fn unready(&self) -> Vec<(String, String)> {
+        self.users
+            .iter()
+            .enumerate()
+            .filter_map(|(i, u)| {
+                let var = u.missing_env.as_ref()?;
+                Some((
+                    format!("serve.users[{i}].password_hash_env"),
+                    format!("environment variable `{var}` is not set: it must hold the argon2 hash of {}'s password (make one with `earshot hash-password`)", u.name),
+                ))
+            })
+            .collect()
+    }
+
     pub fn user(&self, name: &str) -> Option<&User> {
         self.users.iter().find(|u| u.name == name)
     }
@@ -193,6 +218,9 @@ pub fn build(
     let mut cfg = ServeConfig {
         listen: raw.listen.unwrap_or_else(|| DEFAULT_LISTEN.into()),
         title: raw.title,
+        activity_topic: raw
+            .activity_topic
+            .unwrap_or_else(|| DEFAULT_ACTIVITY_TOPIC.into()),
         ..ServeConfig::default()
     };
     if cfg.listen.parse::<std::net::SocketAddr>().is_err() {
@@ -225,12 +253,10 @@ pub fn build(
             );
             Role::Viewer
         });
+        let mut missing_env = None;
         let hash = match (u.password_hash_env, u.password_hash) {
             (Some(var), None) => env(&var).unwrap_or_else(|| {
-                err(
-                    key("password_hash_env"),
-                    format!("environment variable `{var}` is not set (make a hash with `earshot hash-password`)"),
-                );
+                missing_env = Some(var);
                 String::new()
             }),
             (None, Some(h)) => h,
@@ -261,6 +287,7 @@ pub fn build(
             name,
             role,
             password_hash: hash,
+            missing_env,
         });
     }
     let queues: Option<Vec<&str>> =
@@ -387,7 +414,6 @@ per_hour = 0
             [
                 "serve.listen",
                 "serve.users[0].role",
-                "serve.users[0].password_hash_env",
                 "serve.users[1].name",
                 "serve.users[1].password_hash",
                 "serve.queues[0].name",
@@ -398,6 +424,17 @@ per_hour = 0
             errors.iter().all(|(_, m)| !m.contains("hunter2")),
             "{errors:?}"
         );
+    }
+
+    #[test]
+    fn an_unset_hash_variable_stops_serve_only() {
+        let c = check(
+            "[[users]]\nname = \"pat\"\nrole = \"member\"\npassword_hash_env = \"NOT_SET\"\n",
+        )
+        .unwrap();
+        let why = c.unready();
+        assert_eq!(why[0].0, "serve.users[0].password_hash_env");
+        assert!(why[0].1.contains("`NOT_SET` is not set"), "{why:?}");
     }
 
     #[test]

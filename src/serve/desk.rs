@@ -1,5 +1,10 @@
-//! The embedded workspace: routing's pure decider, the view people read,
-//! and the store that keeps both, behind one lock.
+//! The workspace's state behind one lock: the view people read and, when
+//! embedded, routing's pure decider and the store that keeps both.
+//!
+//! On Kafka the desk is a mirror ([`Desk::mirror`]): no decider (routing is
+//! `earshot route`'s) and no store (the topics are), only the view, fed by
+//! [`super::kafka`] with what it consumes and, at once, with what this
+//! instance wrote, whose copy coming back from the topic is then skipped.
 //!
 //! Records reach the desk from the sink (as a [`crate::sink::Tap`]: the
 //! items are marked seen only once the desk has stored what routing made of
@@ -34,7 +39,19 @@ pub enum DeskError {
 struct Inner {
     decider: Decider,
     view: View,
-    log: EventLog,
+    /// None for a mirror.
+    log: Option<EventLog>,
+    /// Hashes of messages this instance produced and already applied.
+    own: std::collections::HashSet<blake3::Hash>,
+}
+
+impl Inner {
+    fn store(&mut self, events: &[Event]) -> Result<(), LogError> {
+        match &mut self.log {
+            Some(log) => log.append(events),
+            None => Ok(()),
+        }
+    }
 }
 
 pub struct Desk {
@@ -74,9 +91,50 @@ impl Desk {
             "Workspace store read."
         );
         Ok(Desk {
-            inner: Mutex::new(Inner { decider, view, log }),
+            inner: Mutex::new(Inner {
+                decider,
+                view,
+                log: Some(log),
+                own: Default::default(),
+            }),
             changed: tokio::sync::Notify::new(),
         })
+    }
+
+    /// A view of topics that others route and store.
+    pub fn mirror(route: RouteConfig) -> Desk {
+        Desk {
+            inner: Mutex::new(Inner {
+                view: View::new(&route),
+                decider: Decider::new(route),
+                log: None,
+                own: Default::default(),
+            }),
+            changed: tokio::sync::Notify::new(),
+        }
+    }
+
+    /// Applies an event consumed from a topic, as `payload`; skipped if it
+    /// is this instance's own, already applied when it was written.
+    pub fn consumed(&self, event: &Event, payload: &[u8]) {
+        let mut inner = self.inner.lock().expect("desk lock");
+        if inner.own.remove(&blake3::hash(payload)) {
+            return;
+        }
+        inner.view.apply(event);
+    }
+
+    /// Applies an event this instance just wrote as `payload` (acknowledged
+    /// by the broker), so that its author sees it at once.
+    pub fn wrote(&self, event: &Event, payload: &[u8]) {
+        let mut inner = self.inner.lock().expect("desk lock");
+        // Bounded: copies that never come back (a topic deleted) must not
+        // pile up for ever.
+        if inner.own.len() > 100_000 {
+            inner.own.clear();
+        }
+        inner.own.insert(blake3::hash(payload));
+        inner.view.apply(event);
     }
 
     /// Routes and stores delivered records; on a failed write nothing of
@@ -99,7 +157,7 @@ impl Desk {
             }
         }
         events.extend(out.decided.into_iter().map(decided));
-        if let Err(e) = inner.log.append(&events) {
+        if let Err(e) = inner.store(&events) {
             for id in routed_ids {
                 inner.decider.deadlines.remove(&id);
             }
@@ -121,14 +179,14 @@ impl Desk {
             return Err(DeskError::Unknown(ev.feedback_id));
         }
         let stored = Event::Status(ev.clone());
-        inner.log.append(std::slice::from_ref(&stored))?;
+        inner.store(std::slice::from_ref(&stored))?;
         let mut out = Output::default();
         inner.decider.status(ev, PARTITION, &mut out);
         inner.view.apply(&stored);
         // The deadline entry is stored too, though a restart would rebuild
         // it from the status: it keeps the store a replica of route's.
         let entries: Vec<Event> = out.decided.into_iter().map(decided).collect();
-        if let Err(e) = inner.log.append(&entries) {
+        if let Err(e) = inner.store(&entries) {
             tracing::warn!(error = %e, "Deadline entry not stored; it is rebuilt from the status at start.");
         }
         drop(inner);
@@ -143,7 +201,7 @@ impl Desk {
             return Err(DeskError::Unknown(a.feedback_id));
         }
         let e = Event::Activity(a);
-        inner.log.append(std::slice::from_ref(&e))?;
+        inner.store(std::slice::from_ref(&e))?;
         inner.view.apply(&e);
         Ok(())
     }
@@ -158,7 +216,7 @@ impl Desk {
         // A failed write loses these alerts to the view, not to routing:
         // the entries are already closed, as they are when route's produce
         // fails after its decision. Say so loudly.
-        if let Err(e) = inner.log.append(&events) {
+        if let Err(e) = inner.store(&events) {
             tracing::error!(error = %e, alerts = events.len(), "Escalations not stored.");
         }
         for e in &events {

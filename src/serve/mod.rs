@@ -15,6 +15,7 @@ pub mod desk;
 pub mod events;
 pub mod http;
 pub mod intake;
+pub mod kafka;
 pub mod log;
 pub mod svg;
 pub mod view;

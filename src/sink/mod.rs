@@ -190,6 +190,18 @@ impl Sink {
         Ok(delivered)
     }
 
+    /// Produces `messages` as they are (the workspace's status events and
+    /// notes), waiting for the broker's acknowledgement; only a Kafka sink
+    /// can.
+    pub async fn send_messages(&self, messages: Vec<kafka::Outgoing>) -> Result<(), SinkError> {
+        match &self.out {
+            Output::Kafka(k) => k.send_messages(messages).await,
+            Output::Jsonl(_) => Err(SinkError::Kafka(
+                "a JSONL sink cannot produce to topics".into(),
+            )),
+        }
+    }
+
     /// Pushes out whatever is still buffered. Kafka: dropping a producer
     /// purges its queue, so this is not optional.
     pub async fn flush(&self) -> Result<(), SinkError> {

@@ -146,7 +146,9 @@ pub async fn status(
     let who = caller(&app, &headers, true)?;
     let b: StatusBody = body(&bytes)?;
     let status = ops::parse_status(&b.status).map_err(Json)?;
-    ops::set_status(&app, &who, &id, status, b.note).map_err(Json)?;
+    ops::set_status(&app, &who, &id, status, b.note)
+        .await
+        .map_err(Json)?;
     Ok(axum::Json(json!({ "id": id, "status": status })).into_response())
 }
 
@@ -158,6 +160,6 @@ pub async fn activity(
 ) -> Reply {
     let who = caller(&app, &headers, true)?;
     let raw: RawActivity = body(&bytes)?;
-    ops::act(&app, &who, &id, raw).map_err(Json)?;
+    ops::act(&app, &who, &id, raw).await.map_err(Json)?;
     Ok(axum::Json(json!({ "id": id })).into_response())
 }

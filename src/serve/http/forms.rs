@@ -163,10 +163,13 @@ pub async fn status(
 ) -> Response {
     let ctx = Ctx::new(&app, &headers);
     let path = format!("/feedback/{id}");
-    let done = poster(&app, &ctx, &headers, &f).and_then(|who| {
-        let status = ops::parse_status(f.get("status").map_or("", String::as_str))?;
-        ops::set_status(&app, &who, &id, status, f.get("note").cloned())
-    });
+    let done = match poster(&app, &ctx, &headers, &f) {
+        Ok(who) => match ops::parse_status(f.get("status").map_or("", String::as_str)) {
+            Ok(status) => ops::set_status(&app, &who, &id, status, f.get("note").cloned()).await,
+            Err(r) => Err(r),
+        },
+        Err(r) => Err(r),
+    };
     match done {
         Ok(()) => Redirect::to(&path).into_response(),
         Err(r) => ctx.refusal(&app, r, &path),
@@ -181,16 +184,17 @@ pub async fn activity(
 ) -> Response {
     let ctx = Ctx::new(&app, &headers);
     let path = format!("/feedback/{id}");
-    let done = poster(&app, &ctx, &headers, &f).and_then(|who| {
-        let raw = RawActivity {
-            kind: f.get("kind").cloned().unwrap_or_default(),
-            text: f.get("text").cloned(),
-            to: f.get("to").cloned(),
-            channel: f.get("channel").cloned(),
-            summary: f.get("summary").cloned(),
-        };
-        ops::act(&app, &who, &id, raw)
-    });
+    let raw = RawActivity {
+        kind: f.get("kind").cloned().unwrap_or_default(),
+        text: f.get("text").cloned(),
+        to: f.get("to").cloned(),
+        channel: f.get("channel").cloned(),
+        summary: f.get("summary").cloned(),
+    };
+    let done = match poster(&app, &ctx, &headers, &f) {
+        Ok(who) => ops::act(&app, &who, &id, raw).await,
+        Err(r) => Err(r),
+    };
     match done {
         Ok(()) => Redirect::to(&path).into_response(),
         Err(r) => ctx.refusal(&app, r, &path),

@@ -41,6 +41,8 @@ pub struct App {
     pub cfg: ServeConfig,
     pub keys: Keys,
     pub limiter: Mutex<RateLimit>,
+    /// On Kafka: where people's changes are written. None when embedded.
+    pub kafka: Option<crate::serve::kafka::Writer>,
 }
 
 impl App {
@@ -212,6 +214,13 @@ impl Refusal {
             field: field.into(),
             message: message.into(),
         }])
+    }
+}
+
+impl From<crate::serve::kafka::WriteError> for Refusal {
+    fn from(e: crate::serve::kafka::WriteError) -> Refusal {
+        tracing::error!(error = %e, "Workspace write to Kafka failed.");
+        Refusal::Unavailable(e.to_string())
     }
 }
 

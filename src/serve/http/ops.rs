@@ -86,8 +86,17 @@ pub async fn file(
             category: intake.kind.label().to_string(),
         },
     };
-    if let Err(e) = app.desk.activity(filed) {
-        // The feedback is filed and routed; only who filed it is missing.
+    let noted = match &app.kafka {
+        // On Kafka the feedback is routed later, by route: the note waits
+        // in the activity topic and joins the case when it arrives.
+        Some(k) => k
+            .activity(&app.engine.sink, &app.desk, filed)
+            .await
+            .map_err(|e| e.to_string()),
+        None => app.desk.activity(filed).map_err(|e| e.to_string()),
+    };
+    if let Err(e) = noted {
+        // The feedback is filed; only who filed it is missing.
         tracing::warn!(error = %e, feedback = %id, "Filing not noted in the history.");
     }
     Ok(id)
@@ -142,7 +151,7 @@ pub fn parse_status(s: &str) -> Result<StatusKind, Refusal> {
 }
 
 /// Records a status change by `actor`.
-pub fn set_status(
+pub async fn set_status(
     app: &App,
     actor: &Actor,
     id: &str,
@@ -152,13 +161,17 @@ pub fn set_status(
     may_act(actor)?;
     visible(app, actor, id)?;
     let note = text("note", note, 2000, false)?;
-    app.desk.status(StatusEvent {
+    let ev = StatusEvent {
         feedback_id: id.to_string(),
         status,
         at: Utc::now(),
         by: Some(actor.name.clone()),
         note,
-    })?;
+    };
+    match &app.kafka {
+        Some(k) => k.status(&app.engine.sink, &app.desk, ev).await?,
+        None => app.desk.status(ev)?,
+    }
     Ok(())
 }
 
@@ -174,7 +187,7 @@ pub struct RawActivity {
 }
 
 /// Records a note, an assignment or a contact by `actor`.
-pub fn act(app: &App, actor: &Actor, id: &str, raw: RawActivity) -> Result<(), Refusal> {
+pub async fn act(app: &App, actor: &Actor, id: &str, raw: RawActivity) -> Result<(), Refusal> {
     may_act(actor)?;
     visible(app, actor, id)?;
     let what = match raw.kind.trim() {
@@ -201,12 +214,16 @@ pub fn act(app: &App, actor: &Actor, id: &str, raw: RawActivity) -> Result<(), R
             ))
         }
     };
-    app.desk.activity(Activity {
+    let a = Activity {
         feedback_id: id.to_string(),
         at: Utc::now(),
         by: actor.name.clone(),
         what,
-    })?;
+    };
+    match &app.kafka {
+        Some(k) => k.activity(&app.engine.sink, &app.desk, a).await?,
+        None => app.desk.activity(a)?,
+    }
     Ok(())
 }
 

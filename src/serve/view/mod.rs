@@ -178,7 +178,13 @@ pub struct View {
     alerts: Vec<AlertRecord>,
     alert_ids: HashSet<String>,
     brands: HashMap<String, BrandStats>,
+    /// Statuses and activities of feedback not routed yet (on Kafka a note
+    /// can arrive before route's record), applied when it is.
+    early: HashMap<String, Vec<Event>>,
 }
+
+/// Feedback ids whose early events are kept at most.
+const MAX_EARLY: usize = 100_000;
 
 impl View {
     pub fn new(route: &RouteConfig) -> View {
@@ -195,7 +201,19 @@ impl View {
             alerts: Vec::new(),
             alert_ids: HashSet::new(),
             brands: HashMap::new(),
+            early: HashMap::new(),
         }
+    }
+
+    /// Keeps `event` for `id` until its feedback is routed.
+    fn wait(&mut self, id: &str, event: Event) {
+        if self.early.len() >= MAX_EARLY && !self.early.contains_key(id) {
+            // Whatever waits longest is least likely to be routed now.
+            if let Some(k) = self.early.keys().next().cloned() {
+                self.early.remove(&k);
+            }
+        }
+        self.early.entry(id.to_string()).or_default().push(event);
     }
 
     /// Folds one event in.
@@ -246,7 +264,10 @@ impl View {
             .entry(case.queue().to_string())
             .or_default()
             .insert(case.key());
-        self.cases.insert(id, case);
+        self.cases.insert(id.clone(), case);
+        for e in self.early.remove(&id).unwrap_or_default() {
+            self.apply(&e);
+        }
     }
 
     fn influencer(&mut self, i: &InfluencerRecord) {
@@ -299,6 +320,7 @@ impl View {
 
     fn status(&mut self, s: &StatusEvent) {
         let Some(c) = self.cases.get_mut(&s.feedback_id) else {
+            self.wait(&s.feedback_id.clone(), Event::Status(s.clone()));
             return;
         };
         if c.status_at.is_some_and(|t| s.at < t) {
@@ -342,6 +364,7 @@ impl View {
 
     fn activity(&mut self, a: &Activity) {
         let Some(c) = self.cases.get_mut(&a.feedback_id) else {
+            self.wait(&a.feedback_id.clone(), Event::Activity(a.clone()));
             return;
         };
         let what = match &a.what {

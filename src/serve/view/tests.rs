@@ -184,3 +184,13 @@ fn brand_figures_count_mentions_per_hour_with_their_negative_share() {
     assert_eq!(s.top_products(3), [("Acme Cloud", 2)]);
     assert_eq!(s.top_intents(1), [("churn_risk", 2)]);
 }
+
+#[test]
+fn a_status_arriving_before_its_feedback_is_applied_when_it_is_routed() {
+    let v = view(&[
+        status("a", StatusKind::Acknowledged, "2025-03-03T10:30:00Z"),
+        routed("a", "pm", "2025-03-03T10:00:00Z"),
+    ]);
+    assert_eq!(v.case("a").unwrap().state, CaseState::Acknowledged);
+    assert_eq!(v.summary("pm", t("2025-03-03T11:00:00Z")).waiting, 0);
+}
