@@ -118,7 +118,8 @@ async fn text(c: &Client, css: &str) -> String {
 
 #[tokio::test]
 async fn people_work_the_queues_in_a_real_browser() {
-    let w = Workspace::start("[serve.public_form]\nbrand = \"Acme\"\n").await;
+    let w = Workspace::start("title = \"Acme feedback\"\n[serve.public_form]\nbrand = \"Acme\"\n")
+        .await;
     w.poll().await;
     let d = driver().await;
     let profile = tempfile::tempdir().unwrap();

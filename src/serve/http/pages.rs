@@ -206,7 +206,7 @@ pub async fn queue(
                 }
             }
             nav aria-label="Pages" {
-                @if page > 1 { a href=(keep(page - 1)) rel="prev" { "← Newer… older first: previous" } " " }
+                @if page > 1 { a href=(keep(page - 1)) rel="prev" { "← Previous page" } " " }
                 span.muted { "Page " (page) " of " (pages) " (" (total) " items)" }
                 @if page < pages { " " a href=(keep(page + 1)) rel="next" { "Next page →" } }
             }
