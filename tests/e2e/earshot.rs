@@ -113,11 +113,17 @@ pub struct Earshot {
 impl Earshot {
     /// Starts `earshot ARGS`, its log (text, info) going to `dir/<label>.log`.
     pub fn spawn(dir: &Path, label: &str, args: &[&str]) -> Earshot {
+        Earshot::spawn_env(dir, label, args, &[])
+    }
+
+    /// [`Earshot::spawn`] with environment variables set.
+    pub fn spawn_env(dir: &Path, label: &str, args: &[&str], env: &[(&str, &str)]) -> Earshot {
         let log = dir.join(format!("{label}.log"));
         let out = std::fs::File::create(&log).expect("creating the log");
         let child = Command::new(env!("CARGO_BIN_EXE_earshot"))
             .args(args)
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(out.try_clone().expect("log handle"))
             .stderr(out)
