@@ -16,7 +16,7 @@
 //! are the async edges.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::RwLock;
 
 use chrono::{DateTime, Utc};
 
@@ -55,7 +55,8 @@ impl Inner {
 }
 
 pub struct Desk {
-    inner: Mutex<Inner>,
+    /// Readers (every page) share it; a change takes it alone.
+    inner: RwLock<Inner>,
     /// Woken when a change may have moved the next deadline.
     pub changed: tokio::sync::Notify,
 }
@@ -91,7 +92,7 @@ impl Desk {
             "Workspace store read."
         );
         Ok(Desk {
-            inner: Mutex::new(Inner {
+            inner: RwLock::new(Inner {
                 decider,
                 view,
                 log: Some(log),
@@ -104,7 +105,7 @@ impl Desk {
     /// A view of topics that others route and store.
     pub fn mirror(route: RouteConfig) -> Desk {
         Desk {
-            inner: Mutex::new(Inner {
+            inner: RwLock::new(Inner {
                 view: View::new(&route),
                 decider: Decider::new(route),
                 log: None,
@@ -117,7 +118,7 @@ impl Desk {
     /// Applies an event consumed from a topic, as `payload`; skipped if it
     /// is this instance's own, already applied when it was written.
     pub fn consumed(&self, event: &Event, payload: &[u8]) {
-        let mut inner = self.inner.lock().expect("desk lock");
+        let mut inner = self.inner.write().expect("desk lock");
         if inner.own.remove(&blake3::hash(payload)) {
             return;
         }
@@ -127,7 +128,7 @@ impl Desk {
     /// Applies an event this instance just wrote as `payload` (acknowledged
     /// by the broker), so that its author sees it at once.
     pub fn wrote(&self, event: &Event, payload: &[u8]) {
-        let mut inner = self.inner.lock().expect("desk lock");
+        let mut inner = self.inner.write().expect("desk lock");
         // Bounded: copies that never come back (a topic deleted) must not
         // pile up for ever.
         if inner.own.len() > 100_000 {
@@ -140,7 +141,7 @@ impl Desk {
     /// Routes and stores delivered records; on a failed write nothing of
     /// them is kept, so that their items are delivered again.
     pub fn accept(&self, records: &[Record], now: DateTime<Utc>) -> Result<(), LogError> {
-        let mut inner = self.inner.lock().expect("desk lock");
+        let mut inner = self.inner.write().expect("desk lock");
         let mut out = Output::default();
         let mut events = Vec::new();
         let mut routed_ids = Vec::new();
@@ -174,7 +175,7 @@ impl Desk {
     /// Applies a person's status change: stored, then applied to the clocks
     /// and the view.
     pub fn status(&self, ev: StatusEvent) -> Result<(), DeskError> {
-        let mut inner = self.inner.lock().expect("desk lock");
+        let mut inner = self.inner.write().expect("desk lock");
         if inner.view.case(&ev.feedback_id).is_none() {
             return Err(DeskError::Unknown(ev.feedback_id));
         }
@@ -196,7 +197,7 @@ impl Desk {
 
     /// Stores a note, an assignment or a contact.
     pub fn activity(&self, a: Activity) -> Result<(), DeskError> {
-        let mut inner = self.inner.lock().expect("desk lock");
+        let mut inner = self.inner.write().expect("desk lock");
         if inner.view.case(&a.feedback_id).is_none() {
             return Err(DeskError::Unknown(a.feedback_id));
         }
@@ -209,7 +210,7 @@ impl Desk {
     /// Escalates what fell due and raises spike alerts; returns when the
     /// next deadline falls.
     pub fn tick(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, LogError> {
-        let mut inner = self.inner.lock().expect("desk lock");
+        let mut inner = self.inner.write().expect("desk lock");
         let mut out = Output::default();
         inner.decider.tick(now, &mut out);
         let events: Vec<Event> = out.decided.into_iter().map(decided).collect();
@@ -278,7 +279,7 @@ impl Desk {
 
     /// Reads the view under the lock.
     pub fn read<R>(&self, f: impl FnOnce(&View) -> R) -> R {
-        f(&self.inner.lock().expect("desk lock").view)
+        f(&self.inner.read().expect("desk lock").view)
     }
 }
 

@@ -149,6 +149,10 @@ pub struct Filter {
 }
 
 impl Filter {
+    fn admits_all(&self) -> bool {
+        self.brand.is_none() && self.priority.is_none() && self.intent.is_none()
+    }
+
     fn admits(&self, c: &Case) -> bool {
         let fb = &c.routed.feedback;
         self.brand
@@ -174,6 +178,9 @@ pub struct View {
     cases: HashMap<String, Case>,
     waiting: HashMap<String, BTreeSet<(DateTime<Utc>, String)>>,
     acknowledged: HashMap<String, BTreeSet<(DateTime<Utc>, String)>>,
+    /// Deadlines of the waiting cases, per queue, soonest first: what is
+    /// overdue is read off its front, not found by a scan of the queue.
+    due: HashMap<String, BTreeSet<(DateTime<Utc>, String)>>,
     influencers: HashMap<String, Influencer>,
     alerts: Vec<AlertRecord>,
     alert_ids: HashSet<String>,
@@ -197,6 +204,7 @@ impl View {
             cases: HashMap::new(),
             waiting: HashMap::new(),
             acknowledged: HashMap::new(),
+            due: HashMap::new(),
             influencers: HashMap::new(),
             alerts: Vec::new(),
             alert_ids: HashSet::new(),
@@ -264,6 +272,12 @@ impl View {
             .entry(case.queue().to_string())
             .or_default()
             .insert(case.key());
+        if let Some(d) = case.deadline {
+            self.due
+                .entry(case.queue().to_string())
+                .or_default()
+                .insert((d, id.clone()));
+        }
         self.cases.insert(id.clone(), case);
         for e in self.early.remove(&id).unwrap_or_default() {
             self.apply(&e);
@@ -337,6 +351,12 @@ impl View {
         });
         let key = c.key();
         let queue = c.queue().to_string();
+        if let Some(d) = c.deadline {
+            self.due
+                .entry(queue.clone())
+                .or_default()
+                .remove(&(d, key.1.clone()));
+        }
         self.waiting.entry(queue.clone()).or_default().remove(&key);
         self.acknowledged
             .entry(queue.clone())
@@ -357,6 +377,12 @@ impl View {
                     .find(|(n, _)| *n == queue)
                     .and_then(|(_, d)| *d);
                 c.deadline = deadline.and_then(|d| add(s.at, d));
+                if let Some(d) = c.deadline {
+                    self.due
+                        .entry(queue.clone())
+                        .or_default()
+                        .insert((d, key.1.clone()));
+                }
                 self.waiting.entry(queue).or_default().insert(key);
             }
         }
@@ -399,14 +425,17 @@ impl View {
 
     pub fn summary(&self, queue: &str, now: DateTime<Utc>) -> QueueSummary {
         let waiting = self.waiting.get(queue);
-        let cases = waiting
+        let overdue = self
+            .due
+            .get(queue)
             .into_iter()
             .flatten()
-            .filter_map(|(_, id)| self.cases.get(id));
+            .take_while(|(d, _)| *d <= now)
+            .count();
         QueueSummary {
             name: queue.to_string(),
             waiting: waiting.map_or(0, BTreeSet::len),
-            overdue: cases.filter(|c| c.overdue(now)).count(),
+            overdue,
             acknowledged: self.acknowledged.get(queue).map_or(0, BTreeSet::len),
             oldest: waiting.and_then(|w| w.first()).map(|(at, _)| *at),
         }
@@ -419,6 +448,19 @@ impl View {
         } else {
             self.waiting.get(queue)
         };
+        let ids = set.into_iter().flatten();
+        if filter.admits_all() {
+            // No scan: the page is a slice of the ordered set.
+            let cases = ids
+                .skip(offset)
+                .take(limit)
+                .filter_map(|(_, id)| self.cases.get(id))
+                .collect();
+            return Page {
+                cases,
+                total: set.map_or(0, BTreeSet::len),
+            };
+        }
         let mut total = 0;
         let mut cases = Vec::new();
         for c in set
