@@ -2,6 +2,8 @@
 //! HTTP on 127.0.0.1: intake, routing, statuses, the public form, logins,
 //! pages, refusals, and a restart.
 
+#[allow(dead_code)]
+mod common;
 mod serve {
     pub mod harness;
 }

@@ -7,6 +7,8 @@
 //! One browser and one workspace for the whole binary's one test: a
 //! browser start costs seconds.
 
+#[allow(dead_code)]
+mod common;
 mod serve {
     pub mod harness;
 }

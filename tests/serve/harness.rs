@@ -99,24 +99,9 @@ users = ["rita"]
         state = dir.join("state").display(),
         feed = fixtures().join("feeds/rss2.xml").display(),
         out = dir.join("out.jsonl").display(),
-        brands = DEMO_BRANDS,
+        brands = crate::common::DEMO_BRANDS,
     )
 }
-
-/// The demo pipeline's brands.
-pub const DEMO_BRANDS: &str = r#"
-[[brands]]
-name = "Acme"
-query = 'acme OR "acme corp" OR #acme'
-
-[[brands.products]]
-name = "Acme Cloud"
-query = '"acme cloud" OR (acme NEAR/3 (storage OR sync OR backup))'
-
-[[brands]]
-name = "Globex"
-query = "globex NOT (globex NEAR/2 corporation)"
-"#;
 
 impl Workspace {
     /// A workspace whose `[serve]` section also holds `serve_extra`.

@@ -155,6 +155,16 @@ fn poster(
     Ok(who)
 }
 
+/// Answers a form's change to feedback `id`: back to its page, or the
+/// refusal.
+fn answer(app: &Shared, ctx: &Ctx, id: &str, done: Result<(), Refusal>) -> Response {
+    let path = format!("/feedback/{id}");
+    match done {
+        Ok(()) => Redirect::to(&path).into_response(),
+        Err(r) => ctx.refusal(app, r, &path),
+    }
+}
+
 pub async fn status(
     State(app): State<Shared>,
     Path(id): Path<String>,
@@ -162,18 +172,14 @@ pub async fn status(
     Form(f): Form<Fields>,
 ) -> Response {
     let ctx = Ctx::new(&app, &headers);
-    let path = format!("/feedback/{id}");
-    let done = match poster(&app, &ctx, &headers, &f) {
-        Ok(who) => match ops::parse_status(f.get("status").map_or("", String::as_str)) {
-            Ok(status) => ops::set_status(&app, &who, &id, status, f.get("note").cloned()).await,
-            Err(r) => Err(r),
-        },
-        Err(r) => Err(r),
+    let status = ops::parse_status(f.get("status").map_or("", String::as_str));
+    let done = match (poster(&app, &ctx, &headers, &f), status) {
+        (Ok(who), Ok(status)) => {
+            ops::set_status(&app, &who, &id, status, f.get("note").cloned()).await
+        }
+        (Err(r), _) | (_, Err(r)) => Err(r),
     };
-    match done {
-        Ok(()) => Redirect::to(&path).into_response(),
-        Err(r) => ctx.refusal(&app, r, &path),
-    }
+    answer(&app, &ctx, &id, done)
 }
 
 pub async fn activity(
@@ -183,7 +189,6 @@ pub async fn activity(
     Form(f): Form<Fields>,
 ) -> Response {
     let ctx = Ctx::new(&app, &headers);
-    let path = format!("/feedback/{id}");
     let raw = RawActivity {
         kind: f.get("kind").cloned().unwrap_or_default(),
         text: f.get("text").cloned(),
@@ -195,10 +200,7 @@ pub async fn activity(
         Ok(who) => ops::act(&app, &who, &id, raw).await,
         Err(r) => Err(r),
     };
-    match done {
-        Ok(()) => Redirect::to(&path).into_response(),
-        Err(r) => ctx.refusal(&app, r, &path),
-    }
+    answer(&app, &ctx, &id, done)
 }
 
 fn new_form(app: &Shared, ctx: &Ctx, f: &Fields, errs: &[intake::FieldError]) -> Markup {
