@@ -175,6 +175,25 @@ async fn people_work_the_queues_in_a_real_browser() {
         .unwrap();
     shot(&c, "feedback").await;
 
+    // Its author's page, and back.
+    // (The oldest in community is Rant112's.)
+    let author = c
+        .find(Locator::Css("a[href^='/influencers/']"))
+        .await
+        .expect("the author's card");
+    author.click().await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("figure svg"))
+        .await
+        .unwrap();
+    assert!(text(&c, "main").await.contains("Sentiment over time"));
+    shot(&c, "influencer").await;
+    c.back().await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("ol.history"))
+        .await
+        .unwrap();
+
     // Acknowledge it: it leaves the waiting list.
     c.find(Locator::Css("button[value=acknowledged]"))
         .await

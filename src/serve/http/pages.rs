@@ -192,7 +192,10 @@ pub async fn queue(
                             td {
                                 a href=(format!("/feedback/{}", fb.id)) { (fb.brand) @for p in &fb.products { " · " (p) } }
                                 br; span { (fb.excerpt) }
-                                br; @for i in &fb.intents { span.tag { (i.intent.as_str().replace('_', " ")) } }
+                                br; @for i in &fb.intents {
+                                    span.tag { (i.intent.as_str().replace('_', " ")) }
+                                    @if !i.cues.is_empty() { span.muted { "“" (i.cues.join("”, “")) "” " } }
+                                }
                             }
                             td { (format!("{:?}", fb.priority).to_lowercase()) }
                             td.wide { (sentiment(fb.sentiment.score, fb.sentiment.label.as_str())) }
