@@ -216,6 +216,10 @@ impl Validator<'_> {
             None => self.base_dir.join("state").join(&raw.name),
         };
         let (sink, delivery) = self.sink(sink_raw, &state_dir);
+        let metrics = raw
+            .metrics
+            .and_then(|v| self.section("metrics", v))
+            .unwrap_or_default();
         Pipeline {
             name: raw.name,
             file: path.to_path_buf(),
@@ -223,6 +227,7 @@ impl Validator<'_> {
             http,
             schedule,
             listen: raw.listen,
+            metrics,
             sources,
             brands,
             sink,
