@@ -101,6 +101,9 @@ enum Command {
         /// How often deadlines and spikes are checked at the least.
         #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
         check_every: Duration,
+        /// Address of /healthz and /metrics (overrides `[route] listen`).
+        #[arg(long)]
+        listen: Option<String>,
     },
     /// Print what waits in a queue, oldest first.
     Queue {
@@ -280,12 +283,20 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
             pipeline,
             instance,
             check_every,
+            listen,
         } => {
             let (route, kafka) = route_settings(&pipeline)?;
             let shutdown = CancellationToken::new();
             tokio::spawn(on_signal(shutdown.clone()));
+            let stuck_after = load(&pipeline)?.delivery.stuck_after;
+            let observer = earshot::route::exposed::Observer::new(stuck_after);
+            let server = match listen.or_else(|| route.listen.clone()) {
+                Some(addr) => Some(serve(&addr, observer.clone(), shutdown.clone()).await?),
+                None => None,
+            };
             let mut opts = earshot::route::consumer::Options {
                 check_every,
+                observer,
                 ..Default::default()
             };
             if let Some(i) = instance {
@@ -305,6 +316,9 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
                 bad = stats.bad,
                 "Stopped."
             );
+            if let Some(s) = server {
+                s.await.ok();
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Queue {
@@ -351,16 +365,9 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
             tokio::spawn(on_signal(shutdown.clone()));
             let server = match listen {
                 Some(addr) => {
-                    let listener = tokio::net::TcpListener::bind(&addr)
-                        .await
-                        .with_context(|| format!("binding {addr} for /metrics"))?;
-                    tracing::info!(addr = %listener.local_addr()?, "Serving /healthz and /metrics.");
-                    Some(tokio::spawn(metrics::serve(
-                        listener,
-                        engine.metrics.clone(),
-                        engine.health.clone(),
-                        shutdown.clone(),
-                    )))
+                    let exposed =
+                        metrics::Exposed::new(engine.metrics.clone(), engine.health.clone());
+                    Some(serve(&addr, exposed, shutdown.clone()).await?)
                 }
                 None => None,
             };
@@ -375,6 +382,22 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Binds `addr` and serves `/healthz` and `/metrics` of `exposed` on it
+/// until `shutdown`.
+async fn serve(
+    addr: &str,
+    exposed: impl earshot::pipeline::exposition::Exposed,
+    shutdown: CancellationToken,
+) -> Result<tokio::task::JoinHandle<std::io::Result<()>>> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr} for /metrics"))?;
+    tracing::info!(addr = %listener.local_addr()?, "Serving /healthz and /metrics.");
+    Ok(tokio::spawn(earshot::pipeline::exposition::serve(
+        listener, exposed, shutdown,
+    )))
 }
 
 /// The `[route]` section and the Kafka connection `route` and `queue` use.

@@ -68,6 +68,29 @@ pub struct SinkHealth {
     pub last_error: Option<String>,
 }
 
+impl SinkHealth {
+    /// The sink as seen now; `stuck` once records waited `stuck_after`.
+    pub fn of(s: crate::sink::status::Snapshot, stuck_after: Duration) -> SinkHealth {
+        let stuck = s.waiting.is_some_and(|w| w >= stuck_after);
+        SinkHealth {
+            status: match (stuck, s.up()) {
+                (true, _) => "stuck",
+                (false, false) => "down",
+                (false, true) => "ok",
+            },
+            pending: s.pending,
+            waiting_seconds: s.waiting.map(|w| w.as_secs_f64()),
+            stuck_after_seconds: stuck_after.as_secs_f64(),
+            last_error: s.reason().map(str::to_string),
+            last_success: s.last_success,
+        }
+    }
+
+    pub fn stuck(&self) -> bool {
+        self.status == "stuck"
+    }
+}
+
 /// The whole `/healthz` document.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
@@ -167,22 +190,10 @@ impl Health {
     }
 
     pub fn report(&self) -> Report {
-        let s = self.sink.snapshot();
-        let stuck = s.waiting.is_some_and(|w| w >= self.stuck_after);
+        let sink = SinkHealth::of(self.sink.snapshot(), self.stuck_after);
         Report {
-            status: if stuck { "unhealthy" } else { "ok" },
-            sink: SinkHealth {
-                status: match (stuck, s.up()) {
-                    (true, _) => "stuck",
-                    (false, false) => "down",
-                    (false, true) => "ok",
-                },
-                pending: s.pending,
-                waiting_seconds: s.waiting.map(|w| w.as_secs_f64()),
-                stuck_after_seconds: self.stuck_after.as_secs_f64(),
-                last_success: s.last_success,
-                last_error: s.reason().map(str::to_string),
-            },
+            status: if sink.stuck() { "unhealthy" } else { "ok" },
+            sink,
             sources: self
                 .sources
                 .lock()

@@ -112,9 +112,10 @@ pub struct Metrics {
     registry: Arc<Mutex<Registry>>,
 }
 
-/// The sink's series, set from its status at each scrape.
+/// The sink's series, set from its status at each scrape (`run`'s sink,
+/// `route`'s producer).
 #[derive(Clone, Default)]
-struct SinkGauges {
+pub struct SinkGauges {
     up: Gauge,
     last_delivery: Gauge,
     pending: Gauge,
@@ -122,7 +123,7 @@ struct SinkGauges {
 }
 
 impl SinkGauges {
-    fn register(&self, r: &mut Registry) {
+    pub fn register(&self, r: &mut Registry) {
         r.register(
             "sink_up",
             "1 while the sink can deliver: no failed send and no broker error since the last success",
@@ -141,7 +142,7 @@ impl SinkGauges {
         );
     }
 
-    fn set(&self, s: &Snapshot) {
+    pub fn set(&self, s: &Snapshot) {
         self.up.set(s.up() as i64);
         if let Some(t) = s.last_success {
             self.last_delivery.set(t.timestamp());
@@ -294,17 +295,23 @@ pub async fn serve(
     health: Health,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    super::exposition::serve(listener, Run { metrics, health }, shutdown).await
+    super::exposition::serve(listener, Exposed::new(metrics, health), shutdown).await
 }
 
 /// What `run` exposes.
 #[derive(Clone)]
-struct Run {
+pub struct Exposed {
     metrics: Metrics,
     health: Health,
 }
 
-impl super::exposition::Exposed for Run {
+impl Exposed {
+    pub fn new(metrics: Metrics, health: Health) -> Exposed {
+        Exposed { metrics, health }
+    }
+}
+
+impl super::exposition::Exposed for Exposed {
     fn health(&self) -> (bool, serde_json::Value) {
         let report = self.health.report();
         let json = serde_json::to_value(&report).expect("the report serializes");
