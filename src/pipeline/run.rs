@@ -3,7 +3,9 @@
 //! Each source has a task that sleeps until it is due, polls through
 //! [`Engine::poll_source`] and works out its next time from what it saw
 //! ([`super::schedule`]): after a failure a jittered backoff, or the wait
-//! the server asked for (`Retry-After`, up to `max_interval`). A source
+//! the server asked for (`Retry-After`, up to `max_interval`); after a
+//! success, the interval moved to the source's own slot
+//! ([`schedule::spread`]) so that sources do not poll in lockstep. A source
 //! whose document is gone for good (HTTP 410) is stopped; the others go on.
 //! Every task runs under [`supervise`]: a panic is logged, counted and the
 //! task restarted with backoff, so one bad source cannot end the process or
@@ -177,6 +179,10 @@ where
     Fut: Future<Output = Result<Outcome, PollError>>,
 {
     let id = watch.id.as_str();
+    // Wall time read off tokio's clock (so the paused clock drives it in
+    // tests), anchored to the system clock at start.
+    let (anchor, started) = (wall_now(), Instant::now());
+    let wall = || anchor + started.elapsed();
     let mut next = Instant::now();
     let mut failures = 0u32;
     loop {
@@ -194,7 +200,8 @@ where
             Ok(o) => {
                 failures = 0;
                 tracing::info!(source = %id, items = o.items, records = o.records, unchanged = o.unchanged, not_modified = o.not_modified, "Source polled.");
-                schedule::next_interval(sched, fixed, o.floor, o.per_week)
+                let interval = schedule::next_interval(sched, fixed, o.floor, o.per_week);
+                schedule::spread(id, interval, wall())
             }
             Err(e) => {
                 if let Some(url) = gone(&e) {
@@ -216,6 +223,13 @@ where
             .checked_add(wait)
             .unwrap_or_else(|| Instant::now() + sched.max_interval);
     }
+}
+
+/// Time since the Unix epoch.
+fn wall_now() -> Duration {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
 }
 
 /// The URL of a source that answered 410 Gone: it will not come back.
