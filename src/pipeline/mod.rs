@@ -234,6 +234,8 @@ pub struct Engine {
     pub profiles: Profiles,
     /// Each source's state and the sink's, for `/healthz`.
     pub health: health::Health,
+    /// Held while a commit to state is under way.
+    commits: tokio::sync::Mutex<()>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -272,6 +274,7 @@ impl Engine {
             metrics,
             profiles: Profiles::default(),
             health,
+            commits: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -455,9 +458,13 @@ impl Engine {
         );
         let state = self.state.clone();
         let commit = std::mem::take(&mut done.commit);
+        // One write transaction at a time (redb's rule): the others wait
+        // here as tasks rather than as parked threads of the blocking pool.
+        let turn = self.commits.lock().await;
         tokio::task::spawn_blocking(move || state.commit(&commit))
             .await
             .expect("state commit panicked")?;
+        drop(turn);
         Ok(Outcome {
             items: items.len(),
             records: done.records.len(),

@@ -45,7 +45,9 @@ pub async fn run(
     let permits = Arc::new(Semaphore::new(polls));
     let restart = schedule::backoff(&engine.pipeline.schedule);
     let mut tasks = tokio::task::JoinSet::new();
-    for source in engine.pipeline.sources.clone() {
+    // Shared, not copied into each task's closure and future: at 10,000
+    // sources the copies were tens of megabytes.
+    for source in engine.pipeline.sources.iter().cloned().map(Arc::new) {
         let (engine, permits, stop) = (engine.clone(), permits.clone(), shutdown.clone());
         let watch = Watch {
             id: source.id.clone(),
@@ -57,7 +59,7 @@ pub async fn run(
             tasks.spawn(supervise(watch, restart, shutdown.clone(), move || {
                 let f = super::stream::follow(
                     engine.clone(),
-                    source.clone(),
+                    (*source).clone(),
                     super::stream::Batching::default(),
                     stop.clone(),
                 );
@@ -194,7 +196,11 @@ where
             _ = shutdown.cancelled() => return Exit::Shutdown,
             p = permits.acquire() => p.expect("semaphore never closed"),
         };
-        let res = poll().await;
+        // Boxed: a poll's future is large (kilobytes: fetch, parse,
+        // classify, deliver), and inline it would stay allocated in every
+        // idle source's task between polls; boxed, it lives only while the
+        // poll does, so memory follows the polls in flight, not the sources.
+        let res = Box::pin(poll()).await;
         drop(permit);
         let wait = match res {
             Ok(o) => {
