@@ -195,6 +195,7 @@ async fn consumer_lag_is_zero_once_committed_and_counts_what_is_not() {
     .await;
     let health: Value = serde_json::from_str(&get(addr, "/healthz").await).unwrap();
     assert_eq!(health["consumer"]["lag_total"], 6, "{health}");
+    promtool_accepts(&get(addr, "/metrics").await);
     assert_eq!(
         health["consumer"]["lag"][format!("{feedback_topic}[3]")],
         2,
@@ -203,4 +204,29 @@ async fn consumer_lag_is_zero_once_committed_and_counts_what_is_not() {
 
     shutdown.cancel();
     route.await.unwrap().expect("route stopped cleanly");
+}
+
+/// Prometheus's own linter on the classic text format.
+fn promtool_accepts(metrics: &str) {
+    use std::io::Write;
+    let mut child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool (Debian's prometheus package) is installed");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(metrics.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics:\n{}{}\n{metrics}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
