@@ -285,10 +285,9 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
             check_every,
             listen,
         } => {
-            let (route, kafka) = route_settings(&pipeline)?;
+            let (route, kafka, stuck_after) = route_settings(&pipeline)?;
             let shutdown = CancellationToken::new();
             tokio::spawn(on_signal(shutdown.clone()));
-            let stuck_after = load(&pipeline)?.delivery.stuck_after;
             let observer = earshot::route::exposed::Observer::new(stuck_after);
             let server = match listen.or_else(|| route.listen.clone()) {
                 Some(addr) => Some(serve(&addr, observer.clone(), shutdown.clone()).await?),
@@ -326,7 +325,7 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
             pipeline,
             json,
         } => {
-            let (route, kafka) = route_settings(&pipeline)?;
+            let (route, kafka, _) = route_settings(&pipeline)?;
             let Some(q) = route.queue(&queue) else {
                 let names: Vec<&str> = route.queues.iter().map(|q| q.name.as_str()).collect();
                 anyhow::bail!(
@@ -366,7 +365,7 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
             let server = match listen {
                 Some(addr) => {
                     let exposed =
-                        metrics::Exposed::new(engine.metrics.clone(), engine.health.clone());
+                        metrics::Served::new(engine.metrics.clone(), engine.health.clone());
                     Some(serve(&addr, exposed, shutdown.clone()).await?)
                 }
                 None => None,
@@ -400,11 +399,17 @@ async fn serve(
     )))
 }
 
-/// The `[route]` section and the Kafka connection `route` and `queue` use.
+/// The `[route]` section and the Kafka connection `route` and `queue` use,
+/// and how long output may wait before `/healthz` says route is stuck.
 fn route_settings(
     path: &PathBuf,
-) -> Result<(earshot::route::config::RouteConfig, config::KafkaConfig)> {
+) -> Result<(
+    earshot::route::config::RouteConfig,
+    config::KafkaConfig,
+    Duration,
+)> {
     let p = load(path)?;
+    let stuck_after = p.delivery.stuck_after;
     let kafka = match p.sink {
         config::SinkConfig::Kafka(k) => k,
         _ => anyhow::bail!(
@@ -415,7 +420,7 @@ fn route_settings(
     let route = p
         .route
         .with_context(|| format!("{}: no [route] section (queues and rules)", path.display()))?;
-    Ok((route, kafka))
+    Ok((route, kafka, stuck_after))
 }
 
 /// Cancels `token` on SIGTERM or Ctrl-C. The handlers are installed before

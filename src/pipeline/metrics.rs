@@ -295,23 +295,23 @@ pub async fn serve(
     health: Health,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    super::exposition::serve(listener, Exposed::new(metrics, health), shutdown).await
+    super::exposition::serve(listener, Served::new(metrics, health), shutdown).await
 }
 
-/// What `run` exposes.
+/// What `run` serves on `/healthz` and `/metrics`.
 #[derive(Clone)]
-pub struct Exposed {
+pub struct Served {
     metrics: Metrics,
     health: Health,
 }
 
-impl Exposed {
-    pub fn new(metrics: Metrics, health: Health) -> Exposed {
-        Exposed { metrics, health }
+impl Served {
+    pub fn new(metrics: Metrics, health: Health) -> Served {
+        Served { metrics, health }
     }
 }
 
-impl super::exposition::Exposed for Exposed {
+impl super::exposition::Exposed for Served {
     fn health(&self) -> (bool, serde_json::Value) {
         let report = self.health.report();
         let json = serde_json::to_value(&report).expect("the report serializes");

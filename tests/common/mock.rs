@@ -56,6 +56,7 @@ pub fn create_topic(name: &str, partitions: i32) {
 
 /// Makes the cluster answer the next `n` requests of Kafka API `api_key`
 /// (8 is OffsetCommit) with `error`.
+#[allow(dead_code)]
 pub fn fail_requests(api_key: i16, n: usize, error: rdkafka_sys::rd_kafka_resp_err_t) {
     let errors = vec![error; n];
     unsafe {
