@@ -101,6 +101,9 @@ enum Command {
         /// How often deadlines and spikes are checked at the least.
         #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
         check_every: Duration,
+        /// Address of /healthz and /metrics (overrides `[route] listen`).
+        #[arg(long)]
+        listen: Option<String>,
     },
     /// Print what waits in a queue, oldest first.
     Queue {
@@ -296,12 +299,19 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
             pipeline,
             instance,
             check_every,
+            listen,
         } => {
-            let (route, kafka) = route_settings(&pipeline)?;
+            let (route, kafka, stuck_after) = route_settings(&pipeline)?;
             let shutdown = CancellationToken::new();
             tokio::spawn(on_signal(shutdown.clone()));
+            let observer = earshot::route::exposed::Observer::new(stuck_after);
+            let server = match listen.or_else(|| route.listen.clone()) {
+                Some(addr) => Some(serve(&addr, observer.clone(), shutdown.clone()).await?),
+                None => None,
+            };
             let mut opts = earshot::route::consumer::Options {
                 check_every,
+                observer,
                 ..Default::default()
             };
             if let Some(i) = instance {
@@ -321,6 +331,9 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
                 bad = stats.bad,
                 "Stopped."
             );
+            if let Some(s) = server {
+                s.await.ok();
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Queue {
@@ -328,7 +341,7 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
             pipeline,
             json,
         } => {
-            let (route, kafka) = route_settings(&pipeline)?;
+            let (route, kafka, _) = route_settings(&pipeline)?;
             let Some(q) = route.queue(&queue) else {
                 let names: Vec<&str> = route.queues.iter().map(|q| q.name.as_str()).collect();
                 anyhow::bail!(
@@ -398,16 +411,9 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
             tokio::spawn(on_signal(shutdown.clone()));
             let server = match listen {
                 Some(addr) => {
-                    let listener = tokio::net::TcpListener::bind(&addr)
-                        .await
-                        .with_context(|| format!("binding {addr} for /metrics"))?;
-                    tracing::info!(addr = %listener.local_addr()?, "Serving /healthz and /metrics.");
-                    Some(tokio::spawn(metrics::serve(
-                        listener,
-                        engine.metrics.clone(),
-                        engine.health.clone(),
-                        shutdown.clone(),
-                    )))
+                    let exposed =
+                        metrics::Served::new(engine.metrics.clone(), engine.health.clone());
+                    Some(serve(&addr, exposed, shutdown.clone()).await?)
                 }
                 None => None,
             };
@@ -424,11 +430,33 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
     }
 }
 
-/// The `[route]` section and the Kafka connection `route` and `queue` use.
+/// Binds `addr` and serves `/healthz` and `/metrics` of `exposed` on it
+/// until `shutdown`.
+async fn serve(
+    addr: &str,
+    exposed: impl earshot::pipeline::exposition::Exposed,
+    shutdown: CancellationToken,
+) -> Result<tokio::task::JoinHandle<std::io::Result<()>>> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr} for /metrics"))?;
+    tracing::info!(addr = %listener.local_addr()?, "Serving /healthz and /metrics.");
+    Ok(tokio::spawn(earshot::pipeline::exposition::serve(
+        listener, exposed, shutdown,
+    )))
+}
+
+/// The `[route]` section and the Kafka connection `route` and `queue` use,
+/// and how long output may wait before `/healthz` says route is stuck.
 fn route_settings(
     path: &PathBuf,
-) -> Result<(earshot::route::config::RouteConfig, config::KafkaConfig)> {
+) -> Result<(
+    earshot::route::config::RouteConfig,
+    config::KafkaConfig,
+    Duration,
+)> {
     let p = load(path)?;
+    let stuck_after = p.delivery.stuck_after;
     let kafka = match p.sink {
         config::SinkConfig::Kafka(k) => k,
         _ => anyhow::bail!(
@@ -439,7 +467,7 @@ fn route_settings(
     let route = p
         .route
         .with_context(|| format!("{}: no [route] section (queues and rules)", path.display()))?;
-    Ok((route, kafka))
+    Ok((route, kafka, stuck_after))
 }
 
 /// Cancels `token` on SIGTERM or Ctrl-C. The handlers are installed before

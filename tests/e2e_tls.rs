@@ -2,7 +2,8 @@
 //! behind a real TLS terminator (rustls), with a certificate authority the
 //! test makes. A backfill delivers through TLS when it trusts the CA, is
 //! refused with a clear message when it trusts another, and gets through a
-//! terminator that requires client certificates only with one.
+//! terminator that requires client certificates only with one. `route`
+//! consumes the feedback and produces its queue through the same terminator.
 
 mod common;
 mod e2e;
@@ -13,7 +14,7 @@ use std::time::Duration;
 
 use common::start_server_thread;
 use e2e::broker::Broker;
-use e2e::earshot::{pipeline, Earshot, SinkSpec, Src, FEEDBACK_TOPIC, INFLUENCER_TOPIC};
+use e2e::earshot::{http_get, pipeline, Earshot, SinkSpec, Src, FEEDBACK_TOPIC, INFLUENCER_TOPIC};
 use e2e::reader::Reader;
 use e2e::tls::{Pki, Terminator};
 
@@ -132,4 +133,64 @@ fn mutual_tls_lets_in_only_a_client_with_a_certificate() {
     let (status, log) = backfill(dir, "client-cert", &bootstrap, &mutual);
     assert!(status.success(), "{log}");
     assert!(feedback_over_tls(&bootstrap, &mutual) > 0);
+}
+
+#[test]
+fn route_consumes_and_produces_through_tls() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let pki = Pki::new(dir, "good");
+    let (broker, tls) = broker_behind_tls(dir, &pki, false);
+    let queue = "e2e.queue.triage";
+    for t in ["e2e.status", "e2e.alerts", "e2e.deadlines", queue] {
+        broker.create_topic(t, 1);
+    }
+    let bootstrap = tls.addr.to_string();
+    let ca = pki.ca_pem.display().to_string();
+    let props = [
+        ("security.protocol", "SSL"),
+        ("ssl.ca.location", ca.as_str()),
+    ];
+    let (status, log) = backfill(dir, "tls", &bootstrap, &props);
+    assert!(status.success(), "{log}");
+    let delivered = feedback_over_tls(&bootstrap, &props);
+    assert!(delivered > 0);
+
+    // The backfill's pipeline, with a [route] section.
+    let file = dir.join("tls.toml");
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text += &format!(
+        "\"consumer.statistics.interval.ms\" = \"200\"\n\n[route]\nfeedback_topic = \"{FEEDBACK_TOPIC}\"\n\
+         status_topic = \"e2e.status\"\nalerts_topic = \"e2e.alerts\"\n\
+         changelog_topic = \"e2e.deadlines\"\ngroup = \"e2e-route\"\ndefault_queue = \"triage\"\n\
+         [[route.queues]]\nname = \"triage\"\ntopic = \"{queue}\"\n"
+    );
+    std::fs::write(&file, text).unwrap();
+    let listen: std::net::SocketAddr = ([127, 0, 0, 1], e2e::free_port()).into();
+    let (p, l) = (file.display().to_string(), listen.to_string());
+    let mut route = Earshot::spawn(dir, "route", &["route", "-p", &p, "--listen", &l]);
+
+    let mut reader = Reader::with_properties(&bootstrap, &[queue], 1, &props);
+    let routed = reader.read_until(Duration::from_secs(60), |got| got.len() >= delivered);
+    assert!(
+        routed,
+        "{} of {delivered} routed through TLS:\n{}",
+        reader.got.len(),
+        route.log()
+    );
+    // Committed through TLS too: the lag falls to 0.
+    let caught_up = e2e::wait_until(Duration::from_secs(30), || {
+        http_get(listen, "/metrics").is_ok_and(|(_, m)| {
+            m.contains(&format!(
+                "earshot_route_consumer_lag{{topic=\"{FEEDBACK_TOPIC}\",partition=\"0\"}} 0\n"
+            ))
+        })
+    });
+    assert!(caught_up, "{}", http_get(listen, "/metrics").unwrap().1);
+    let (status, body) = http_get(listen, "/healthz").unwrap();
+    assert_eq!(status, 200, "{body}");
+
+    route.sigterm();
+    let status = route.wait(Duration::from_secs(20));
+    assert!(status.success(), "{}", route.log());
 }

@@ -48,6 +48,8 @@ pub struct Pipeline {
     pub http: HttpSettings,
     pub schedule: Schedule,
     pub listen: Option<String>,
+    /// The `[metrics]` section.
+    pub metrics: crate::pipeline::metrics::MetricsConfig,
     pub sources: Vec<SourceConfig>,
     pub brands: Vec<BrandConfig>,
     /// The brands' queries, compiled once when the file was validated.

@@ -35,6 +35,9 @@ pub struct RawPipeline {
     /// Address for `/healthz` and `/metrics` in `run` mode, e.g. "127.0.0.1:9187".
     #[serde(default)]
     pub listen: Option<String>,
+    /// How much `/metrics` says per source.
+    #[serde(default)]
+    pub metrics: Option<toml::Value>,
     /// The feeds, pages and social sources to listen to.
     #[serde(default)]
     pub sources: Vec<toml::Value>,

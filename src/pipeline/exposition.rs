@@ -7,6 +7,67 @@
 //! read) then sees samples of no declared family and reads them as untyped.
 //! [`classic`] rewrites the OpenMetrics text into the classic format: counter
 //! families renamed to their samples' names, no `# UNIT` or `# EOF` lines.
+//!
+//! [`serve`] is the one HTTP endpoint of the long-running commands (`run`,
+//! `route`): `/healthz` (JSON, 503 when unhealthy) and `/metrics`, for
+//! whatever [`Exposed`] they give it. It is axum on a listener the caller
+//! binds (port 0 in tests), stopped by the command's shutdown token.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use tokio_util::sync::CancellationToken;
+
+/// What a command serves on `/healthz` and `/metrics`.
+pub trait Exposed: Clone + Send + Sync + 'static {
+    /// Whether it is healthy, and the JSON report saying why.
+    fn health(&self) -> (bool, serde_json::Value);
+    /// Its metrics as OpenMetrics text.
+    fn metrics(&self) -> String;
+}
+
+async fn healthz<E: Exposed>(State(e): State<E>) -> impl IntoResponse {
+    let (healthy, report) = e.health();
+    let status = match healthy {
+        true => StatusCode::OK,
+        false => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    let mut body = serde_json::to_string_pretty(&report).expect("JSON serializes");
+    body.push('\n');
+    (status, [(header::CONTENT_TYPE, "application/json")], body)
+}
+
+async fn metrics<E: Exposed>(State(e): State<E>, headers: HeaderMap) -> impl IntoResponse {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let text = e.metrics();
+    match wants_openmetrics(accept) {
+        true => ([(header::CONTENT_TYPE, OPENMETRICS)], text),
+        false => ([(header::CONTENT_TYPE, CLASSIC)], classic(&text)),
+    }
+}
+
+/// `/healthz` and `/metrics` of `exposed`, to serve alone or beside other
+/// routes (the workspace's).
+pub fn router<E: Exposed>(exposed: E) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz::<E>))
+        .route("/metrics", get(metrics::<E>))
+        .with_state(exposed)
+}
+
+/// Serves `/healthz` and `/metrics` until `shutdown` fires.
+pub async fn serve<E: Exposed>(
+    listener: tokio::net::TcpListener,
+    exposed: E,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let app = router(exposed);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+}
 
 /// The content type of OpenMetrics text.
 pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";

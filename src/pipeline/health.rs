@@ -5,7 +5,11 @@
 //! process unhealthy. The sink is judged: when records have waited longer
 //! than `sink.stuck_after` with no successful delivery, nothing earshot reads
 //! gets anywhere, and `/healthz` answers 503 so that an orchestrator can see
-//! it (and restart, or page someone).
+//! it (and restart, or page someone). Before that bound the sink is reported
+//! `down` when it knows it cannot deliver (a failed send, or the brokers
+//! unreachable even while nothing waits), with the reason, and `/healthz`
+//! still answers 200: a broker outage of a minute should not restart every
+//! pod, and restarting would not bring the broker back.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -51,7 +55,8 @@ pub struct SourceHealth {
 /// The sink in `/healthz`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SinkHealth {
-    /// `ok`, or `stuck` past the bound.
+    /// `ok`; `down` when it knows it cannot deliver (see `last_error`);
+    /// `stuck` once records waited past the bound (served with 503).
     pub status: &'static str,
     /// Sends in flight.
     pub pending: usize,
@@ -59,7 +64,31 @@ pub struct SinkHealth {
     pub waiting_seconds: Option<f64>,
     pub stuck_after_seconds: f64,
     pub last_success: Option<DateTime<Utc>>,
+    /// Why it is down: the last failed send or the brokers' last error.
     pub last_error: Option<String>,
+}
+
+impl SinkHealth {
+    /// The sink as seen now; `stuck` once records waited `stuck_after`.
+    pub fn of(s: crate::sink::status::Snapshot, stuck_after: Duration) -> SinkHealth {
+        let stuck = s.waiting.is_some_and(|w| w >= stuck_after);
+        SinkHealth {
+            status: match (stuck, s.up()) {
+                (true, _) => "stuck",
+                (false, false) => "down",
+                (false, true) => "ok",
+            },
+            pending: s.pending,
+            waiting_seconds: s.waiting.map(|w| w.as_secs_f64()),
+            stuck_after_seconds: stuck_after.as_secs_f64(),
+            last_error: s.reason().map(str::to_string),
+            last_success: s.last_success,
+        }
+    }
+
+    pub fn stuck(&self) -> bool {
+        self.status == "stuck"
+    }
 }
 
 /// The whole `/healthz` document.
@@ -155,19 +184,16 @@ impl Health {
         m.get(id).cloned()
     }
 
+    /// The sink's state now.
+    pub fn sink(&self) -> crate::sink::status::Snapshot {
+        self.sink.snapshot()
+    }
+
     pub fn report(&self) -> Report {
-        let s = self.sink.snapshot();
-        let stuck = s.waiting.is_some_and(|w| w >= self.stuck_after);
+        let sink = SinkHealth::of(self.sink.snapshot(), self.stuck_after);
         Report {
-            status: if stuck { "unhealthy" } else { "ok" },
-            sink: SinkHealth {
-                status: if stuck { "stuck" } else { "ok" },
-                pending: s.pending,
-                waiting_seconds: s.waiting.map(|w| w.as_secs_f64()),
-                stuck_after_seconds: self.stuck_after.as_secs_f64(),
-                last_success: s.last_success,
-                last_error: s.last_error,
-            },
+            status: if sink.stuck() { "unhealthy" } else { "ok" },
+            sink,
             sources: self
                 .sources
                 .lock()
@@ -205,6 +231,22 @@ mod tests {
         assert_eq!(r.sink.pending, 1);
         hanging.succeeded();
         assert!(health.report().healthy());
+    }
+
+    #[test]
+    fn unreachable_brokers_make_the_sink_down_with_the_reason_but_not_unhealthy() {
+        let sink = SinkStatus::default();
+        let health = Health::new(["news"], sink.clone(), BOUND);
+        sink.broker_error(
+            crate::sink::status::ErrorKind::Transport,
+            "127.0.0.1:9092/bootstrap: Connect to ipv4#127.0.0.1:9092 failed: Connection refused",
+        );
+        let r = health.report();
+        assert!(r.healthy(), "nothing waits yet");
+        assert_eq!(r.sink.status, "down");
+        assert!(r.sink.last_error.unwrap().contains("Connection refused"));
+        sink.broker_up();
+        assert_eq!(health.report().sink.status, "ok");
     }
 
     #[test]

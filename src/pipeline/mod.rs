@@ -234,6 +234,8 @@ pub struct Engine {
     pub profiles: Profiles,
     /// Each source's state and the sink's, for `/healthz`.
     pub health: health::Health,
+    /// Held while a commit to state is under way.
+    commits: tokio::sync::Mutex<()>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -255,6 +257,7 @@ impl Engine {
             HttpClient::new(&pipeline.http)?.with_concurrency(pipeline.schedule.concurrency);
         let state = State::open(&pipeline.state_dir)?;
         let sink = Sink::open(&pipeline.sink, &pipeline.name, &pipeline.delivery)?;
+        let metrics = Metrics::new(&pipeline.metrics);
         let health = health::Health::new(
             pipeline.sources.iter().map(|s| s.id.as_str()),
             sink.status(),
@@ -266,9 +269,10 @@ impl Engine {
             client,
             state,
             sink,
-            metrics: Metrics::default(),
+            metrics,
             profiles: Profiles::default(),
             health,
+            commits: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -281,9 +285,6 @@ impl Engine {
         cached: bool,
         window: Window,
     ) -> Result<Outcome, PollError> {
-        let label = SourceLabel {
-            source: source.id.clone(),
-        };
         let started = Instant::now();
         // A document that moved for good is polled where it lives now.
         let configured = source.location.to_string();
@@ -320,9 +321,7 @@ impl Engine {
         };
         let polled = source::poll(&self.client, source, &ctx).await;
         self.metrics
-            .fetch_seconds
-            .get_or_create(&label)
-            .observe(started.elapsed().as_secs_f64());
+            .fetched(&source.id, started.elapsed().as_secs_f64());
         let mut poll: Poll = polled.inspect_err(|e| {
             self.metrics.error(&source.id, "fetch", 1);
             self.health.failed(&source.id, &e.to_string());
@@ -349,7 +348,10 @@ impl Engine {
     ) -> Result<Outcome, PollError> {
         let res = self.deliver_once(source_id, poll, window, cached).await;
         match &res {
-            Ok(_) => self.health.succeeded(source_id),
+            Ok(_) => {
+                self.health.succeeded(source_id);
+                self.metrics.succeeded(source_id);
+            }
             Err(e) => self.health.failed(source_id, &e.to_string()),
         }
         res
@@ -454,9 +456,13 @@ impl Engine {
         );
         let state = self.state.clone();
         let commit = std::mem::take(&mut done.commit);
+        // One write transaction at a time (redb's rule): the others wait
+        // here as tasks rather than as parked threads of the blocking pool.
+        let turn = self.commits.lock().await;
         tokio::task::spawn_blocking(move || state.commit(&commit))
             .await
             .expect("state commit panicked")?;
+        drop(turn);
         Ok(Outcome {
             items: items.len(),
             records: done.records.len(),

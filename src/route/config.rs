@@ -35,6 +35,8 @@ pub struct RawRoute {
     pub changelog_topic: Option<String>,
     /// Kafka consumer group shared by the routing instances (default "earshot-route").
     pub group: Option<String>,
+    /// Address of `/healthz` and `/metrics` of `earshot route`, e.g. "0.0.0.0:9188" (`--listen` overrides it).
+    pub listen: Option<String>,
     /// Queue of feedback no rule matches; must name one of `queues`.
     pub default_queue: Option<String>,
     /// The queues feedback is routed to.
@@ -123,6 +125,8 @@ pub struct RouteConfig {
     pub alerts_topic: String,
     pub changelog_topic: String,
     pub group: String,
+    /// Where `/healthz` and `/metrics` are served, if anywhere.
+    pub listen: Option<String>,
     pub default_queue: String,
     pub queues: Vec<Queue>,
     pub rules: Vec<Rule>,
@@ -273,6 +277,7 @@ pub fn validate(raw: toml::Value) -> Result<RouteConfig, Vec<KeyError>> {
         alerts_topic,
         changelog_topic,
         group,
+        listen: raw.listen,
         default_queue,
         queues,
         rules,

@@ -17,6 +17,11 @@
 //! the batch; the restored changelog says what was routed already, so
 //! nothing is routed twice, and every output is keyed by feedback id (or a
 //! deterministic alert id) for consumers that drop repeats.
+//!
+//! The consumer's client context keeps each assigned partition's lag from
+//! librdkafka's statistics (every `statistics.interval.ms`, 5 s unless
+//! `consumer.statistics.interval.ms` says otherwise) for `/metrics`
+//! ([`super::exposed`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
@@ -33,9 +38,11 @@ use super::config::RouteConfig;
 use super::deadline::Entry;
 pub use super::decider::Stats;
 use super::decider::{Clock, Decider, Output};
+use super::exposed::Observer;
 use super::records::StatusEvent;
 use crate::config::KafkaConfig;
 use crate::record::FeedbackRecord;
+use crate::sink::kafka::context::BrokerContext;
 use crate::sink::kafka::{client_config, KafkaSink};
 
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +74,8 @@ pub struct Options {
     pub check_every: Duration,
     /// Client id suffix, so instances can be told apart in broker logs.
     pub instance: String,
+    /// Where the loop reports, for `/healthz` and `/metrics`.
+    pub observer: Observer,
 }
 
 impl Default for Options {
@@ -76,6 +85,7 @@ impl Default for Options {
             linger: Duration::from_millis(20),
             check_every: Duration::from_secs(10),
             instance: std::process::id().to_string(),
+            observer: Observer::default(),
         }
     }
 }
@@ -101,7 +111,10 @@ pub fn consumer_config(kafka: &KafkaConfig, client_id: &str) -> ClientConfig {
 
 /// Checks that the feedback, status and changelog topics have as many
 /// partitions as each other, and returns that number.
-pub fn check_partitions(consumer: &impl Consumer, cfg: &RouteConfig) -> Result<i32, RouteError> {
+pub fn check_partitions<C: rdkafka::consumer::ConsumerContext>(
+    consumer: &impl Consumer<C>,
+    cfg: &RouteConfig,
+) -> Result<i32, RouteError> {
     let mut counts = BTreeMap::new();
     for topic in [&cfg.feedback_topic, &cfg.status_topic, &cfg.changelog_topic] {
         let md = consumer
@@ -195,13 +208,18 @@ pub async fn run(
         // of both topics: co-partitioning needs it.
         .set("partition.assignment.strategy", "range")
         // Bounded prefetch: memory stays flat however far behind we are.
-        .set("queued.max.messages.kbytes", "16384");
+        .set("queued.max.messages.kbytes", "16384")
+        // The lag of `/metrics` comes from the statistics.
+        .set("statistics.interval.ms", "5000");
     for (k, v) in &kafka_cfg.properties {
         if let Some(k) = k.strip_prefix("consumer.") {
             consumer_cfg.set(k, v);
         }
     }
-    let consumer: StreamConsumer = consumer_cfg.create().map_err(kafka("consumer"))?;
+    let context = BrokerContext::default();
+    let consumer: StreamConsumer<BrokerContext> = consumer_cfg
+        .create_with_context(context.clone())
+        .map_err(kafka("consumer"))?;
     check_partitions(&consumer, &cfg)?;
     consumer
         .subscribe(&[&cfg.feedback_topic, &cfg.status_topic])
@@ -211,6 +229,8 @@ pub async fn run(
     pcfg.set("client.id", format!("{client_id}-producer"));
     let producer = KafkaSink::with_config(kafka_cfg, pcfg, "route")
         .map_err(|e| RouteError::Kafka(e.to_string()))?;
+    let status = producer.status();
+    opts.observer.attach(context, status.clone());
 
     let clock = Clock::start();
     let mut decider = Decider::new(cfg);
@@ -267,10 +287,14 @@ pub async fn run(
             next_check = Instant::now() + opts.check_every;
         }
         if !out.messages.is_empty() {
-            producer
-                .send_messages(out.messages)
-                .await
-                .map_err(|e| RouteError::Kafka(e.to_string()))?;
+            let pending = status.begin();
+            match producer.send_messages(out.messages).await {
+                Ok(()) => pending.succeeded(),
+                Err(e) => {
+                    pending.failed(e.kind(), &e.to_string());
+                    return Err(RouteError::Kafka(e.to_string()));
+                }
+            }
         }
         if !offsets.is_empty() {
             // Acknowledged: now the offsets may move past these messages.
@@ -283,6 +307,7 @@ pub async fn run(
                 .commit(&tpl, CommitMode::Async)
                 .map_err(kafka("commit"))?;
         }
+        opts.observer.stats(&decider.stats);
     }
     // Whatever was decided was produced and committed batch by batch.
     producer
@@ -294,7 +319,11 @@ pub async fn run(
 }
 
 /// Forgets the state of partitions this instance no longer owns.
-fn sync_assignment(consumer: &StreamConsumer, restored: &mut HashSet<i32>, decider: &mut Decider) {
+fn sync_assignment(
+    consumer: &StreamConsumer<BrokerContext>,
+    restored: &mut HashSet<i32>,
+    decider: &mut Decider,
+) {
     let Ok(tpl) = consumer.assignment() else {
         return;
     };

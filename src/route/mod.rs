@@ -6,12 +6,14 @@
 //! and escalates what stalls, [`spike`] compares a brand's recent volume
 //! with its baseline, [`records`] are the shapes that go out. All four, and the
 //! [`decider`] that combines them, are pure. [`consumer`] is the Kafka edge (consumer group, changelog, commits
-//! after acknowledgement); [`queue`] reads a queue for a person.
+//! after acknowledgement); [`queue`] reads a queue for a person; [`exposed`]
+//! is what `/healthz` and `/metrics` say of a running route.
 
 pub mod config;
 pub mod consumer;
 pub mod deadline;
 pub mod decider;
+pub mod exposed;
 pub mod queue;
 pub mod records;
 pub mod rules;

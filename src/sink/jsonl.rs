@@ -5,7 +5,9 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use tokio::sync::Mutex;
 
 use super::SinkError;
 use crate::record::Record;
@@ -58,11 +60,13 @@ impl JsonlSink {
 
     /// Appends ready lines and syncs them (also the dead-letter file's path).
     pub async fn write(&self, buf: Vec<u8>) -> Result<(), SinkError> {
-        let out = self.out.clone();
+        // Taken before a blocking thread is: polls waiting for their turn
+        // wait as tasks, not as hundreds of parked threads of the blocking
+        // pool (each with its stack and malloc arena, memory that stays).
+        let mut out = self.out.clone().lock_owned().await;
         let name = self.name.clone();
         // Writing and fsync block; keep them off the async workers.
         tokio::task::spawn_blocking(move || {
-            let mut out = out.lock().unwrap_or_else(|p| p.into_inner());
             let res = match &mut *out {
                 Output::Stdout => {
                     let mut so = std::io::stdout().lock();

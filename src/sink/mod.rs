@@ -39,6 +39,17 @@ pub enum SinkError {
     BrokersUnavailable { waited: Duration, cause: String },
 }
 
+impl SinkError {
+    /// The kind of failure, for `earshot_sink_errors_total`.
+    pub fn kind(&self) -> status::ErrorKind {
+        match self {
+            SinkError::Io { .. } => status::ErrorKind::Io,
+            SinkError::Kafka(_) | SinkError::Tap(_) => status::ErrorKind::Other,
+            SinkError::BrokersUnavailable { .. } => status::ErrorKind::Transport,
+        }
+    }
+}
+
 /// The `[sink]` settings every kind of sink shares.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
@@ -106,10 +117,15 @@ impl Sink {
             SinkConfig::Jsonl(path) => Output::Jsonl(jsonl::JsonlSink::open(path.as_deref())?),
             SinkConfig::Kafka(k) => Output::Kafka(kafka::KafkaSink::new(k, pipeline)?),
         };
+        // The Kafka sink's client context reports broker errors into it.
+        let status = match &out {
+            Output::Kafka(k) => k.status(),
+            Output::Jsonl(_) => SinkStatus::default(),
+        };
         Ok(Sink {
             out,
             dead_letter: DeadLetter::new(delivery.dead_letter.clone()),
-            status: SinkStatus::default(),
+            status,
             pipeline: pipeline.to_string(),
             tap: None,
         })
@@ -153,7 +169,7 @@ impl Sink {
                 Ok(d)
             }
             Err(e) => {
-                pending.failed(&e.to_string());
+                pending.failed(e.kind(), &e.to_string());
                 Err(e)
             }
         }

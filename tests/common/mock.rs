@@ -53,3 +53,18 @@ pub fn create_topic(name: &str, partitions: i32) {
         rdkafka_sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR
     );
 }
+
+/// Makes the cluster answer the next `n` requests of Kafka API `api_key`
+/// (8 is OffsetCommit) with `error`.
+#[allow(dead_code)]
+pub fn fail_requests(api_key: i16, n: usize, error: rdkafka_sys::rd_kafka_resp_err_t) {
+    let errors = vec![error; n];
+    unsafe {
+        rdkafka_sys::rd_kafka_mock_push_request_errors_array(
+            cluster().mock,
+            api_key,
+            n,
+            errors.as_ptr(),
+        );
+    }
+}

@@ -308,6 +308,10 @@ impl Validator<'_> {
                 );
             }
         }
+        let metrics = raw
+            .metrics
+            .and_then(|v| self.errors.section("metrics", v))
+            .unwrap_or_default();
         Pipeline {
             name,
             file: path.to_path_buf(),
@@ -315,6 +319,7 @@ impl Validator<'_> {
             http,
             schedule,
             listen: raw.listen,
+            metrics,
             sources,
             brands,
             classifier,

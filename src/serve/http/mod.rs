@@ -71,8 +71,10 @@ pub type Shared = Arc<App>;
 
 /// Every route of the workspace, with `/healthz` and `/metrics`.
 pub fn router(app: Shared) -> Router {
-    let health =
-        crate::pipeline::metrics::router(app.engine.metrics.clone(), app.engine.health.clone());
+    let health = crate::pipeline::exposition::router(crate::pipeline::metrics::Served::new(
+        app.engine.metrics.clone(),
+        app.engine.health.clone(),
+    ));
     let public_cap = app
         .cfg
         .public_form

@@ -8,13 +8,22 @@
 //! bounded rate: errors as warnings at most every [`QUIET`], the rest at
 //! debug level. The state is shared by every producer the sink creates, so
 //! replacing a fenced producer does not forget it.
+//!
+//! Errors also go to the sink's [`SinkStatus`], and librdkafka's statistics
+//! (every `statistics.interval.ms`) say when a broker connection is up
+//! again, which ends the outage there. A consumer with this context (`earshot
+//! route`) keeps each assigned partition's lag from the same statistics.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
-use rdkafka::error::KafkaError;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::Statistics;
+
+use crate::sink::status::{ErrorKind, SinkStatus};
 
 /// The least time between two warnings passed on from librdkafka.
 pub const QUIET: Duration = Duration::from_secs(30);
@@ -23,6 +32,10 @@ pub const QUIET: Duration = Duration::from_secs(30);
 struct Shared {
     last_error: Mutex<Option<String>>,
     last_warned: Mutex<Option<Instant>>,
+    /// Where broker errors and recoveries are reported, for `/healthz`.
+    status: SinkStatus,
+    /// A consumer's lag by (topic, partition), from the last statistics.
+    lag: Mutex<BTreeMap<(String, i32), i64>>,
 }
 
 /// The producers' client context. Cheap to clone.
@@ -38,6 +51,18 @@ impl BrokerContext {
     /// Forgets the last error once a delivery got through.
     pub fn clear(&self) {
         *self.0.last_error.lock().expect("context lock") = None;
+        self.0.status.broker_up();
+    }
+
+    /// The status this context reports broker errors to.
+    pub fn status(&self) -> SinkStatus {
+        self.0.status.clone()
+    }
+
+    /// Messages behind the high watermark per assigned (topic, partition),
+    /// as of the last statistics (a consumer's only).
+    pub fn lag(&self) -> BTreeMap<(String, i32), i64> {
+        self.0.lag.lock().expect("context lock").clone()
     }
 
     /// Whether a warning may go out now (at most one per [`QUIET`]).
@@ -52,7 +77,24 @@ impl BrokerContext {
     }
 }
 
+impl rdkafka::consumer::ConsumerContext for BrokerContext {}
+
 impl ClientContext for BrokerContext {
+    fn stats(&self, stats: Statistics) {
+        if stats.brokers.values().any(|b| b.state == "UP") {
+            self.0.status.broker_up();
+        }
+        // Partitions not assigned to us, or not fetched yet, say -1.
+        let lag = stats
+            .topics
+            .values()
+            .flat_map(|t| t.partitions.values().map(move |p| (t, p)))
+            .filter(|(_, p)| p.desired && p.partition >= 0 && p.consumer_lag >= 0)
+            .map(|(t, p)| ((t.topic.clone(), p.partition), p.consumer_lag))
+            .collect();
+        *self.0.lag.lock().expect("context lock") = lag;
+    }
+
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
         if (level as i32) <= RDKafkaLogLevel::Error as i32 {
             *self.0.last_error.lock().expect("context lock") = Some(message.to_string());
@@ -66,11 +108,30 @@ impl ClientContext for BrokerContext {
 
     fn error(&self, error: KafkaError, reason: &str) {
         *self.0.last_error.lock().expect("context lock") = Some(reason.to_string());
+        self.0.status.broker_error(kind(&error), reason);
         if self.may_warn() {
             tracing::warn!(%error, "Kafka brokers: {reason}");
         } else {
             tracing::debug!(%error, "Kafka brokers: {reason}");
         }
+    }
+}
+
+/// The kind of a client-level error from librdkafka.
+pub fn kind(error: &KafkaError) -> ErrorKind {
+    use RDKafkaErrorCode::*;
+    match error.rdkafka_error_code() {
+        Some(
+            BrokerTransportFailure
+            | AllBrokersDown
+            | Resolve
+            | BrokerNotAvailable
+            | NetworkException,
+        ) => ErrorKind::Transport,
+        Some(SSL) => ErrorKind::Tls,
+        Some(Authentication | SaslAuthenticationFailed) => ErrorKind::Auth,
+        Some(MessageTimedOut | RequestTimedOut) => ErrorKind::Timeout,
+        _ => ErrorKind::Other,
     }
 }
 

@@ -35,6 +35,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
 use tokio::time::Instant;
 
+use super::status::SinkStatus;
 use super::SinkError;
 use crate::config::KafkaConfig;
 use crate::record::{Record, RecordKind};
@@ -86,7 +87,16 @@ pub fn client_config(cfg: &KafkaConfig, pipeline: &str) -> ClientConfig {
         // resumed up to 10 s after a broker came back; a second is enough to
         // spare a broker that is down.
         .set("reconnect.backoff.ms", "100")
-        .set("reconnect.backoff.max.ms", "1000");
+        .set("reconnect.backoff.max.ms", "1000")
+        // With sparse connections librdkafka connects to the partition
+        // leaders only once something is produced, and the idempotent
+        // producer, finding no broker up to ask for its producer id, waits
+        // for its 500 ms timer, twice: about a second of every backfill.
+        // Connecting at once gets the id in tens of milliseconds.
+        .set("enable.sparse.connections", "false")
+        // The client context learns from the statistics that a broker is
+        // reachable again after an outage (the sink's `up` in `/healthz`).
+        .set("statistics.interval.ms", "1000");
     for (k, v) in &cfg.properties {
         // `consumer.*` keys are for `earshot route`'s consumers only.
         if !k.starts_with("consumer.") {
@@ -267,6 +277,11 @@ impl KafkaSink {
         tracing::warn!("Kafka producer fenced or in a fatal state; replacing it.");
         *current = (used + 1, create(&self.config, &self.context)?);
         Ok(())
+    }
+
+    /// Whether deliveries get through, with what the brokers reported.
+    pub fn status(&self) -> SinkStatus {
+        self.context.status()
     }
 
     /// How many times the producer was replaced.
