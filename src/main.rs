@@ -163,7 +163,9 @@ fn main() -> ExitCode {
         .log
         .clone()
         .or_else(|| std::env::var("RUST_LOG").ok())
-        .unwrap_or_else(|| "info".to_string());
+        // rdkafka's producer repeats "Ignored event 'Error'" every second of
+        // an outage, beside earshot's own rate-limited warning of it.
+        .unwrap_or_else(|| "info,rdkafka::producer::base_producer=error".to_string());
     init_logging(args.log_format, &filter);
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     match rt.block_on(dispatch(args.command, args.log_format)) {

@@ -77,7 +77,14 @@ impl JsonlSink {
             res.map_err(|source| SinkError::Io { path: name, source })
         })
         .await
-        .expect("jsonl writer panicked")
+        // Cancelled at shutdown (a poll abandoned after the grace period)
+        // or panicked: either way the lines were not written.
+        .unwrap_or_else(|e| {
+            Err(SinkError::Io {
+                path: self.name.clone(),
+                source: std::io::Error::other(format!("the write did not finish: {e}")),
+            })
+        })
     }
 
     pub async fn flush(&self) -> Result<(), SinkError> {
