@@ -76,6 +76,9 @@ pub struct Deadlines {
     index: BTreeSet<(DateTime<Utc>, String)>,
     /// Statuses that came before their feedback was routed.
     early: HashMap<String, (StatusKind, DateTime<Utc>)>,
+    /// Keep no feedback in the entries (the workspace holds it already);
+    /// deadline alerts then name the feedback without carrying it.
+    light: bool,
 }
 
 impl Deadlines {
@@ -233,7 +236,18 @@ impl Deadlines {
         self.entries.is_empty()
     }
 
-    fn put(&mut self, e: Entry) {
+    /// Keeps entries without their feedback from now on.
+    pub fn keep_light(&mut self) {
+        self.light = true;
+        for e in self.entries.values_mut() {
+            e.feedback = None;
+        }
+    }
+
+    fn put(&mut self, mut e: Entry) {
+        if self.light {
+            e.feedback = None;
+        }
         if let Some(old) = self.entries.get(&e.feedback_id) {
             if let Some(due) = old.running() {
                 self.index.remove(&(due, old.feedback_id.clone()));

@@ -25,6 +25,7 @@ use super::log::{EventLog, LogError};
 use super::view::View;
 use crate::record::Record;
 use crate::route::config::RouteConfig;
+use crate::route::deadline::Entry;
 use crate::route::decider::{Decided, Decider, Output};
 use crate::route::records::StatusEvent;
 
@@ -72,6 +73,9 @@ impl Desk {
     pub fn open(route: RouteConfig, dir: &Path) -> Result<Desk, LogError> {
         let (log, events) = EventLog::open(dir)?;
         let mut decider = Decider::new(route.clone());
+        // The view holds every feedback; a second copy per running clock
+        // would double the memory of a large workspace.
+        decider.deadlines.keep_light();
         let mut view = View::new(&route);
         for e in &events {
             match e {
@@ -287,7 +291,11 @@ fn decided(d: Decided) -> Event {
     match d {
         Decided::Routed(r) => Event::Routed(r),
         Decided::Alert(a) => Event::Alert(a),
-        Decided::Deadline(e) => Event::Deadline(e),
+        // The store keeps the clock, not another copy of the feedback.
+        Decided::Deadline(e) => Event::Deadline(Entry {
+            feedback: None,
+            ..e
+        }),
         Decided::Forgotten(id) => Event::Forgotten(id),
     }
 }
