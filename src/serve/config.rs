@@ -241,8 +241,13 @@ pub fn build(
     for (i, u) in raw.users.into_iter().enumerate() {
         let key = |f: &str| format!("serve.users[{i}].{f}");
         let name = u.name.trim().to_string();
-        if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
-            err(key("name"), "a login name of 1 to 64 characters".into());
+        // The name travels in the session cookie: no spaces, `;` or `,`.
+        let allowed = |c: char| c.is_alphanumeric() || "._@-".contains(c);
+        if name.is_empty() || name.chars().count() > 64 || !name.chars().all(allowed) {
+            err(
+                key("name"),
+                format!("found \"{name}\"; expected a login name of 1 to 64 letters, digits and . _ @ -"),
+            );
         } else if !names.insert(name.clone()) {
             err(key("name"), format!("`{name}` is named twice"));
         }
@@ -448,5 +453,11 @@ per_hour = 0
             !text.contains("usize") && !text.contains("invalid type"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_login_name_must_fit_in_a_cookie() {
+        let errors = check("[[users]]\nname = \"pat; admin\"\nrole = \"member\"\npassword_hash_env = \"PAT_HASH\"\n").unwrap_err();
+        assert_eq!(errors[0].0, "serve.users[0].name", "{errors:?}");
     }
 }
