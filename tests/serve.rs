@@ -674,3 +674,42 @@ async fn what_a_backfill_delivered_before_is_in_the_queues_when_serve_starts() {
         .count();
     assert_eq!(routed as u64, before.iter().map(|(_, n)| n).sum::<u64>());
 }
+
+#[tokio::test]
+async fn password_guessing_is_limited_per_address() {
+    let w = Workspace::start("").await;
+    let mut s = Session::default();
+    let (_, page) = s.get(&w, "/login").await;
+    let csrf = csrf_of(&page);
+    let limit = earshot::serve::http::LOGINS_PER_HOUR as usize;
+    for guess in 0..limit {
+        let (st, _, _) = s
+            .post(
+                &w,
+                "/login",
+                &[
+                    ("csrf", &csrf),
+                    ("name", "pat"),
+                    ("password", &format!("guess{guess}")),
+                    ("next", "/"),
+                ],
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED);
+    }
+    // Even the right password waits now.
+    let (st, _, page) = s
+        .post(
+            &w,
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("name", "pat"),
+                ("password", serve::harness::PASSWORD),
+                ("next", "/"),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::TOO_MANY_REQUESTS);
+    assert!(page.contains("try again in"), "{page}");
+}

@@ -105,6 +105,7 @@ pub fn open(pipeline: Pipeline, opts: &Options) -> Result<(Arc<App>, Clock), Ser
         desk,
         keys: Keys::new(opts.session_key.as_deref(), opts.api_token.as_deref()),
         limiter: Mutex::new(RateLimit::new(per_hour)),
+        logins: Mutex::new(RateLimit::new(crate::serve::http::LOGINS_PER_HOUR)),
         cfg,
         kafka,
     });

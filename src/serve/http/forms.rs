@@ -84,12 +84,27 @@ pub async fn login_page(
 
 pub async fn login(
     State(app): State<Shared>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(f): Form<Fields>,
 ) -> Response {
     let ctx = Ctx::new(&app, &headers);
     if !csrf_ok(&app, &headers, &f) {
         return ctx.refusal(&app, csrf_refusal(), "/login");
+    }
+    let trust = app
+        .cfg
+        .public_form
+        .as_ref()
+        .is_some_and(|p| p.trust_forwarded_for);
+    let taken = app
+        .logins
+        .lock()
+        .expect("login limit lock")
+        .take(client(peer, &headers, trust), std::time::Instant::now());
+    if let Err(wait) = taken {
+        tracing::warn!("Login attempts over the limit from one address.");
+        return ctx.refusal(&app, Refusal::TooMany(wait), "/login");
     }
     let next = local(f.get("next"));
     let (name, password) = (

@@ -31,6 +31,9 @@ use super::desk::{Desk, DeskError};
 use super::intake::FieldError;
 use crate::pipeline::Engine;
 
+/// Login attempts taken per client address per hour.
+pub const LOGINS_PER_HOUR: u32 = 30;
+
 /// Largest request body taken, in bytes; the public form has its own cap.
 const MAX_BODY: usize = 64 * 1024;
 
@@ -41,6 +44,9 @@ pub struct App {
     pub cfg: ServeConfig,
     pub keys: Keys,
     pub limiter: Mutex<RateLimit>,
+    /// Login attempts per client address: argon2 costs a core's tens of
+    /// milliseconds, and guessing must stay slow.
+    pub logins: Mutex<RateLimit>,
     /// On Kafka: where people's changes are written. None when embedded.
     pub kafka: Option<crate::serve::kafka::Writer>,
 }
