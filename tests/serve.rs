@@ -652,6 +652,41 @@ async fn the_openapi_document_names_every_route_scripts_use() {
 }
 
 #[tokio::test]
+async fn metrics_show_what_waits_in_each_queue_and_what_people_did() {
+    let w = Workspace::start("").await;
+    w.poll().await;
+    let before = waiting(&w).await;
+    let (name, n) = before.iter().find(|(_, n)| *n > 0).unwrap().clone();
+    let id = queue(&w, &name).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(status(&w, &id, "acknowledged").await, StatusCode::OK);
+    let text = w
+        .http
+        .get(w.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = format!("earshot_workspace_waiting{{queue=\"{name}\"}} {}", n - 1);
+    assert!(text.contains(&line), "{line} in:\n{text}");
+    assert!(text.contains(&format!(
+        "earshot_workspace_acknowledged{{queue=\"{name}\"}} 1"
+    )));
+    assert!(
+        text.contains("earshot_workspace_actions_total{action=\"acknowledged\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("earshot_items_total{"),
+        "the pipeline's series too"
+    );
+}
+
+#[tokio::test]
 async fn what_a_backfill_delivered_before_is_in_the_queues_when_serve_starts() {
     let w = Workspace::start("").await;
     w.poll().await;

@@ -100,7 +100,9 @@ pub fn open(pipeline: Pipeline, opts: &Options) -> Result<(Arc<App>, Clock), Ser
         engine.sink.set_tap(desk.clone());
     }
     let per_hour = cfg.public_form.as_ref().map_or(1, |f| f.per_hour);
+    let metrics = crate::serve::metrics::WorkspaceMetrics::register(&engine.metrics);
     let app = Arc::new(App {
+        metrics,
         engine: Arc::new(engine),
         desk,
         keys: Keys::new(opts.session_key.as_deref(), opts.api_token.as_deref()),

@@ -258,6 +258,12 @@ impl Metrics {
     }
 
     /// Sets the sink's series from its state now (before a scrape).
+    /// Lets another part of the process (the workspace) register its own
+    /// series in the same registry, so one scrape reads them all.
+    pub fn register(&self, f: impl FnOnce(&mut Registry)) {
+        f(&mut self.registry.lock().expect("registry poisoned"));
+    }
+
     pub fn observe_sink(&self, sink: &Snapshot) {
         self.sink.set(sink);
     }

@@ -17,6 +17,7 @@ pub mod http;
 pub mod intake;
 pub mod kafka;
 pub mod log;
+pub mod metrics;
 pub mod svg;
 pub mod view;
 

@@ -47,6 +47,8 @@ pub struct App {
     /// Login attempts per client address: argon2 costs a core's tens of
     /// milliseconds, and guessing must stay slow.
     pub logins: Mutex<RateLimit>,
+    /// The workspace's series in `/metrics`.
+    pub metrics: crate::serve::metrics::WorkspaceMetrics,
     /// On Kafka: where people's changes are written. None when embedded.
     pub kafka: Option<crate::serve::kafka::Writer>,
 }
@@ -77,10 +79,13 @@ pub type Shared = Arc<App>;
 
 /// Every route of the workspace, with `/healthz` and `/metrics`.
 pub fn router(app: Shared) -> Router {
-    let health = crate::pipeline::exposition::router(crate::pipeline::metrics::Served::new(
-        app.engine.metrics.clone(),
-        app.engine.health.clone(),
-    ));
+    let health = crate::pipeline::exposition::router(Exposed {
+        served: crate::pipeline::metrics::Served::new(
+            app.engine.metrics.clone(),
+            app.engine.health.clone(),
+        ),
+        app: app.clone(),
+    });
     let public_cap = app
         .cfg
         .public_form
@@ -116,6 +121,25 @@ pub fn router(app: Shared) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(app)
         .merge(health)
+}
+
+/// `/healthz` and `/metrics`: the pipeline's, with the queues' gauges set
+/// from the view at each scrape.
+#[derive(Clone)]
+struct Exposed {
+    served: crate::pipeline::metrics::Served,
+    app: Shared,
+}
+
+impl crate::pipeline::exposition::Exposed for Exposed {
+    fn health(&self) -> (bool, serde_json::Value) {
+        self.served.health()
+    }
+
+    fn metrics(&self) -> String {
+        self.app.desk.read(|v| self.app.metrics.observe(v));
+        self.served.metrics()
+    }
 }
 
 /// Serves the workspace on `listener` until `shutdown` fires.

@@ -77,6 +77,7 @@ pub async fn file(
                 "the feedback could not be delivered ({e}); nothing was filed"
             ))
         })?;
+    app.metrics.acted("filed");
     let by = by.map_or("public form", |a| a.name.as_str());
     let filed = Activity {
         feedback_id: id.clone(),
@@ -168,10 +169,12 @@ pub async fn set_status(
         by: Some(actor.name.clone()),
         note,
     };
+    let action = format!("{status:?}").to_lowercase();
     match &app.kafka {
         Some(k) => k.status(&app.engine.sink, &app.desk, ev).await?,
         None => app.desk.status(ev)?,
     }
+    app.metrics.acted(&action);
     Ok(())
 }
 
@@ -214,6 +217,12 @@ pub async fn act(app: &App, actor: &Actor, id: &str, raw: RawActivity) -> Result
             ))
         }
     };
+    let action = match &what {
+        ActivityKind::Filed { .. } => "filed",
+        ActivityKind::Note { .. } => "note",
+        ActivityKind::Assigned { .. } => "assigned",
+        ActivityKind::Contact { .. } => "contact",
+    };
     let a = Activity {
         feedback_id: id.to_string(),
         at: Utc::now(),
@@ -224,6 +233,7 @@ pub async fn act(app: &App, actor: &Actor, id: &str, raw: RawActivity) -> Result
         Some(k) => k.activity(&app.engine.sink, &app.desk, a).await?,
         None => app.desk.activity(a)?,
     }
+    app.metrics.acted(action);
     Ok(())
 }
 
