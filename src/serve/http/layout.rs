@@ -29,6 +29,7 @@ button.secondary{background:#fff;color:var(--accent)}.error{border:1px solid var
 .notice{border:1px solid var(--ok);padding:.6rem 1rem;border-radius:6px}
 .filters{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:end}.filters label{margin:0}.filters select,.filters input{width:auto}
 .hp{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}
+.skip{position:absolute;left:-10000px}.skip:focus{left:1rem;top:.5rem;background:#fff;padding:.3rem .6rem;z-index:1}
 ol.history{padding-left:1.2rem}svg{max-width:100%;height:auto}
 @media (max-width:40rem){td.wide,th.wide{display:none}main{padding:.6rem}}
 "#;
@@ -80,6 +81,7 @@ impl Ctx {
                     style { (maud::PreEscaped(STYLE)) }
                 }
                 body {
+                    a.skip href="#main" { "Skip to content" }
                     header {
                         strong { (app.title()) }
                         @if let Some(a) = &self.actor {
@@ -98,7 +100,7 @@ impl Ctx {
                             }
                         }
                     }
-                    main { (body) }
+                    main id="main" tabindex="-1" { (body) }
                 }
             }
         };
