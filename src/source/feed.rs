@@ -78,7 +78,8 @@ fn parse_feed_capped(
 ) -> Result<ParsedFeed, FeedError> {
     // Decoding here rather than in feed-rs lets a wrong charset header or a
     // declaration-less legacy body come out right; see `normalize::decode`.
-    let text = repair::declare_utf8(normalize::decode(bytes, content_type));
+    let text =
+        repair::label_rss_version(repair::declare_utf8(normalize::decode(bytes, content_type)));
     match cap::cap_entries(&text, max_entries) {
         Some(capped) => {
             drop(text);
@@ -337,6 +338,8 @@ fn person_name(person: &Person) -> Option<String> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod wild_tests;
 
 #[cfg(test)]
 mod xml_base_tests {

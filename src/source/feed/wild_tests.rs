@@ -1,0 +1,19 @@
+//! Tests of feeds as they are found in the wild: documents our own fixtures
+//! do not exercise (no version, other Unicode encodings, HTML entities,
+//! Atom 0.3, odd dates), each against a golden beside its fixture.
+
+use super::tests::{assert_golden, fixture};
+use super::*;
+
+fn parse(name: &str, url: &str) -> ParsedFeed {
+    parse_feed(&fixture(name), url, None).unwrap()
+}
+
+#[test]
+fn rss_without_a_version_and_with_a_utf8_bom_matches_golden() {
+    let feed = parse("rss-noversion-bom.xml", "https://oldnotes.example.com/rss");
+    assert_golden("rss-noversion-bom", &feed.items);
+    assert_eq!(feed.title.as_deref(), Some("Old Gadget Notes"));
+    assert_eq!(feed.items.len(), 1);
+    assert!(feed.errors.is_empty(), "{:?}", feed.errors);
+}
