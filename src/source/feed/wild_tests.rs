@@ -17,3 +17,17 @@ fn rss_without_a_version_and_with_a_utf8_bom_matches_golden() {
     assert_eq!(feed.items.len(), 1);
     assert!(feed.errors.is_empty(), "{:?}", feed.errors);
 }
+
+#[test]
+fn utf16_and_utf32_feeds_with_and_without_a_bom_match_their_goldens() {
+    for name in ["utf16le-bom", "utf16be", "utf32le", "utf32be-bom"] {
+        let feed = parse(&format!("{name}.xml"), "https://cafe.example.fr/atom");
+        assert_golden(name, &feed.items);
+        assert_eq!(feed.title.as_deref(), Some("Café des Gadgets"), "{name}");
+        assert_eq!(
+            feed.items[0].title.as_deref(),
+            Some("L’Acme Phone 5 chauffe 🔥 trop"),
+            "{name}"
+        );
+    }
+}
