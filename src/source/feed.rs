@@ -8,6 +8,7 @@
 
 mod cap;
 pub mod config;
+mod entities;
 mod repair;
 
 use std::collections::HashSet;
@@ -78,8 +79,9 @@ fn parse_feed_capped(
 ) -> Result<ParsedFeed, FeedError> {
     // Decoding here rather than in feed-rs lets a wrong charset header or a
     // declaration-less legacy body come out right; see `normalize::decode`.
-    let text =
-        repair::label_rss_version(repair::declare_utf8(normalize::decode(bytes, content_type)));
+    let text = normalize::decode(bytes, content_type);
+    let text = repair::label_rss_version(repair::declare_utf8(text));
+    let text = entities::html_entities_to_xml(text);
     match cap::cap_entries(&text, max_entries) {
         Some(capped) => {
             drop(text);

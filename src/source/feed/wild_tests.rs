@@ -31,3 +31,22 @@ fn utf16_and_utf32_feeds_with_and_without_a_bom_match_their_goldens() {
         );
     }
 }
+
+#[test]
+fn html_named_entities_without_a_dtd_match_golden() {
+    let feed = parse("html-entities.xml", "https://cafetech.example.com/rss");
+    assert_golden("html-entities", &feed.items);
+    assert_eq!(feed.title.as_deref(), Some("Café Tech — Reviews"));
+    let titles: Vec<_> = feed
+        .items
+        .iter()
+        .filter_map(|i| i.title.as_deref())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Acme Phone 5: the résumé of a bad year…",
+            "Globex Cloud is «fine» & cheap"
+        ]
+    );
+}
