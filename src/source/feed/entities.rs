@@ -4,7 +4,9 @@
 //! into numeric character references before the XML parser sees them: XML
 //! knows only five names, and one unknown name makes the whole document
 //! unreadable, while feeds written by HTML templates use them everywhere.
-//! It leaves CDATA sections and comments alone (their `&` is literal) and
+//! Numeric references to the C1 controls (`&#146;`) are read as the
+//! Windows-1252 characters their writers meant (`’`), as browsers and
+//! feedparser do. It leaves CDATA sections and comments alone (their `&` is literal) and
 //! does not expand entities a document type declares for itself.
 
 use std::sync::OnceLock;
@@ -46,13 +48,38 @@ pub(super) fn html_entities_to_xml(xml: String) -> String {
 
 fn entity() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"&([A-Za-z][A-Za-z0-9]{0,31});").expect("static regex"))
+    RE.get_or_init(|| {
+        Regex::new(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{0,31});")
+            .expect("static regex")
+    })
 }
 
 fn has_foreign_name(xml: &str) -> bool {
-    entity()
-        .captures_iter(xml)
-        .any(|c| !XML_NAMES.contains(&&c[1]))
+    entity().captures_iter(xml).any(|c| !is_native(&c[1]))
+}
+
+/// Whether XML reads the reference as its writer meant: one of its own
+/// names, or a number outside the C1 controls.
+fn is_native(name: &str) -> bool {
+    match name.strip_prefix('#') {
+        Some(number) => c1_as_windows_1252(number).is_none(),
+        None => XML_NAMES.contains(&name),
+    }
+}
+
+/// The Windows-1252 character for a reference to a C1 control (0x80-0x9F),
+/// which no feed means literally.
+fn c1_as_windows_1252(number: &str) -> Option<char> {
+    let value = match number.strip_prefix(['x', 'X']) {
+        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+        None => number.parse().ok()?,
+    };
+    let byte = u8::try_from(value)
+        .ok()
+        .filter(|b| (0x80..=0x9F).contains(b))?;
+    let bytes = [byte];
+    let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&bytes);
+    text.chars().next()
 }
 
 /// Appends `text`, which holds no CDATA section or comment, with its
@@ -62,10 +89,16 @@ fn replace_in(text: &str, out: &mut String) {
     for c in entity().captures_iter(text) {
         let whole = c.get(0).expect("group 0");
         let name = &c[1];
-        if XML_NAMES.contains(&name) {
+        if is_native(name) {
             continue;
         }
         out.push_str(&text[last..whole.start()]);
+        if let Some(number) = name.strip_prefix('#') {
+            let meant = c1_as_windows_1252(number).expect("not native");
+            out.push_str(&format!("&#{};", u32::from(meant)));
+            last = whole.end();
+            continue;
+        }
         match NAMED_ENTITIES.get(&format!("{name};")[..]) {
             Some(&(first, second)) => {
                 out.push_str(&format!("&#{first};"));
@@ -95,6 +128,14 @@ mod tests {
             html_entities_to_xml(xml.into()),
             "<title>Caf&#233;&#160;&#8212; &amp; &#8230;</title>\
              <!-- &copy; --><d><![CDATA[&eacute;]]></d><x a=\"&#174;\">&amp;bogus;</x>"
+        );
+    }
+
+    #[test]
+    fn references_to_c1_controls_are_read_as_windows_1252() {
+        assert_eq!(
+            html_entities_to_xml("<t>don&#146;t &#x80;5 &#160;</t>".into()),
+            "<t>don&#8217;t &#8364;5 &#160;</t>"
         );
     }
 

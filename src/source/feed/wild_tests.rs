@@ -50,3 +50,24 @@ fn html_named_entities_without_a_dtd_match_golden() {
         ]
     );
 }
+
+#[test]
+fn windows_1252_bytes_in_a_feed_declared_latin1_are_read_as_windows_1252() {
+    let url = "https://gripes.example.be/rss";
+    let feed = parse("latin1-cp1252.xml", url);
+    assert_golden("latin1-cp1252", &feed.items);
+    let title = feed.items[0].title.as_deref().unwrap();
+    assert_eq!(
+        title,
+        "Don’t buy the Acme Toaster – it costs 99 € and burns bread"
+    );
+    // A numeric reference to a C1 control means the Windows-1252 character.
+    assert_eq!(
+        feed.items[1].title.as_deref(),
+        Some("Globex’s kettle – a review")
+    );
+    // A server's default Latin-1 header does not change the reading.
+    let bytes = fixture("latin1-cp1252.xml");
+    let with_header = parse_feed(&bytes, url, Some("text/xml; charset=ISO-8859-1")).unwrap();
+    assert_eq!(with_header.items, feed.items);
+}
