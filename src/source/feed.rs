@@ -1,11 +1,12 @@
 //! The pure half of the feed source: feed bytes in, [`Item`]s out.
 //!
-//! Owns reading RSS 0.9x/1.0/2.0, Atom and JSON Feed documents (through
+//! Owns reading RSS 0.9x/1.0/2.0, Atom 0.3 and 1.0 and JSON Feed documents (through
 //! feed-rs) into normalized items with stable keys, and deciding which parts
 //! of a damaged document can still be used. It does not fetch, honour cache
 //! headers or schedule polls; the caller passes the body it fetched, the URL
 //! it fetched it from and the response's `Content-Type`.
 
+mod atom03;
 mod cap;
 pub mod config;
 mod entities;
@@ -81,7 +82,7 @@ fn parse_feed_capped(
     // declaration-less legacy body come out right; see `normalize::decode`.
     let text = normalize::decode(bytes, content_type);
     let text = repair::label_rss_version(repair::declare_utf8(text));
-    let text = entities::html_entities_to_xml(text);
+    let text = atom03::to_atom_10(entities::html_entities_to_xml(text));
     match cap::cap_entries(&text, max_entries) {
         Some(capped) => {
             drop(text);

@@ -71,3 +71,29 @@ fn windows_1252_bytes_in_a_feed_declared_latin1_are_read_as_windows_1252() {
     let with_header = parse_feed(&bytes, url, Some("text/xml; charset=ISO-8859-1")).unwrap();
     assert_eq!(with_header.items, feed.items);
 }
+
+#[test]
+fn atom_03_entries_are_read_like_atom_10() {
+    let feed = parse("atom03.xml", "https://blinken.example.org/atom.xml");
+    assert_golden("atom03", &feed.items);
+    assert_eq!(feed.title.as_deref(), Some("Blinkenlights Diary"));
+    let texts: Vec<_> = feed.items.iter().map(|i| i.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "The Acme mesh drops every evening.",
+            "The Globex router resets itself & the lights blink.",
+            "Inline markup about Acme."
+        ]
+    );
+    // `issued` is the publication date, `modified` the edit.
+    let first = &feed.items[0];
+    assert_eq!(
+        first.published.unwrap().to_rfc3339(),
+        "2005-01-09T19:00:00+00:00"
+    );
+    assert_eq!(
+        first.updated.unwrap().to_rfc3339(),
+        "2005-01-10T08:00:00+00:00"
+    );
+}
