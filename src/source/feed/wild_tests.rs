@@ -97,3 +97,29 @@ fn atom_03_entries_are_read_like_atom_10() {
         "2005-01-10T08:00:00+00:00"
     );
 }
+
+#[test]
+fn escaped_markup_meant_as_text_is_kept_in_titles() {
+    let feed = parse("escaped-markup.xml", "https://webhist.example.net/atom");
+    assert_golden("escaped-markup", &feed.items);
+    let titles: Vec<_> = feed
+        .items
+        .iter()
+        .filter_map(|i| i.title.as_deref())
+        .collect();
+    assert_eq!(titles, ["Why <marquee> died", "Why <blink> really died"]);
+    assert_eq!(feed.title.as_deref(), Some("Web <history> notes"));
+    assert_eq!(
+        feed.items[0].text,
+        "Acme's browser still renders <blink> & nobody asked."
+    );
+    assert_eq!(feed.items[1].text, "Globex kept <blink> alive.");
+
+    let rss = parse("escaped-markup-rss.xml", "https://webhist.example.net/rss");
+    assert_golden("escaped-markup-rss", &rss.items);
+    assert_eq!(rss.items[0].title.as_deref(), Some("Why <marquee> died"));
+    assert_eq!(
+        rss.items[0].text,
+        "The tag <marquee> scrolled. Acme loved it."
+    );
+}
