@@ -225,10 +225,13 @@ fn to_item(entry: &Entry, feed: &Feed, base: Option<&Url>) -> Result<Item, Strin
     let url = pick_link(&entry.links).map(|href| resolve(href, base));
     let title = entry.title.as_ref().map(one_line).filter(|t| !t.is_empty());
     let text = body_text(entry);
-    if title.is_none() && text.is_empty() && url.is_none() {
-        return Err("no title, text or link".into());
+    // An id alone still names a post (a reply count, a later edit can
+    // attach to it), as feedparser keeps it; only an entry with nothing at
+    // all is skipped, and reported.
+    let guid = Some(entry.id.as_str()).filter(|g| !g.trim().is_empty());
+    if title.is_none() && text.is_empty() && url.is_none() && guid.is_none() {
+        return Err("no id, title, text or link".into());
     }
-    let guid = Some(entry.id.as_str());
     let key = normalize::item_key(guid, url.as_deref(), title.as_deref(), &text);
     let author = entry
         .authors

@@ -40,7 +40,7 @@ fn rss2_matches_golden() {
         .iter()
         .map(|e| (e.index, e.message.as_str()))
         .collect();
-    assert_eq!(errors, [(6, "no title, text or link")]);
+    assert_eq!(errors, [(6, "no id, title, text or link")]);
 }
 
 #[test]

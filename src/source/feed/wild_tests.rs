@@ -123,3 +123,23 @@ fn escaped_markup_meant_as_text_is_kept_in_titles() {
         "The tag <marquee> scrolled. Acme loved it."
     );
 }
+
+#[test]
+fn an_entry_with_only_an_id_or_only_a_link_still_yields_an_item() {
+    let feed = parse("bare-entries.xml", "https://pings.example.com/rss");
+    assert_golden("bare-entries", &feed.items);
+    let keys: Vec<_> = feed.items.iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "ping-2025-01-06-1000",
+            "https://pings.example.com/2025/01/06/1100"
+        ]
+    );
+    // The one with nothing (a blank guid is none) is reported, not lost.
+    assert_eq!(feed.errors.len(), 1, "{:?}", feed.errors);
+    assert_eq!(
+        feed.errors[0].to_string(),
+        "entry 3 of the feed: no id, title, text or link"
+    );
+}
