@@ -143,3 +143,22 @@ fn an_entry_with_only_an_id_or_only_a_link_still_yields_an_item() {
         "entry 3 of the feed: no id, title, text or link"
     );
 }
+
+#[test]
+fn rfc_850_and_asctime_dates_are_read_and_no_date_is_invented() {
+    let feed = parse("old-dates.xml", "https://olddates.example.com/rss");
+    assert_golden("old-dates", &feed.items);
+    let dates: Vec<_> = feed
+        .items
+        .iter()
+        .map(|i| i.published.map(|d| d.to_rfc3339()))
+        .collect();
+    assert_eq!(
+        dates,
+        [
+            Some("2025-01-06T10:00:00+00:00".to_string()),
+            Some("2025-01-05T09:30:00+00:00".to_string()),
+            None
+        ]
+    );
+}
