@@ -162,3 +162,11 @@ fn rfc_850_and_asctime_dates_are_read_and_no_date_is_invented() {
         ]
     );
 }
+
+#[test]
+fn big5_declared_in_the_prolog_matches_golden() {
+    let feed = parse("big5.xml", "https://tsukue.example.tw/rss");
+    assert_golden("big5", &feed.items);
+    assert_eq!(feed.title.as_deref(), Some("科技抱怨筆記"));
+    assert_eq!(feed.items[0].title.as_deref(), Some("Acme 雲端又當機了"));
+}
