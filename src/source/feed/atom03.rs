@@ -109,10 +109,16 @@ fn text_construct(name: &str, attrs: &str, empty: &str, after: &str) -> (String,
 }
 
 fn attr(attrs: &str, name: &str) -> Option<String> {
-    let re = Regex::new(&format!(r#"\s{name}\s*=\s*(?:"([^"]*)"|'([^']*)')"#)).ok()?;
-    let c = re.captures(attrs)?;
-    let value = c.get(1).or_else(|| c.get(2))?;
-    Some(value.as_str().trim().to_ascii_lowercase())
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r#"\s(type|mode)\s*=\s*(?:"([^"]*)"|'([^']*)')"#).expect("static regex")
+    });
+    re.captures_iter(attrs)
+        .find(|c| &c[1] == name)
+        .and_then(|c| {
+            let value = c.get(2).or_else(|| c.get(3))?;
+            Some(value.as_str().trim().to_ascii_lowercase())
+        })
 }
 
 /// The attributes other than `type` and `mode`.

@@ -62,17 +62,9 @@ pub(super) fn label_rss_version(xml: String) -> String {
 
 /// Byte offset, name and length of the root element's start tag.
 fn root_tag(xml: &str) -> Option<(usize, &str, usize)> {
-    let name = root_name(xml)?;
-    let mut rest = xml;
-    loop {
-        let at = rest.find('<')?;
-        rest = &rest[at..];
-        if rest[1..].starts_with(name) {
-            let (name, len, _) = start_tag(rest)?;
-            return Some((xml.len() - rest.len(), name, len));
-        }
-        rest = &rest[1..];
-    }
+    let at = root_offset(xml)?;
+    let (name, len, _) = start_tag(&xml[at..])?;
+    Some((at, name, len))
 }
 
 /// A cut-off XML document shortened to its last complete entry and closed,
@@ -124,20 +116,27 @@ fn closes(xml: &str, root: &str) -> bool {
 }
 
 fn root_name(xml: &str) -> Option<&str> {
+    let rest = &xml[root_offset(xml)? + 1..];
+    let end = rest.find(|c: char| c.is_whitespace() || c == '>' || c == '/')?;
+    Some(&rest[..end])
+}
+
+/// Byte offset of the root element's `<`, past the declaration, comments,
+/// doctype and processing instructions.
+fn root_offset(xml: &str) -> Option<usize> {
     let mut rest = xml.trim_start();
     loop {
-        rest = rest.strip_prefix('<')?;
-        if rest.starts_with('?') || rest.starts_with('!') {
-            let end = if rest.starts_with("!--") {
-                rest.find("-->")? + 3
+        let after = rest.strip_prefix('<')?;
+        if after.starts_with('?') || after.starts_with('!') {
+            let end = if after.starts_with("!--") {
+                after.find("-->")? + 3
             } else {
-                rest.find('>')? + 1
+                after.find('>')? + 1
             };
-            rest = rest[end..].trim_start();
+            rest = after[end..].trim_start();
             continue;
         }
-        let end = rest.find(|c: char| c.is_whitespace() || c == '>' || c == '/')?;
-        return Some(&rest[..end]);
+        return Some(xml.len() - rest.len());
     }
 }
 
@@ -231,6 +230,10 @@ mod tests {
         assert_eq!(
             fix("<?xml version=\"1.0\"?>\n<rss><channel/></rss>"),
             "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel/></rss>"
+        );
+        assert_eq!(
+            fix("<!-- <rss> --><rss>"),
+            "<!-- <rss> --><rss version=\"2.0\">"
         );
         assert_eq!(
             fix("<rss xmlns:dc='x' version='0.93'>"),
