@@ -6,19 +6,23 @@
 //!
 //! The order of evidence, strongest first:
 //!
-//! 1. A byte-order mark.
-//! 2. Bytes that are valid UTF-8: legacy-encoded text with any non-ASCII byte
+//! 1. A byte-order mark, UTF-32's before UTF-16's (`FF FE 00 00` starts
+//!    both).
+//! 2. For a body that is not ASCII-compatible, the byte pattern of its first
+//!    `<` (UTF-16 and UTF-32, either order; the XML specification's
+//!    appendix F), or a UTF-16 header charset.
+//! 3. Bytes that are valid UTF-8: legacy-encoded text with any non-ASCII byte
 //!    is almost never valid UTF-8 by accident, while servers labelling UTF-8
 //!    files `iso-8859-1` is a common misconfiguration.
-//! 3. The header's charset, except that a header saying `iso-8859-1`,
+//! 4. The header's charset, except that a header saying `iso-8859-1`,
 //!    `us-ascii` or `windows-1252` (which all mean windows-1252) loses to a
 //!    different encoding declared in the document: those are the values a
 //!    server sends by default without looking at the file, while the
 //!    document's author knew what they wrote. Any other header charset was
 //!    set on purpose and wins.
-//! 4. `<meta charset>`, `<meta http-equiv="Content-Type">` or the XML
+//! 5. `<meta charset>`, `<meta http-equiv="Content-Type">` or the XML
 //!    declaration's `encoding`, within the first 4 KiB.
-//! 5. UTF-8 with invalid sequences replaced by U+FFFD.
+//! 6. UTF-8 with invalid sequences replaced by U+FFFD.
 
 use std::sync::OnceLock;
 
@@ -31,11 +35,17 @@ const SNIFF_LEN: usize = 4096;
 /// Decode an HTML or XML body to UTF-8; see the module documentation for
 /// which declaration wins.
 pub fn decode(bytes: &[u8], content_type: Option<&str>) -> String {
+    if let Some((wide, bom_len)) = utf32(bytes) {
+        return wide.decode(&bytes[bom_len..]);
+    }
     if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
         return encoding
             .decode_without_bom_handling(&bytes[bom_len..])
             .0
             .into_owned();
+    }
+    if let Some(encoding) = utf16_pattern(bytes) {
+        return encoding.decode_without_bom_handling(bytes).0.into_owned();
     }
     let header = content_type.and_then(header_charset);
     // UTF-16 is not ASCII-compatible, so "valid UTF-8" says nothing about it.
@@ -55,6 +65,59 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> String {
         (None, None) => UTF_8,
     };
     chosen.decode_without_bom_handling(bytes).0.into_owned()
+}
+
+/// UTF-32, which encoding_rs does not decode (the WHATWG standard leaves it
+/// out), but feeds exported from some Windows tools use.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Utf32 {
+    Le,
+    Be,
+}
+
+impl Utf32 {
+    /// Decodes, replacing code units that are no scalar value and a cut-off
+    /// last unit by U+FFFD.
+    fn decode(self, bytes: &[u8]) -> String {
+        let mut units = bytes.chunks_exact(4);
+        let mut out: String = units
+            .by_ref()
+            .map(|u| {
+                let u = [u[0], u[1], u[2], u[3]];
+                let n = match self {
+                    Utf32::Le => u32::from_le_bytes(u),
+                    Utf32::Be => u32::from_be_bytes(u),
+                };
+                char::from_u32(n).unwrap_or(char::REPLACEMENT_CHARACTER)
+            })
+            .collect();
+        if !units.remainder().is_empty() {
+            out.push(char::REPLACEMENT_CHARACTER);
+        }
+        out
+    }
+}
+
+/// UTF-32 told by its byte-order mark (and its length), or by the pattern of
+/// a leading `<` without one.
+fn utf32(bytes: &[u8]) -> Option<(Utf32, usize)> {
+    match bytes.get(..4)? {
+        [0xFF, 0xFE, 0, 0] => Some((Utf32::Le, 4)),
+        [0, 0, 0xFE, 0xFF] => Some((Utf32::Be, 4)),
+        [b'<', 0, 0, 0] => Some((Utf32::Le, 0)),
+        [0, 0, 0, b'<'] => Some((Utf32::Be, 0)),
+        _ => None,
+    }
+}
+
+/// UTF-16 without a byte-order mark, told by a leading `<` followed by
+/// another ASCII character (`<?xml`, `<rss`).
+fn utf16_pattern(bytes: &[u8]) -> Option<&'static Encoding> {
+    match bytes.get(..4)? {
+        [b'<', 0, c, 0] if *c != 0 => Some(encoding_rs::UTF_16LE),
+        [0, b'<', 0, c] if *c != 0 => Some(encoding_rs::UTF_16BE),
+        _ => None,
+    }
 }
 
 /// The encoding named by the `charset` parameter of a `Content-Type` value.
@@ -186,6 +249,48 @@ mod tests {
             "<p>Acme</p>"
         );
         assert_eq!(decode(b"\xEF\xBB\xBF<p>x</p>", None), "<p>x</p>");
+    }
+
+    fn wide(text: &str, le: bool, bytes_per_unit: usize) -> Vec<u8> {
+        match bytes_per_unit {
+            2 => text
+                .encode_utf16()
+                .flat_map(|u| if le { u.to_le_bytes() } else { u.to_be_bytes() })
+                .collect(),
+            _ => text
+                .chars()
+                .flat_map(|c| {
+                    let c = c as u32;
+                    if le {
+                        c.to_le_bytes()
+                    } else {
+                        c.to_be_bytes()
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn utf16_and_utf32_without_a_bom_are_told_by_the_first_bytes() {
+        let doc = "<?xml version=\"1.0\"?><rss><title>Zoé 🔥</title></rss>";
+        for (le, unit) in [(true, 2), (false, 2), (true, 4), (false, 4)] {
+            let bytes = wide(doc, le, unit);
+            assert_eq!(decode(&bytes, None), doc, "le={le} unit={unit}");
+            let bare = wide("<rss/>", le, unit);
+            assert_eq!(decode(&bare, Some("text/xml")), "<rss/>");
+        }
+    }
+
+    #[test]
+    fn utf32_boms_are_not_mistaken_for_utf16() {
+        let mut le = vec![0xFF, 0xFE, 0, 0];
+        le.extend(wide("<p>Zoé</p>", true, 4));
+        assert_eq!(decode(&le, None), "<p>Zoé</p>");
+        let mut be = vec![0, 0, 0xFE, 0xFF];
+        be.extend(wide("<p>Zoé</p>", false, 4));
+        be.push(0);
+        assert_eq!(decode(&be, None), "<p>Zoé</p>\u{FFFD}");
     }
 
     #[test]

@@ -31,6 +31,9 @@ const NAIVE: &[&str] = &[
     "%B %d, %Y %I:%M %p",
     "%d %B %Y %H:%M",
     "%d %b %Y %H:%M:%S",
+    // asctime ("Mon Jan  6 10:00:00 2025", the weekday gone), which has no
+    // zone; HTTP requires it to be GMT.
+    "%b %d %H:%M:%S %Y",
 ];
 
 const DATE_ONLY: &[&str] = &["%Y-%m-%d", "%Y/%m/%d", "%B %d, %Y", "%d %B %Y", "%d.%m.%Y"];
@@ -90,6 +93,10 @@ fn repair(s: &str) -> String {
                 r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b",
                 "$1",
             ),
+            // RFC 850 ("Monday, 06-Jan-25 10:00:00 GMT", the weekday gone by
+            // now) spells RFC 822's date with dashes; a two-digit year then
+            // reads as RFC 2822 says (00-49 is 2000-2049).
+            (r"^(\d{1,2})-([A-Z][a-z]{2})-(\d{2}|\d{4})\s", "$1 $2 $3 "),
             // Ordinals: "March 5th, 2024".
             (r"(\d)(?:st|nd|rd|th)\b", "$1"),
             // "UTC", a bare "Z" after a space, and "-0000" mean +0000.
@@ -147,6 +154,23 @@ mod tests {
         assert_eq!(parse_date("07 Mar 2024 09:30:00 Z"), want);
         assert_eq!(parse_date("2024-03-07 09:30:00"), want);
         assert_eq!(parse_date("2024-03-07 09:30:00+0000"), want);
+    }
+
+    #[test]
+    fn rfc_850_and_asctime() {
+        let want = utc("2025-01-06T10:00:00Z");
+        assert_eq!(parse_date("Monday, 06-Jan-25 10:00:00 GMT"), want);
+        assert_eq!(parse_date("Monday, 06-Jan-2025 10:00:00 GMT"), want);
+        assert_eq!(parse_date("Mon, 06-Jan-25 11:00:00 +0100"), want);
+        assert_eq!(parse_date("Mon Jan  6 10:00:00 2025"), want);
+        assert_eq!(
+            parse_date("Mon Jan 16 10:00:00 2025"),
+            utc("2025-01-16T10:00:00Z")
+        );
+        // Half a form is no date; nothing is filled in.
+        assert_eq!(parse_date("Monday, 06-Jan-25"), None);
+        assert_eq!(parse_date("Mon Jan  6 2025"), None);
+        assert_eq!(parse_date("Monday, 32-Jan-25 10:00:00 GMT"), None);
     }
 
     #[test]

@@ -1,13 +1,15 @@
 //! The pure half of the feed source: feed bytes in, [`Item`]s out.
 //!
-//! Owns reading RSS 0.9x/1.0/2.0, Atom and JSON Feed documents (through
+//! Owns reading RSS 0.9x/1.0/2.0, Atom 0.3 and 1.0 and JSON Feed documents (through
 //! feed-rs) into normalized items with stable keys, and deciding which parts
 //! of a damaged document can still be used. It does not fetch, honour cache
 //! headers or schedule polls; the caller passes the body it fetched, the URL
 //! it fetched it from and the response's `Content-Type`.
 
+mod atom03;
 mod cap;
 pub mod config;
+mod entities;
 mod repair;
 
 use std::collections::HashSet;
@@ -78,7 +80,9 @@ fn parse_feed_capped(
 ) -> Result<ParsedFeed, FeedError> {
     // Decoding here rather than in feed-rs lets a wrong charset header or a
     // declaration-less legacy body come out right; see `normalize::decode`.
-    let text = repair::declare_utf8(normalize::decode(bytes, content_type));
+    let text = normalize::decode(bytes, content_type);
+    let text = repair::label_rss_version(repair::declare_utf8(text));
+    let text = atom03::to_atom_10(entities::html_entities_to_xml(text));
     match cap::cap_entries(&text, max_entries) {
         Some(capped) => {
             drop(text);
@@ -221,10 +225,13 @@ fn to_item(entry: &Entry, feed: &Feed, base: Option<&Url>) -> Result<Item, Strin
     let url = pick_link(&entry.links).map(|href| resolve(href, base));
     let title = entry.title.as_ref().map(one_line).filter(|t| !t.is_empty());
     let text = body_text(entry);
-    if title.is_none() && text.is_empty() && url.is_none() {
-        return Err("no title, text or link".into());
+    // An id alone still names a post (a reply count, a later edit can
+    // attach to it), as feedparser keeps it; only an entry with nothing at
+    // all is skipped, and reported.
+    let guid = Some(entry.id.as_str()).filter(|g| !g.trim().is_empty());
+    if title.is_none() && text.is_empty() && url.is_none() && guid.is_none() {
+        return Err("no id, title, text or link".into());
     }
-    let guid = Some(entry.id.as_str());
     let key = normalize::item_key(guid, url.as_deref(), title.as_deref(), &text);
     let author = entry
         .authors
@@ -337,6 +344,8 @@ fn person_name(person: &Person) -> Option<String> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod wild_tests;
 
 #[cfg(test)]
 mod xml_base_tests {

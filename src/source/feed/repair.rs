@@ -1,8 +1,9 @@
 //! Text-level fixes applied to a feed before feed-rs sees it.
 //!
-//! Owns two repairs: making the XML declaration agree with a body that was
-//! already decoded to UTF-8, and closing a document that was cut off so the
-//! complete entries before the cut can still be read. It does not parse
+//! Owns the repairs: making the XML declaration agree with a body that was
+//! already decoded to UTF-8, labelling an `<rss>` root feed-rs would refuse
+//! for its version, and closing a document that was cut off so the complete
+//! entries before the cut can still be read. It does not parse
 //! feeds; the tag scanner here knows only enough XML to count open elements.
 
 use std::sync::OnceLock;
@@ -26,6 +27,44 @@ pub(super) fn declare_utf8(xml: String) -> String {
         return xml;
     }
     re.replace(&xml, r#"${1}"utf-8""#).into_owned()
+}
+
+/// feed-rs reads an `<rss>` root only when its `version` is 2.0, 0.91 or
+/// 0.92 and calls anything else "not a feed"; feedparser reads every `<rss>`
+/// as RSS. A root with no version or another one ("0.93", "2.0.1") is
+/// labelled 2.0, whose reader understands the elements of every RSS
+/// version.
+pub(super) fn label_rss_version(xml: String) -> String {
+    static VERSION: OnceLock<Regex> = OnceLock::new();
+    let version = VERSION
+        .get_or_init(|| Regex::new(r#"\sversion\s*=\s*("[^"]*"|'[^']*')"#).expect("static regex"));
+    let Some((at, "rss", len)) = root_tag(&xml) else {
+        return xml;
+    };
+    let tag = &xml[at..at + len];
+    let fixed = match version.captures(tag) {
+        Some(c)
+            if matches!(
+                c[1].trim_matches(['"', '\'']).trim(),
+                "2.0" | "0.91" | "0.92"
+            ) =>
+        {
+            return xml;
+        }
+        Some(c) => {
+            let value = c.get(1).expect("group 1");
+            format!("{}\"2.0\"{}", &tag[..value.start()], &tag[value.end()..])
+        }
+        None => format!("<rss version=\"2.0\"{}", &tag[4..]),
+    };
+    format!("{}{fixed}{}", &xml[..at], &xml[at + len..])
+}
+
+/// Byte offset, name and length of the root element's start tag.
+fn root_tag(xml: &str) -> Option<(usize, &str, usize)> {
+    let at = root_offset(xml)?;
+    let (name, len, _) = start_tag(&xml[at..])?;
+    Some((at, name, len))
 }
 
 /// A cut-off XML document shortened to its last complete entry and closed,
@@ -77,20 +116,27 @@ fn closes(xml: &str, root: &str) -> bool {
 }
 
 fn root_name(xml: &str) -> Option<&str> {
+    let rest = &xml[root_offset(xml)? + 1..];
+    let end = rest.find(|c: char| c.is_whitespace() || c == '>' || c == '/')?;
+    Some(&rest[..end])
+}
+
+/// Byte offset of the root element's `<`, past the declaration, comments,
+/// doctype and processing instructions.
+fn root_offset(xml: &str) -> Option<usize> {
     let mut rest = xml.trim_start();
     loop {
-        rest = rest.strip_prefix('<')?;
-        if rest.starts_with('?') || rest.starts_with('!') {
-            let end = if rest.starts_with("!--") {
-                rest.find("-->")? + 3
+        let after = rest.strip_prefix('<')?;
+        if after.starts_with('?') || after.starts_with('!') {
+            let end = if after.starts_with("!--") {
+                after.find("-->")? + 3
             } else {
-                rest.find('>')? + 1
+                after.find('>')? + 1
             };
-            rest = rest[end..].trim_start();
+            rest = after[end..].trim_start();
             continue;
         }
-        let end = rest.find(|c: char| c.is_whitespace() || c == '>' || c == '/')?;
-        return Some(&rest[..end]);
+        return Some(xml.len() - rest.len());
     }
 }
 
@@ -176,6 +222,26 @@ mod tests {
         );
         let utf8 = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss/>";
         assert_eq!(declare_utf8(utf8.into()), utf8);
+    }
+
+    #[test]
+    fn an_rss_root_without_a_known_version_is_labelled_2_0() {
+        let fix = |s: &str| label_rss_version(s.into());
+        assert_eq!(
+            fix("<?xml version=\"1.0\"?>\n<rss><channel/></rss>"),
+            "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel/></rss>"
+        );
+        assert_eq!(
+            fix("<!-- <rss> --><rss>"),
+            "<!-- <rss> --><rss version=\"2.0\">"
+        );
+        assert_eq!(
+            fix("<rss xmlns:dc='x' version='0.93'>"),
+            "<rss xmlns:dc='x' version=\"2.0\">"
+        );
+        for whole in ["<rss version=\"0.91\"><channel/></rss>", "<feed/>", "{}"] {
+            assert_eq!(fix(whole), whole);
+        }
     }
 
     #[test]

@@ -2,14 +2,14 @@
 
 use super::*;
 
-fn fixture(name: &str) -> Vec<u8> {
+pub(super) fn fixture(name: &str) -> Vec<u8> {
     let path = format!("{}/fixtures/feeds/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 /// Compares with `NAME.expected.json`; `UPDATE_GOLDENS=1` rewrites it,
 /// after which the diff must be read by a person.
-fn assert_golden(name: &str, items: &[Item]) {
+pub(super) fn assert_golden(name: &str, items: &[Item]) {
     let path = format!(
         "{}/fixtures/feeds/{name}.expected.json",
         env!("CARGO_MANIFEST_DIR")
@@ -40,7 +40,7 @@ fn rss2_matches_golden() {
         .iter()
         .map(|e| (e.index, e.message.as_str()))
         .collect();
-    assert_eq!(errors, [(6, "no title, text or link")]);
+    assert_eq!(errors, [(6, "no id, title, text or link")]);
 }
 
 #[test]

@@ -1,0 +1,154 @@
+//! Atom 0.3 documents rewritten as Atom 1.0 before feed-rs reads them.
+//!
+//! feed-rs knows only Atom 1.0's namespace, so every element of an Atom 0.3
+//! feed (`http://purl.org/atom/ns#`) is ignored and its entries vanish. This
+//! module owns the mapping feedparser applies: the namespace, `issued` as
+//! `published`, `modified` as `updated`, `tagline` as `subtitle`, `copyright`
+//! as `rights`, a person's `url` as `uri`, and text constructs whose `type` is a MIME type with a
+//! `mode` of `xml`, `escaped` or `base64` as Atom 1.0's `text`, `html` and
+//! `xhtml`. It handles the default namespace and one prefix bound to it.
+
+use std::sync::OnceLock;
+
+use base64::Engine;
+use regex::{Captures, Regex};
+
+const ATOM_03: &str = "http://purl.org/atom/ns#";
+const ATOM_10: &str = "http://www.w3.org/2005/Atom";
+
+/// `xml` with Atom 0.3 mapped to Atom 1.0; any other document is handed
+/// back as it is.
+pub(super) fn to_atom_10(xml: String) -> String {
+    if !xml.contains(ATOM_03) {
+        return xml;
+    }
+    let xml = xml.replace(ATOM_03, ATOM_10);
+    let prefix = prefix_of(&xml);
+    let p = prefix
+        .as_deref()
+        .map(|p| format!("{p}:"))
+        .unwrap_or_default();
+    let p = regex::escape(&p);
+    let renamed = Regex::new(&format!(
+        r"<(/?)({p})?(issued|modified|tagline|copyright|url)(\s|/|>)"
+    ))
+    .expect("escaped prefix");
+    let xml = renamed.replace_all(&xml, |c: &Captures| {
+        let name = match &c[3] {
+            "issued" => "published",
+            "modified" => "updated",
+            "tagline" => "subtitle",
+            "url" => "uri",
+            _ => "rights",
+        };
+        let prefix = c.get(2).map_or("", |m| m.as_str());
+        format!("<{}{prefix}{name}{}", &c[1], &c[4])
+    });
+    let text = Regex::new(&format!(
+        r"(?s)<((?:{p})?(?:title|subtitle|summary|content|rights))(\s[^>]*?)?(/?)>"
+    ))
+    .expect("escaped prefix");
+    let mut out = String::with_capacity(xml.len());
+    let mut rest: &str = &xml;
+    while let Some(c) = text.captures(rest) {
+        let whole = c.get(0).expect("group 0");
+        out.push_str(&rest[..whole.start()]);
+        let attrs = c.get(2).map_or("", |m| m.as_str());
+        let after = &rest[whole.end()..];
+        let (tag, consumed) = text_construct(&c[1], attrs, &c[3], after);
+        out.push_str(&tag);
+        rest = &after[consumed..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The prefix bound to the Atom namespace, when the document uses one.
+fn prefix_of(xml: &str) -> Option<String> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r#"xmlns:([A-Za-z_][\w.-]*)\s*=\s*["']http://www\.w3\.org/2005/Atom["']"#)
+            .expect("static regex")
+    });
+    re.captures(xml).map(|c| c[1].to_string())
+}
+
+/// The rewritten start tag (and, for base64, the decoded body and end tag),
+/// and how many bytes of `after` that consumed.
+fn text_construct(name: &str, attrs: &str, empty: &str, after: &str) -> (String, usize) {
+    let media = attr(attrs, "type").unwrap_or_else(|| "text/plain".into());
+    let mode = attr(attrs, "mode").unwrap_or_else(|| "xml".into());
+    if media.contains('/') && !media.contains("+xml") && !media.starts_with("text/") {
+        // An image or other inline media: nothing a reader can use as text.
+        return (format!("<{name}{attrs}{empty}>"), 0);
+    }
+    let html = media.contains("html");
+    let kind = match (html, mode.as_str()) {
+        (true, "xml") if media.contains("xhtml") => "xhtml",
+        (true, _) => "html",
+        (false, _) => "text",
+    };
+    let kept: String = strip_attrs(attrs);
+    let open = format!("<{name}{kept} type=\"{kind}\"{empty}>");
+    if mode != "base64" || !empty.is_empty() {
+        return (open, 0);
+    }
+    let close = format!("</{name}>");
+    let Some(end) = after.find(&close) else {
+        return (open, 0);
+    };
+    let encoded: String = after[..end].split_whitespace().collect();
+    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded) else {
+        return (open, 0);
+    };
+    let body = String::from_utf8_lossy(&decoded)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    (format!("{open}{body}{close}"), end + close.len())
+}
+
+fn attr(attrs: &str, name: &str) -> Option<String> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r#"\s(type|mode)\s*=\s*(?:"([^"]*)"|'([^']*)')"#).expect("static regex")
+    });
+    re.captures_iter(attrs)
+        .find(|c| &c[1] == name)
+        .and_then(|c| {
+            let value = c.get(2).or_else(|| c.get(3))?;
+            Some(value.as_str().trim().to_ascii_lowercase())
+        })
+}
+
+/// The attributes other than `type` and `mode`.
+fn strip_attrs(attrs: &str) -> String {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r#"\s(?:type|mode)\s*=\s*(?:"[^"]*"|'[^']*')"#).expect("static regex")
+    });
+    re.replace_all(attrs, "").trim_end_matches('/').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atom_03_names_and_text_constructs_become_atom_10() {
+        let xml = r#"<feed version="0.3" xmlns="http://purl.org/atom/ns#"><tagline mode="escaped" type="text/html">&lt;b&gt;x&lt;/b&gt;</tagline><entry><issued>2025-01-06T10:00:00Z</issued><content type="text/plain" mode="base64">
+            QSAmIEI8Yz4=
+        </content></entry></feed>"#;
+        assert_eq!(
+            to_atom_10(xml.into()),
+            r#"<feed version="0.3" xmlns="http://www.w3.org/2005/Atom"><subtitle type="html">&lt;b&gt;x&lt;/b&gt;</subtitle><entry><published>2025-01-06T10:00:00Z</published><content type="text">A &amp; B&lt;c&gt;</content></entry></feed>"#
+        );
+    }
+
+    #[test]
+    fn atom_10_is_untouched() {
+        let xml =
+            r#"<feed xmlns="http://www.w3.org/2005/Atom"><title type="html">x</title></feed>"#;
+        assert_eq!(to_atom_10(xml.into()), xml);
+    }
+}
