@@ -119,8 +119,8 @@ impl Notifier {
 
     async fn deliver(&mut self, m: Message) {
         let ch = &self.cfg.channels[m.channel];
-        let clock = &self.clock;
-        match self.sender.deliver(ch, &m, &|| clock.now()).await {
+        let clock = self.clock;
+        match self.sender.deliver(ch, &m, &move || clock.now()).await {
             Ok(()) => {
                 let ids: Vec<String> = m.alerts.iter().map(|a| a.id.clone()).collect();
                 if let Err(e) = self.store.delivered(&ids, &ch.name) {

@@ -59,7 +59,7 @@ impl Sender {
         &self,
         ch: &Channel,
         msg: &Message,
-        now: &dyn Fn() -> DateTime<Utc>,
+        now: &(dyn Fn() -> DateTime<Utc> + Sync),
     ) -> Result<(), SendError> {
         let body = match &ch.kind {
             ChannelKind::Slack { .. } => message::slack(msg),
