@@ -17,4 +17,7 @@ pub mod run;
 pub mod send;
 pub mod throttle;
 
+#[cfg(test)]
+mod tests;
+
 pub use config::{Channel, ChannelKind, NotifyConfig};

@@ -41,6 +41,9 @@ pub struct Backlog {
 /// yesterday's escalation is noise by now, and it is still in the workspace.
 pub const RESEND_WITHIN: TimeDelta = TimeDelta::hours(24);
 
+/// After a message failed all its attempts, its alerts wait this long.
+pub const HELD_RETRY: TimeDelta = TimeDelta::minutes(5);
+
 /// Runs until `shutdown` (or until the senders of `alerts` are gone and
 /// nothing is held).
 pub async fn run(
@@ -134,7 +137,7 @@ impl Notifier {
             Err(e) => {
                 // Held, not dropped: the alerts lead the slot's next message.
                 tracing::warn!(error = %e, alerts = m.alerts.len(), "Notification not delivered; held for the next one.");
-                self.throttle.hold(m);
+                self.throttle.hold(m, self.clock.now() + HELD_RETRY);
             }
         }
     }

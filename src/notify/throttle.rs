@@ -37,6 +37,8 @@ impl Message {
 #[derive(Default)]
 struct Slot {
     last: Option<DateTime<Utc>>,
+    /// After a failed delivery: no message before this.
+    not_before: Option<DateTime<Utc>>,
     held: Vec<AlertRecord>,
 }
 
@@ -57,10 +59,11 @@ impl Throttle {
     }
 
     fn open_at(&self, channel: usize, slot: &Slot) -> Option<DateTime<Utc>> {
-        slot.last.map(|l| {
+        let after_last = slot.last.map(|l| {
             l.checked_add_signed(self.intervals[channel])
                 .unwrap_or(DateTime::<Utc>::MAX_UTC)
-        })
+        });
+        after_last.max(slot.not_before)
     }
 
     /// Offers `alert` to `channel` at `now`: a message to send now, or none
@@ -80,9 +83,11 @@ impl Throttle {
     }
 
     /// Gives back the alerts of a message that could not be delivered: they
-    /// lead the next message of their slot.
-    pub fn hold(&mut self, msg: Message) {
+    /// lead the next message of their slot, which leaves no sooner than
+    /// `until`, so that a channel that is down is not hammered.
+    pub fn hold(&mut self, msg: Message, until: DateTime<Utc>) {
         let slot = self.slots.entry((msg.channel, msg.brand)).or_default();
+        slot.not_before = Some(until);
         let mut alerts = msg.alerts;
         alerts.append(&mut slot.held);
         slot.held = alerts;
@@ -111,6 +116,7 @@ impl Throttle {
     fn release(&mut self, key: (usize, String), now: DateTime<Utc>) -> Message {
         let slot = self.slots.get_mut(&key).expect("slot exists");
         slot.last = Some(now);
+        slot.not_before = None;
         Message {
             channel: key.0,
             brand: key.1,
@@ -120,7 +126,7 @@ impl Throttle {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::notify::config::{ChannelKind, Filter, Secret};
     use crate::route::records::AlertKind;
@@ -211,8 +217,10 @@ mod tests {
         assert!(t
             .offer(0, alert("a2", "Acme", AlertKind::Immediate), at(2))
             .is_none());
-        t.hold(m);
-        let due = t.due(at(10));
+        t.hold(m, at(30));
+        assert!(t.due(at(10)).is_empty(), "not before the retry time");
+        assert_eq!(t.next_due(), Some(at(30)));
+        let due = t.due(at(30));
         assert_eq!(ids(&due[0]), ["a1", "a2"]);
     }
 
