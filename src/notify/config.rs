@@ -37,6 +37,21 @@ struct RawChannel {
     url_env: Option<String>,
     /// webhook: environment variable holding the HMAC-SHA256 signing key.
     secret_env: Option<String>,
+    /// email: the SMTP relay's host name.
+    host: Option<String>,
+    /// email: the relay's port (default 587 for starttls, 465 for tls, 25 for plain).
+    port: Option<u16>,
+    /// email: starttls (default), tls (TLS from the first byte) or plain (no encryption; a local relay only).
+    tls: Option<String>,
+    /// email: the SMTP user name, if the relay wants one.
+    username: Option<String>,
+    /// email: environment variable holding the SMTP password.
+    password_env: Option<String>,
+    /// email: the sender, e.g. "earshot <alerts@example.com>".
+    from: Option<String>,
+    /// email: the recipients.
+    #[serde(default)]
+    to: Vec<String>,
     /// Alert kinds sent: immediate, deadline, spike (default: all).
     #[serde(default)]
     kinds: Vec<AlertKind>,
@@ -89,12 +104,15 @@ pub struct Channel {
 pub enum ChannelKind {
     Slack { url: Secret },
     Webhook { url: Secret, key: Secret },
+    Email(Box<super::email::Email>),
 }
 
 impl ChannelKind {
-    pub fn url(&self) -> &Secret {
+    /// The webhook URL; none for email.
+    pub fn url(&self) -> Option<&Secret> {
         match self {
-            ChannelKind::Slack { url } | ChannelKind::Webhook { url, .. } => url,
+            ChannelKind::Slack { url } | ChannelKind::Webhook { url, .. } => Some(url),
+            ChannelKind::Email(_) => None,
         }
     }
 }
@@ -168,15 +186,22 @@ pub fn build(
                 url.zip(key)
                     .map(|(url, key)| ChannelKind::Webhook { url, key })
             }
+            "email" => {
+                let password = c
+                    .password_env
+                    .as_ref()
+                    .and_then(|_| secret("password_env", c.password_env.as_ref()));
+                email(&key, &c, password, errors).map(|e| ChannelKind::Email(Box::new(e)))
+            }
             other => {
                 errors.err(
                     format!("{key}.type"),
-                    format!("found \"{other}\"; expected slack or webhook"),
+                    format!("found \"{other}\"; expected slack, webhook or email"),
                 );
                 None
             }
         };
-        if let Some(url) = kind.as_ref().map(ChannelKind::url) {
+        if let Some(url) = kind.as_ref().and_then(ChannelKind::url) {
             // The URL itself is a secret: the message names the variable only.
             let ok = url::Url::parse(url.expose())
                 .ok()
@@ -205,6 +230,74 @@ pub fn build(
         }
     }
     Some(NotifyConfig { channels })
+}
+
+/// The email settings of channel `key`.
+fn email(
+    key: &str,
+    c: &RawChannel,
+    password: Option<Secret>,
+    errors: &mut Errors,
+) -> Option<super::email::Email> {
+    use super::email::{Email, Security};
+    let security = match c.tls.as_deref().unwrap_or("starttls") {
+        "starttls" => Security::StartTls,
+        "tls" => Security::Tls,
+        "plain" => Security::Plain,
+        other => {
+            errors.err(
+                format!("{key}.tls"),
+                format!("found \"{other}\"; expected starttls, tls or plain"),
+            );
+            return None;
+        }
+    };
+    let Some(host) = c.host.as_deref().filter(|h| !h.trim().is_empty()) else {
+        errors.err(format!("{key}.host"), "missing; the SMTP relay's host name");
+        return None;
+    };
+    let mailbox = |field: String, s: &str, errors: &mut Errors| match s.parse() {
+        Ok(m) => Some(m),
+        Err(e) => {
+            errors.err(field, format!("\"{s}\" is not an address: {e}"));
+            None
+        }
+    };
+    let from = match c.from.as_deref() {
+        Some(f) => mailbox(format!("{key}.from"), f, errors)?,
+        None => {
+            errors.err(
+                format!("{key}.from"),
+                "missing; e.g. \"earshot <alerts@example.com>\"",
+            );
+            return None;
+        }
+    };
+    if c.to.is_empty() {
+        errors.err(format!("{key}.to"), "missing; at least one recipient");
+    }
+    let to: Vec<_> =
+        c.to.iter()
+            .enumerate()
+            .filter_map(|(i, t)| mailbox(format!("{key}.to[{i}]"), t, errors))
+            .collect();
+    if to.len() != c.to.len() || to.is_empty() {
+        return None;
+    }
+    Some(Email {
+        host: host.trim().to_string(),
+        port: c.port.unwrap_or(match security {
+            Security::StartTls => 587,
+            Security::Tls => 465,
+            Security::Plain => 25,
+        }),
+        security,
+        username: c.username.clone(),
+        password,
+        from,
+        to,
+        timeout: Duration::from_secs(30),
+    })
 }
 
 #[cfg(test)]
@@ -248,6 +341,31 @@ path = "out.jsonl"
             matches!(&c.kind, super::ChannelKind::Webhook { key, .. } if key.expose() == "k3y")
         );
         assert!(!format!("{c:?}").contains("SECRETPATH"));
+    }
+
+    #[test]
+    fn an_email_channel_is_read_with_its_port_from_the_tls_mode() {
+        let text = format!(
+            "{FILE}\n[[notify.channels]]\nname = \"mail\"\ntype = \"email\"\nhost = \"smtp.example.com\"\ntls = \"tls\"\nusername = \"u\"\npassword_env = \"HOOK_KEY\"\nfrom = \"earshot <a@example.com>\"\nto = [\"b@example.com\"]\n\
+             [[notify.channels]]\nname = \"bad\"\ntype = \"email\"\nhost = \"h\"\ntls = \"ssl\"\n"
+        );
+        let e = load_str(&text, std::path::Path::new("p.toml"), &env).unwrap_err();
+        assert!(e.to_string().contains("notify.channels[1].tls"), "{e}");
+        let good = text
+            .split("[[notify.channels]]\nname = \"bad\"")
+            .next()
+            .unwrap();
+        let p = load_str(good, std::path::Path::new("p.toml"), &env).unwrap();
+        let c = &p.notify.unwrap().channels[0];
+        let super::ChannelKind::Email(m) = &c.kind else {
+            panic!("not email: {c:?}");
+        };
+        assert_eq!(
+            (m.port, m.security),
+            (465, crate::notify::email::Security::Tls)
+        );
+        assert_eq!(m.password.as_ref().map(|p| p.expose()), Some("k3y"));
+        assert!(!format!("{c:?}").contains("k3y"));
     }
 
     #[test]

@@ -20,7 +20,8 @@ pub const SIGNATURE_HEADER: &str = "X-Earshot-Signature";
 /// The generic webhook body's schema.
 pub const SCHEMA: &str = "earshot.notification/1";
 
-fn kind(a: &AlertRecord) -> &'static str {
+/// The alert's kind as written in the file.
+pub fn kind_name(a: &AlertRecord) -> &'static str {
     match a.kind {
         AlertKind::Immediate => "immediate",
         AlertKind::Deadline => "deadline",
@@ -31,7 +32,7 @@ fn kind(a: &AlertRecord) -> &'static str {
 /// The message in one line: the newest alert, and how many came with it.
 pub fn summary(msg: &Message) -> String {
     let a = msg.latest();
-    let mut s = format!("[{}] {}: {}", kind(a), a.brand, a.reason);
+    let mut s = format!("[{}] {}: {}", kind_name(a), a.brand, a.reason);
     match msg.folded() {
         0 => {}
         1 => s.push_str(" (and 1 more alert about this brand)"),
@@ -44,7 +45,7 @@ pub fn summary(msg: &Message) -> String {
 pub fn slack(msg: &Message) -> Value {
     let a = msg.latest();
     let mut lines = vec![
-        format!("*{} alert: {}*", kind(a), a.brand),
+        format!("*{} alert: {}*", kind_name(a), a.brand),
         a.reason.clone(),
     ];
     if let Some(q) = &a.queue {

@@ -1,6 +1,7 @@
 //! Telling people about alerts: the `[notify]` section's channels (a
 //! Slack-compatible incoming webhook, a generic JSON webhook signed with
-//! HMAC-SHA256), which alerts each channel takes, and how often.
+//! HMAC-SHA256, email over SMTP in [`email`]), which alerts each channel
+//! takes, and how often.
 //!
 //! [`config`] reads the section; [`throttle`] decides, purely, what goes
 //! where and when (a minimum interval per channel and brand, with the alerts
@@ -12,6 +13,7 @@
 //! module's.
 
 pub mod config;
+pub mod email;
 pub mod message;
 pub mod run;
 pub mod send;

@@ -27,6 +27,12 @@ pub enum SendError {
         status: u16,
         attempts: u32,
     },
+    #[error("channel {channel}: SMTP: {reason} after {attempts} attempt(s)")]
+    Smtp {
+        channel: String,
+        reason: String,
+        attempts: u32,
+    },
     #[error("channel {channel}: {reason} after {attempts} attempt(s)")]
     Network {
         channel: String,
@@ -64,9 +70,11 @@ impl Sender {
         let body = match &ch.kind {
             ChannelKind::Slack { .. } => message::slack(msg),
             ChannelKind::Webhook { .. } => message::webhook(msg, &ch.name),
+            ChannelKind::Email(e) => return self.email(ch, e, msg).await,
         };
         let body = serde_json::to_vec(&body).expect("JSON serializes");
-        let url = url::Url::parse(ch.kind.url().expose()).expect("checked when the file was read");
+        let url = url::Url::parse(ch.kind.url().expect("a webhook").expose())
+            .expect("checked when the file was read");
         let mut attempt = 1;
         loop {
             let mut req = self
@@ -104,6 +112,33 @@ impl Sender {
                 return Err(err);
             }
             tracing::debug!(channel = %ch.name, attempt, error = %err, "Notification not accepted; trying again.");
+            tokio::time::sleep(self.backoff.delay(attempt)).await;
+            attempt += 1;
+        }
+    }
+}
+
+impl Sender {
+    async fn email(
+        &self,
+        ch: &Channel,
+        e: &super::email::Email,
+        msg: &Message,
+    ) -> Result<(), SendError> {
+        let mut attempt = 1;
+        loop {
+            let refused = match e.send(msg).await {
+                Ok(()) => return Ok(()),
+                Err(r) => r,
+            };
+            if !refused.retry || attempt >= self.attempts {
+                return Err(SendError::Smtp {
+                    channel: ch.name.clone(),
+                    reason: refused.reason,
+                    attempts: attempt,
+                });
+            }
+            tracing::debug!(channel = %ch.name, attempt, reason = %refused.reason, "Email not accepted; trying again.");
             tokio::time::sleep(self.backoff.delay(attempt)).await;
             attempt += 1;
         }
