@@ -158,7 +158,7 @@ pub async fn serve(
         None => {
             let deadlines = tokio::spawn(crate::serve::deadlines(
                 app.desk.clone(),
-                clock.clone(),
+                clock,
                 shutdown.clone(),
             ));
             let notifier = start_notifier(&app, clock, shutdown.clone());

@@ -55,7 +55,7 @@ struct RawChannel {
     /// Alert kinds sent: immediate, deadline, spike (default: all).
     #[serde(default)]
     kinds: Vec<AlertKind>,
-    /// Brands sent (default: all).
+    /// Brands sent, in any case (default: all).
     #[serde(default)]
     brands: Vec<String>,
     /// Queues sent (default: all); an alert without a queue (a spike) passes only when this is empty.
@@ -128,7 +128,8 @@ pub struct Filter {
 impl Filter {
     pub fn takes(&self, a: &crate::route::records::AlertRecord) -> bool {
         (self.kinds.is_empty() || self.kinds.contains(&a.kind))
-            && (self.brands.is_empty() || self.brands.iter().any(|b| *b == a.brand))
+            && (self.brands.is_empty()
+                || self.brands.iter().any(|b| b.eq_ignore_ascii_case(&a.brand)))
             && (self.queues.is_empty() || a.queue.as_ref().is_some_and(|q| self.queues.contains(q)))
     }
 }
