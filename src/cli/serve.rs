@@ -95,7 +95,10 @@ pub fn open(pipeline: Pipeline, opts: &Options) -> Result<(Arc<App>, Clock), Ser
             desk.notify_to(tx);
             Some(rx)
         }
-        _ => {
+        (kafka, notify) => {
+            if kafka.is_some() && notify.is_some() {
+                tracing::warn!("[notify] is not used by serve on Kafka yet: only the embedded workspace sends notifications.");
+            }
             drop(desk.take_backlog());
             None
         }
