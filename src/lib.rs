@@ -11,6 +11,7 @@
 //! - [`sink`]: JSON lines or Kafka; the only place that acknowledges.
 //! - [`route`]: downstream of Kafka, feedback into work queues, escalation
 //!   and spike alerts.
+//! - [`notify`]: alerts to people: Slack and signed webhooks, throttled.
 //! - [`serve`]: the workspace where people work the queues (pages, API).
 //! - [`state`]: what was delivered, HTTP validators, cursors.
 //! - [`pipeline`]: the driver shared by `run` and `backfill`.
@@ -25,6 +26,7 @@ pub mod config;
 pub mod eval;
 pub mod model;
 pub mod normalize;
+pub mod notify;
 pub mod pipeline;
 pub mod record;
 pub mod retry;

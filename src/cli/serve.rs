@@ -88,6 +88,21 @@ pub fn open(pipeline: Pipeline, opts: &Options) -> Result<(Arc<App>, Clock), Ser
         Some(_) => Desk::mirror(route),
         None => Desk::open(route, &pipeline.state_dir)?,
     });
+    // Set before the catch-up below, so that the alerts it raises are sent.
+    let alerts = match (&kafka, &pipeline.notify) {
+        (None, Some(_)) => {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            desk.notify_to(tx);
+            Some(rx)
+        }
+        (kafka, notify) => {
+            if kafka.is_some() && notify.is_some() {
+                tracing::warn!("[notify] is not used by serve on Kafka yet: only the embedded workspace sends notifications.");
+            }
+            drop(desk.take_backlog());
+            None
+        }
+    };
     if let SinkConfig::Jsonl(Some(path)) = &pipeline.sink {
         // What a backfill or run of this pipeline delivered before.
         let n = desk.catch_up(path, &pipeline.state_dir)?;
@@ -110,6 +125,7 @@ pub fn open(pipeline: Pipeline, opts: &Options) -> Result<(Arc<App>, Clock), Ser
         logins: Mutex::new(RateLimit::new(crate::serve::http::LOGINS_PER_HOUR)),
         cfg,
         kafka,
+        alerts: Mutex::new(alerts),
     });
     Ok((app, Clock::start()))
 }
@@ -151,8 +167,12 @@ pub async fn serve(
                 clock,
                 shutdown.clone(),
             ));
+            let notifier = start_notifier(&app, clock, shutdown.clone());
             let flushed = run::run(app.engine.clone(), shutdown, opts.grace).await;
             deadlines.await.ok();
+            if let Some(n) = notifier {
+                n.await.ok();
+            }
             flushed
         }
     };
@@ -161,6 +181,23 @@ pub async fn serve(
     }
     flushed?;
     Ok(())
+}
+
+/// Embedded with `[notify]`: starts delivering the desk's alerts, those
+/// stored but not delivered before a restart first.
+pub fn start_notifier(
+    app: &Arc<App>,
+    clock: Clock,
+    shutdown: CancellationToken,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let cfg = app.engine.pipeline.notify.clone()?;
+    let rx = app.alerts.lock().expect("alerts lock").take()?;
+    let sender = crate::notify::send::Sender::new(app.engine.client.clone());
+    let backlog = app.desk.take_backlog();
+    let store: Arc<dyn crate::notify::run::Store> = app.desk.clone();
+    Some(tokio::spawn(crate::notify::run::run(
+        cfg, sender, backlog, rx, store, clock, shutdown,
+    )))
 }
 
 /// On Kafka, starts following route's topics on a thread of its own.

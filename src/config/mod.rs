@@ -61,6 +61,8 @@ pub struct Pipeline {
     pub route: Option<crate::route::config::RouteConfig>,
     /// The `[serve]` section, for `earshot serve`.
     pub serve: Option<crate::serve::config::ServeConfig>,
+    /// The `[notify]` section: channels for alerts.
+    pub notify: Option<crate::notify::NotifyConfig>,
 }
 
 /// Where a source's document lives.

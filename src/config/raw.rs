@@ -51,6 +51,8 @@ pub struct RawPipeline {
     pub route: Option<toml::Value>,
     /// The workspace of `earshot serve`: users, queue access, the public form.
     pub serve: Option<toml::Value>,
+    /// Where alerts are sent: Slack and signed webhooks, with filters and intervals.
+    pub notify: Option<toml::Value>,
 }
 
 /// One source; `type` selects the kind (the aggregator reads it, then the

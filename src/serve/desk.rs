@@ -14,20 +14,26 @@
 //! back: the view is its fold, and the decider's clocks come back from the
 //! deadline entries and status events it holds. Synchronous: the callers
 //! are the async edges.
+//!
+//! With `[notify]`, every alert the desk stores is also handed to the
+//! notifier ([`Desk::notify_to`]), and the notifier's deliveries are stored
+//! here as [`Event::Notified`] ([`crate::notify::run::Store`]); the alerts
+//! and deliveries read at start are its [`Backlog`], taken once.
 
 use std::path::Path;
-use std::sync::RwLock;
+use std::sync::{Mutex, OnceLock, RwLock};
 
 use chrono::{DateTime, Utc};
 
 use super::events::{Activity, Event};
 use super::log::{EventLog, LogError};
 use super::view::View;
+use crate::notify::run::Backlog;
 use crate::record::Record;
 use crate::route::config::RouteConfig;
 use crate::route::deadline::Entry;
 use crate::route::decider::{Decided, Decider, Output};
-use crate::route::records::StatusEvent;
+use crate::route::records::{AlertRecord, StatusEvent};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeskError {
@@ -60,6 +66,10 @@ pub struct Desk {
     inner: RwLock<Inner>,
     /// Woken when a change may have moved the next deadline.
     pub changed: tokio::sync::Notify,
+    /// Where new alerts go, once a notifier runs.
+    notifier: OnceLock<tokio::sync::mpsc::UnboundedSender<AlertRecord>>,
+    /// The alerts and deliveries read at start, until the notifier takes them.
+    backlog: Mutex<Backlog>,
 }
 
 /// Where [`Desk::catch_up`] got to in the JSONL sink, beside the store.
@@ -77,8 +87,15 @@ impl Desk {
         // would double the memory of a large workspace.
         decider.deadlines.keep_light();
         let mut view = View::new(&route);
+        let mut backlog = Backlog::default();
         for e in &events {
             match e {
+                Event::Alert(a) => backlog.alerts.push(a.clone()),
+                Event::Notified { alert_id, channel } => {
+                    backlog
+                        .delivered
+                        .insert((alert_id.clone(), channel.clone()));
+                }
                 Event::Deadline(entry) => decider.restore(entry.clone(), PARTITION),
                 Event::Forgotten(id) => {
                     decider.deadlines.remove(id);
@@ -103,6 +120,8 @@ impl Desk {
                 own: Default::default(),
             }),
             changed: tokio::sync::Notify::new(),
+            notifier: OnceLock::new(),
+            backlog: Mutex::new(backlog),
         })
     }
 
@@ -116,6 +135,8 @@ impl Desk {
                 own: Default::default(),
             }),
             changed: tokio::sync::Notify::new(),
+            notifier: OnceLock::new(),
+            backlog: Mutex::default(),
         }
     }
 
@@ -172,6 +193,7 @@ impl Desk {
             inner.view.apply(e);
         }
         drop(inner);
+        self.notify(&events);
         self.changed.notify_one();
         Ok(())
     }
@@ -227,7 +249,37 @@ impl Desk {
         for e in &events {
             inner.view.apply(e);
         }
-        Ok(inner.decider.deadlines.next_due())
+        let next = inner.decider.deadlines.next_due();
+        drop(inner);
+        self.notify(&events);
+        Ok(next)
+    }
+
+    /// Hands every alert stored from now on to `tx` (a notifier); set once,
+    /// before records arrive.
+    pub fn notify_to(&self, tx: tokio::sync::mpsc::UnboundedSender<AlertRecord>) {
+        if self.notifier.set(tx).is_err() {
+            tracing::warn!("A second notifier was refused.");
+        }
+    }
+
+    /// The alerts and deliveries the store held at start; empty after the
+    /// first call.
+    pub fn take_backlog(&self) -> Backlog {
+        std::mem::take(&mut *self.backlog.lock().expect("backlog lock"))
+    }
+
+    fn notify(&self, events: &[Event]) {
+        let Some(tx) = self.notifier.get() else {
+            return;
+        };
+        for e in events {
+            if let Event::Alert(a) = e {
+                // A notifier that stopped (shutdown) leaves the alert in
+                // the store, for the next start.
+                let _ = tx.send(a.clone());
+            }
+        }
     }
 
     /// Takes in what the JSONL sink at `path` holds beyond what was taken
@@ -297,6 +349,20 @@ fn decided(d: Decided) -> Event {
             ..e
         }),
         Decided::Forgotten(id) => Event::Forgotten(id),
+    }
+}
+
+impl crate::notify::run::Store for Desk {
+    fn delivered(&self, ids: &[String], channel: &str) -> Result<(), String> {
+        let events: Vec<Event> = ids
+            .iter()
+            .map(|id| Event::Notified {
+                alert_id: id.clone(),
+                channel: channel.to_string(),
+            })
+            .collect();
+        let mut inner = self.inner.write().expect("desk lock");
+        inner.store(&events).map_err(|e| e.to_string())
     }
 }
 

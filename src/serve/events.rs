@@ -30,6 +30,11 @@ pub enum Event {
     Deadline(Entry),
     /// A closed deadline entry past retention.
     Forgotten(String),
+    /// A notification channel accepted an alert: not sent again after a restart.
+    Notified {
+        alert_id: String,
+        channel: String,
+    },
 }
 
 /// Something a person did with a feedback that is not a status change.

@@ -100,3 +100,33 @@ fn a_status_for_an_unknown_id_is_refused_and_stores_nothing() {
     let stored = std::fs::read_to_string(dir.path().join(super::log::FILE_NAME)).unwrap();
     assert!(stored.is_empty());
 }
+
+/// The notifier hears of a deadline alert when the clock raises it, and a
+/// restart hands back the stored alert and its recorded delivery.
+#[tokio::test(start_paused = true)]
+async fn deadline_alerts_reach_the_notifier_and_deliveries_are_kept() {
+    use crate::notify::run::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let desk = Arc::new(Desk::open(route(), dir.path()).unwrap());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    desk.notify_to(tx);
+    let clock = Clock::start();
+    desk.accept(&[record("fb_late")], clock.now()).unwrap();
+    assert!(rx.try_recv().is_err(), "no alert before the deadline");
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(super::deadlines(desk.clone(), clock, stop.clone()));
+    let alert = rx.recv().await.unwrap();
+    assert_eq!(alert.kind, crate::route::records::AlertKind::Deadline);
+    assert_eq!(alert.feedback_id.as_deref(), Some("fb_late"));
+    desk.delivered(std::slice::from_ref(&alert.id), "ops")
+        .unwrap();
+    stop.cancel();
+    task.await.unwrap();
+    drop(desk);
+
+    let again = Desk::open(route(), dir.path()).unwrap();
+    let backlog = again.take_backlog();
+    assert_eq!(backlog.alerts, vec![alert.clone()]);
+    assert!(backlog.delivered.contains(&(alert.id, "ops".to_string())));
+    assert!(again.take_backlog().alerts.is_empty(), "taken once");
+}

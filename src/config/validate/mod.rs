@@ -290,6 +290,9 @@ impl Validator<'_> {
         let serve = raw.serve.and_then(|v| {
             crate::serve::config::build(v, route.as_ref(), self.env, &mut self.errors)
         });
+        let notify = raw
+            .notify
+            .and_then(|v| crate::notify::config::build(v, self.env, &mut self.errors));
         let state_dir = match raw.state_dir {
             Some(d) => self.base_dir.join(d),
             None => self.base_dir.join("state").join(&name),
@@ -327,6 +330,7 @@ impl Validator<'_> {
             delivery,
             route,
             serve,
+            notify,
         }
     }
 

@@ -51,6 +51,10 @@ pub struct App {
     pub metrics: crate::serve::metrics::WorkspaceMetrics,
     /// On Kafka: where people's changes are written. None when embedded.
     pub kafka: Option<crate::serve::kafka::Writer>,
+    /// Embedded with `[notify]`: the desk's new alerts, until the notifier
+    /// task takes them.
+    pub alerts:
+        Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<crate::route::records::AlertRecord>>>,
 }
 
 impl App {

@@ -232,7 +232,7 @@ impl View {
             Event::Alert(a) => self.alert(a),
             Event::Status(s) => self.status(s),
             Event::Activity(a) => self.activity(a),
-            Event::Deadline(_) | Event::Forgotten(_) => {}
+            Event::Deadline(_) | Event::Forgotten(_) | Event::Notified { .. } => {}
         }
     }
 

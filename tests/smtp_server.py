@@ -1,0 +1,36 @@
+# An SMTP server on 127.0.0.1 for the email channel's tests (aiosmtpd).
+# Prints the port it listens on, then one JSON line per message received,
+# parsed by Python's own email package: a message it cannot read fails.
+import asyncio, json, sys
+from email import policy
+from email.parser import BytesParser
+
+from aiosmtpd.smtp import SMTP
+
+
+class Handler:
+    async def handle_DATA(self, server, session, envelope):
+        msg = BytesParser(policy=policy.default).parsebytes(envelope.original_content)
+        plain = msg.get_body(preferencelist=("plain",))
+        html = msg.get_body(preferencelist=("html",))
+        print(json.dumps({
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": envelope.rcpt_tos,
+            "subject": str(msg["subject"]),
+            "from": str(msg["from"]),
+            "to": str(msg["to"]),
+            "content_type": msg.get_content_type(),
+            "plain": plain.get_content() if plain else None,
+            "html": html.get_content() if html else None,
+        }), flush=True)
+        return "250 Message accepted for delivery"
+
+
+async def main():
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: SMTP(Handler()), "127.0.0.1", 0)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await server.serve_forever()
+
+
+asyncio.run(main())
