@@ -197,7 +197,7 @@ impl QuerySet {
             let mut offsets = Vec::new();
             tokenize::each(text[slot], |tok| {
                 self.index
-                    .scan_token(&mut hits, slot, offsets.len() as u32, &tok);
+                    .scan_token(&mut hits, slot, offsets.len() as u32, tok);
                 offsets.push(tok.start..tok.end);
             });
             offsets
