@@ -181,7 +181,9 @@ pub struct Capped {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Classification {
     pub sentiment: Sentiment,
-    /// Language: the one the source declared, else the one detected.
+    /// Language: the one the source declared, else the one detected (by
+    /// default only for an item that mentions a brand; see
+    /// [`crate::classify::Detect`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
     pub mentions: Vec<Mention>,

@@ -77,6 +77,12 @@ pub struct State {
     path: String,
 }
 
+/// redb's page cache. Its default (1 GiB) lets a process grow with the
+/// state file; the hot pages (the seen table's upper levels, the last
+/// polls' leaves) fit in far less, and a miss is a read from the OS page
+/// cache, not from disk.
+const CACHE_BYTES: usize = 32 * 1024 * 1024;
+
 /// Source id and a key of that source, in one table key.
 fn seen_key(source: &str, key: &str) -> String {
     format!("{source}\u{1f}{key}")
@@ -91,7 +97,10 @@ impl State {
             message,
         };
         std::fs::create_dir_all(dir).map_err(|e| err(format!("cannot create directory: {e}")))?;
-        let db = Database::create(&path).map_err(|e| err(e.to_string()))?;
+        let db = redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .create(&path)
+            .map_err(|e| err(e.to_string()))?;
         // Create the tables up front so readers never meet a missing table.
         let tx = db.begin_write().map_err(|e| err(e.to_string()))?;
         {

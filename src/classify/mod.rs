@@ -27,6 +27,17 @@ enum Target {
     Product(usize, usize),
 }
 
+/// When to detect the language of an item that declares none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detect {
+    /// Only where it changes something: a brand matched (its records carry
+    /// the language) or a `lang:` term needs it. Otherwise
+    /// [`Classification::lang`] stays `None`.
+    WhereNeeded,
+    /// For every item, for callers that report each item's language.
+    Always,
+}
+
 /// Brand and product queries, compiled once.
 pub struct Classifier {
     set: query::QuerySet,
@@ -102,23 +113,37 @@ impl Classifier {
             return false;
         }
         // As in `classify`: `lang:` terms need a language where none is declared.
-        let detected = doc.lang.is_none().then(|| lang::detect(doc.text)).flatten();
-        let doc = Fields {
-            lang: doc.lang.or(detected.as_deref()),
-            ..*doc
-        };
-        !self.set.matches(&doc).is_empty()
+        !self
+            .set
+            .matches_detecting(doc, || lang::detect(doc.text))
+            .is_empty()
     }
 
     /// Classifies one document. A brand is mentioned when its own query or
-    /// one of its products' queries matches.
+    /// one of its products' queries matches. The language is detected only
+    /// where it changes something ([`Detect::WhereNeeded`]).
     pub fn classify(&self, doc: &Fields<'_>) -> Classification {
+        self.classify_with(doc, Detect::WhereNeeded)
+    }
+
+    /// Classifies one document, detecting the language of one that declares
+    /// none as `detect` says.
+    pub fn classify_with(&self, doc: &Fields<'_>, detect: Detect) -> Classification {
         // A declared language wins; detection fills the gap so `lang:`
-        // restrictions work on sources that declare none.
-        let lang = doc
-            .lang
-            .map(str::to_string)
-            .or_else(|| lang::detect(doc.text));
+        // restrictions work on sources that declare none. Whatlang is most
+        // of the cost of classifying an item, so it runs only when asked.
+        let mut detected: Option<Option<String>> = None;
+        let mut guess = || {
+            detected
+                .get_or_insert_with(|| lang::detect(doc.text))
+                .clone()
+        };
+        let matches = self.set.matches_detecting(doc, &mut guess);
+        let lang = match doc.lang {
+            Some(l) => Some(l.to_string()),
+            None if detect == Detect::Always || !matches.is_empty() => guess(),
+            None => None,
+        };
         let doc = &Fields {
             lang: lang.as_deref(),
             ..*doc
@@ -131,7 +156,7 @@ impl Classifier {
         // A map of the few brands found, not a slot per brand: with 10,000
         // brands, clearing a slot each per item would cost more than matching.
         let mut per_brand: std::collections::BTreeMap<usize, mentions::Found> = Default::default();
-        for m in self.set.matches(doc) {
+        for m in matches {
             let (b, product) = match self.targets[m.index] {
                 Target::Brand(b) => (b, None),
                 Target::Product(b, p) => (b, Some(p)),
@@ -204,6 +229,21 @@ mod tests {
             ..text(en)
         };
         assert_eq!(c.classify(&declared).mentions.len(), 1);
+    }
+
+    #[test]
+    fn the_language_is_detected_where_a_brand_matched_or_when_asked() {
+        let c = Classifier::new(&[brand("Acme", "acme")]).unwrap();
+        let de = "Weiß jemand, ob der Laden in der Innenstadt sonntags geöffnet hat?";
+        assert_eq!(c.classify(&text(de)).lang, None);
+        let always = c.classify_with(&text(de), Detect::Always);
+        assert_eq!(always.lang.as_deref(), Some("de"));
+        let named = format!("{de} Acme hat geantwortet.");
+        assert_eq!(c.classify(&text(&named)).lang.as_deref(), Some("de"));
+        // `NOT lang:` needs the language although no word anchors it.
+        let c = Classifier::new(&[brand("Acme", "acme NOT lang:de")]).unwrap();
+        assert!(c.classify(&text(&named)).mentions.is_empty());
+        assert!(!c.mentions_any(&text(&named)));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::io::{BufRead, Write};
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::classify::{Classifier, Fields};
+use crate::classify::{Classifier, Detect, Fields};
 use crate::model::{Author, Mention, Sentiment};
 
 /// One input line of `earshot classify`. Fields it does not know (those of
@@ -128,13 +128,15 @@ fn classify_line(classifier: &Classifier, line: &[u8]) -> Result<ClassifyOutput,
         (None, Some(key)) => serde_json::Value::String(key),
         (None, None) => return Err(LineError::NoId),
     };
-    let c = classifier.classify(&Fields {
+    // The output reports every line's language, brand or not.
+    let fields = Fields {
         text: &i.text,
         title: i.title.as_deref(),
         author: i.author.as_ref().and_then(AuthorInput::name),
         url: i.url.as_deref(),
         lang: i.lang.as_deref(),
-    });
+    };
+    let c = classifier.classify_with(&fields, Detect::Always);
     Ok(ClassifyOutput {
         id,
         sentiment: c.sentiment,

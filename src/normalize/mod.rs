@@ -26,7 +26,9 @@ pub fn parse_fragment(html: &str) -> scraper::Html {
     scraper::Html::parse_fragment(&depth::limit_depth(html, depth::MAX_DEPTH))
 }
 
-use unicode_normalization::UnicodeNormalization;
+use std::borrow::Cow;
+
+use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 /// Stable item key: guid if present and non-empty, else the link, else
 /// `"h:"` + hash of title and text. Whitespace around guid and link is
@@ -71,12 +73,18 @@ pub fn plain_text(s: &str) -> String {
 pub(crate) fn tidy(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut newlines = 0;
-    for line in s
-        .nfc()
-        .collect::<String>()
-        .replace("\r\n", "\n")
-        .split(['\n', '\r'])
-    {
+    // Most text is ASCII or composed already: the quick check skips the copy.
+    let composed: Cow<str> = if s.is_ascii() || is_nfc_quick(s.chars()) == IsNormalized::Yes {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.nfc().collect())
+    };
+    let unix: Cow<str> = if composed.contains('\r') {
+        Cow::Owned(composed.replace("\r\n", "\n"))
+    } else {
+        composed
+    };
+    for line in unix.split(['\n', '\r']) {
         let line: String = line
             .chars()
             .filter(|c| !matches!(c, '\u{200b}' | '\u{feff}' | '\u{ad}'))
@@ -138,6 +146,17 @@ mod tests {
             tidy("  Caf\u{65}\u{301}\u{200b} \r\n\r\n\r\n\tnext  \n"),
             "Caf\u{e9}\n\n\tnext"
         );
+    }
+
+    #[test]
+    fn tidy_composes_text_that_mixes_composed_and_decomposed_accents() {
+        // The first "é" is composed, the second decomposed: the quick check
+        // must not wave the text through.
+        assert_eq!(
+            tidy("Caf\u{e9} cafe\u{301}\r\nok"),
+            "Caf\u{e9} caf\u{e9}\nok"
+        );
+        assert_eq!(tidy("plain\rold mac"), "plain\nold mac");
     }
 
     #[test]

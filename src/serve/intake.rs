@@ -11,7 +11,7 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::classify::{intent, Classifier};
+use crate::classify::{intent, Classifier, Detect};
 use crate::model::{Author, Classification, Item, Mention};
 
 /// What kind of information it is.
@@ -235,7 +235,13 @@ pub fn item(intake: &Intake, key: String, platform: &str, at: DateTime<Utc>) -> 
 /// the record is about that brand, whether or not the text names it. None
 /// when no brand was chosen and the text names none.
 pub fn classify(classifier: &Classifier, item: &Item, intake: &Intake) -> Option<Classification> {
-    let mut class = classifier.classify(&crate::pipeline::fields(item));
+    // A chosen brand makes a record whatever the text names, and records
+    // carry the language.
+    let detect = match intake.brand {
+        Some(_) => Detect::Always,
+        None => Detect::WhereNeeded,
+    };
+    let mut class = classifier.classify_with(&crate::pipeline::fields(item), detect);
     if let Some(brand) = &intake.brand {
         let found = class
             .mentions

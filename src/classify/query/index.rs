@@ -83,6 +83,9 @@ pub(crate) struct Index {
     by_unit: Vec<Vec<u32>>,
     by_host: HashMap<String, Vec<u32>>,
     by_lang: HashMap<String, Vec<u32>>,
+    /// Per query: it has a `lang:` term, so its truth may hang on the
+    /// item's language.
+    reads_lang: Vec<bool>,
     /// Queries with no anchor (a `raw:` of punctuation only): always run.
     always: Vec<u32>,
 }
@@ -99,6 +102,7 @@ impl Index {
             for u in used {
                 ix.unit_uses[u as usize] += 1;
             }
+            ix.reads_lang.push(reads_lang(&root));
             ix.roots.push(root);
         }
         for (q, root) in ix.roots.iter().enumerate() {
@@ -280,6 +284,13 @@ impl Index {
         }
     }
 
+    /// Whether the language of a document whose candidates (found without
+    /// a language) are `candidates` could change what matches: some query
+    /// is anchored on a language, or a candidate has a `lang:` term.
+    pub fn needs_lang(&self, candidates: &[u32]) -> bool {
+        !self.by_lang.is_empty() || candidates.iter().any(|&q| self.reads_lang[q as usize])
+    }
+
     /// Queries worth evaluating for a document, ascending.
     pub fn candidates(&self, hits: &Hits, host: Option<&str>, lang: Option<&str>) -> Vec<u32> {
         let mut out = self.always.clone();
@@ -318,6 +329,16 @@ fn units_of(n: &Node, out: &mut Vec<u32>) {
         Node::And(xs) | Node::Or(xs) => xs.iter().for_each(|x| units_of(x, out)),
         Node::Not(x) => units_of(x, out),
         Node::Site(_) | Node::Url(_) | Node::Lang(_) => {}
+    }
+}
+
+fn reads_lang(n: &Node) -> bool {
+    match n {
+        Node::Lang(_) => true,
+        Node::Near { left, right, .. } => reads_lang(left) || reads_lang(right),
+        Node::And(xs) | Node::Or(xs) => xs.iter().any(reads_lang),
+        Node::Not(x) => reads_lang(x),
+        _ => false,
     }
 }
 

@@ -153,10 +153,30 @@ impl QuerySet {
     /// Every query that matches, in index order. Each field is tokenized
     /// once; only queries with an anchor present in the item are evaluated.
     pub fn matches(&self, fields: &Fields<'_>) -> Vec<QueryMatch> {
-        let doc = self.prepare(fields);
-        let host = doc.url_key.as_deref().map(site::key_host);
-        self.index
-            .candidates(&doc.hits, host, doc.lang.as_deref())
+        self.matches_detecting(fields, || None)
+    }
+
+    /// As [`matches`](Self::matches), for an item whose language
+    /// `fields.lang` may not say: `detect` is called (at most once) for it
+    /// only when a `lang:` term could change the answer.
+    pub fn matches_detecting(
+        &self,
+        fields: &Fields<'_>,
+        detect: impl FnOnce() -> Option<String>,
+    ) -> Vec<QueryMatch> {
+        let mut doc = self.prepare(fields);
+        let candidates = |d: &Doc| {
+            let host = d.url_key.as_deref().map(site::key_host);
+            self.index.candidates(&d.hits, host, d.lang.as_deref())
+        };
+        let mut found = candidates(&doc);
+        if doc.lang.is_none() && self.index.needs_lang(&found) {
+            doc.lang = detect().map(|l| lang_key(&l));
+            if doc.lang.is_some() {
+                found = candidates(&doc);
+            }
+        }
+        found
             .into_iter()
             .map(|q| q as usize)
             .filter(|&q| eval::truth(&self.index.roots[q], &doc))
@@ -177,7 +197,7 @@ impl QuerySet {
             let mut offsets = Vec::new();
             tokenize::each(text[slot], |tok| {
                 self.index
-                    .scan_token(&mut hits, slot, offsets.len() as u32, &tok);
+                    .scan_token(&mut hits, slot, offsets.len() as u32, tok);
                 offsets.push(tok.start..tok.end);
             });
             offsets
@@ -187,11 +207,14 @@ impl QuerySet {
             tokens,
             hits,
             url_key: fields.url.map(site::url_key),
-            lang: fields
-                .lang
-                .map(|l| l.to_ascii_lowercase().replace('_', "-")),
+            lang: fields.lang.map(lang_key),
         }
     }
+}
+
+/// A language tag as `lang:` terms compare it: lowercase, `-` for `_`.
+fn lang_key(tag: &str) -> String {
+    tag.to_ascii_lowercase().replace('_', "-")
 }
 
 fn evidence(index: usize, root: &index::Node, doc: &Doc) -> QueryMatch {

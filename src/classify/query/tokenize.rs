@@ -104,13 +104,14 @@ pub(crate) fn is_spaced_word_char(c: char) -> bool {
 /// Tokenizes document text. Never fails: anything unknown is a separator.
 pub(crate) fn tokenize(s: &str) -> Vec<Token> {
     let mut out = Vec::new();
-    each(s, |t| out.push(t));
+    each(s, |t| out.push(t.clone()));
     out
 }
 
 /// Hands each token of document text to `f` in order, without holding them
-/// all: a long text is scanned against the index token by token.
-pub(crate) fn each(s: &str, f: impl FnMut(Token)) {
+/// all: a long text is scanned against the index token by token, and one
+/// token's buffer serves them all.
+pub(crate) fn each(s: &str, f: impl FnMut(&Token)) {
     // Document text has no wildcards, so this cannot fail.
     run(s, false, f).ok();
 }
@@ -119,7 +120,7 @@ pub(crate) fn each(s: &str, f: impl FnMut(Token)) {
 /// `Err` holds the byte offset of a wildcard that starts a word.
 pub(crate) fn tokenize_query(s: &str) -> Result<Vec<Token>, usize> {
     let mut out = Vec::new();
-    run(s, true, |t| out.push(t))?;
+    run(s, true, |t| out.push(t.clone()))?;
     Ok(out)
 }
 
@@ -133,23 +134,34 @@ fn class_at(s: &str, b: usize) -> Class {
     char_at(s, b).map_or(Class::Other, class)
 }
 
-fn run(s: &str, query: bool, mut emit: impl FnMut(Token)) -> Result<(), usize> {
+fn run(s: &str, query: bool, mut emit: impl FnMut(&Token)) -> Result<(), usize> {
+    let mut tok = Token {
+        start: 0,
+        end: 0,
+        norm: String::new(),
+        sigil: false,
+        wild: false,
+    };
+    let mut emit = |start, end, sigil| {
+        make(s, start, end, sigil, &mut tok);
+        emit(&tok);
+    };
     let mut b = 0;
     while let Some(c) = char_at(s, b) {
         let next = b + c.len_utf8();
         match class(c) {
             Class::Word => {
                 let end = word_end(s, b, query);
-                emit(make(s, b, end, false));
+                emit(b, end, false);
                 b = end;
             }
             Class::Cluster => {
                 let end = cluster_end(s, next, query);
-                emit(make(s, b, end, false));
+                emit(b, end, false);
                 b = end;
             }
             Class::Emoji => {
-                emit(make(s, b, next, false));
+                emit(b, next, false);
                 b = next;
             }
             Class::Mark | Class::Other => {
@@ -160,7 +172,7 @@ fn run(s: &str, query: bool, mut emit: impl FnMut(Token)) -> Result<(), usize> {
                 let after = class_at(s, next);
                 if matches!(c, '#' | '@' | '$') && !glued && after == Class::Word {
                     let end = word_end(s, next, query);
-                    emit(make(s, b, end, true));
+                    emit(b, end, true);
                     b = end;
                     continue;
                 }
@@ -209,24 +221,22 @@ fn cluster_end(s: &str, mut b: usize, query: bool) -> usize {
     b
 }
 
-fn make(s: &str, start: usize, end: usize, sigil: bool) -> Token {
+/// Fills `tok` with the word at `start..end`, reusing its buffer.
+fn make(s: &str, start: usize, end: usize, sigil: bool, tok: &mut Token) {
     let surface = &s[start..end];
-    let mut norm = String::with_capacity(surface.len());
+    let norm = &mut tok.norm;
+    norm.clear();
     let body = if sigil {
         norm.push_str(&surface[..1]);
         &surface[1..]
     } else {
         surface
     };
-    normalize_into(body, &mut norm);
-    let wild = norm.contains(['*', '?']);
-    Token {
-        start,
-        end,
-        norm,
-        sigil,
-        wild,
-    }
+    normalize_into(body, norm);
+    tok.wild = norm.contains(['*', '?']);
+    tok.start = start;
+    tok.end = end;
+    tok.sigil = sigil;
 }
 
 /// Case- and accent-folds one word. Unspaced scripts keep their marks
