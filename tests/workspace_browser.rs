@@ -109,6 +109,24 @@ async fn shot(c: &Client, name: &str) {
     std::fs::write(shots().join(format!("{name}.png")), png).unwrap();
 }
 
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn type_into(c: &Client, id: &str, keys: &str) {
+    c.find(Locator::Id(id))
+        .await
+        .unwrap()
+        .send_keys(keys)
+        .await
+        .unwrap();
+}
+
 async fn text(c: &Client, css: &str) -> String {
     c.find(Locator::Css(css))
         .await
@@ -131,20 +149,10 @@ async fn people_work_the_queues_in_a_real_browser() {
     c.goto(&w.url("/queues")).await.unwrap();
     assert!(c.current_url().await.unwrap().path().starts_with("/login"));
     shot(&c, "login").await;
-    c.find(Locator::Id("name"))
-        .await
-        .unwrap()
-        .send_keys("pat")
-        .await
-        .unwrap();
+    type_into(&c, "name", "pat").await;
     // From the keyboard: Enter in the password field submits the form.
     let enter = "\u{E007}";
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(&format!("{PASSWORD}{enter}"))
-        .await
-        .unwrap();
+    type_into(&c, "password", &format!("{PASSWORD}{enter}")).await;
     c.wait()
         .for_element(Locator::Css("div.cards"))
         .await
@@ -153,12 +161,7 @@ async fn people_work_the_queues_in_a_real_browser() {
     shot(&c, "queues").await;
 
     // A queue, then its oldest feedback.
-    c.find(Locator::Css("a[href='/queues/community']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "a[href='/queues/community']").await;
     c.wait().for_element(Locator::Css("table")).await.unwrap();
     let before = text(&c, "main > p").await;
     shot(&c, "queue").await;
@@ -191,12 +194,7 @@ async fn people_work_the_queues_in_a_real_browser() {
         .unwrap();
 
     // Acknowledge it: it leaves the waiting list.
-    c.find(Locator::Css("button[value=acknowledged]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "button[value=acknowledged]").await;
     c.wait()
         .for_element(Locator::Css("button[value=reopened]"))
         .await
@@ -215,44 +213,14 @@ async fn people_work_the_queues_in_a_real_browser() {
     assert!(!links.contains(&href), "{href} is no longer waiting");
 
     // New feedback from sales: filed, routed, shown with its history.
-    c.find(Locator::Css("a[href='/new']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "a[href='/new']").await;
     c.wait().for_element(Locator::Id("text")).await.unwrap();
-    c.find(Locator::Id("text"))
-        .await
-        .unwrap()
-        .send_keys("A prospect told sales that Acme Cloud keeps failing to sync for them, and Globex offered 40% off.")
-        .await
-        .unwrap();
-    c.find(Locator::Css("select#kind option[value=anecdote]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css("select#brand option[value=Acme]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Id("screen_name"))
-        .await
-        .unwrap()
-        .send_keys("Rant112")
-        .await
-        .unwrap();
+    type_into(&c, "text", "A prospect told sales that Acme Cloud keeps failing to sync for them, and Globex offered 40% off.").await;
+    click(&c, "select#kind option[value=anecdote]").await;
+    click(&c, "select#brand option[value=Acme]").await;
+    type_into(&c, "screen_name", "Rant112").await;
     shot(&c, "new").await;
-    c.find(Locator::Css("form[action='/new'] button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "form[action='/new'] button[type=submit]").await;
     c.wait()
         .for_element(Locator::Css("ol.history"))
         .await
@@ -276,25 +244,10 @@ async fn people_work_the_queues_in_a_real_browser() {
     shot(&c, "queue-phone").await;
 
     // The public form: no login needed.
-    c.find(Locator::Css("header form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "header form button").await;
     c.goto(&w.url("/feedback")).await.unwrap();
-    c.find(Locator::Id("text"))
-        .await
-        .unwrap()
-        .send_keys("Your checkout page froze twice today.")
-        .await
-        .unwrap();
-    c.find(Locator::Css("form[action='/feedback'] button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&c, "text", "Your checkout page froze twice today.").await;
+    click(&c, "form[action='/feedback'] button[type=submit]").await;
     c.wait()
         .for_element(Locator::Css("p.notice"))
         .await
