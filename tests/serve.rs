@@ -24,6 +24,17 @@ async fn json(r: reqwest::Response) -> (StatusCode, Value) {
     )
 }
 
+/// `GET /api/feedback/{id}` with the admin token.
+async fn case_of(w: &Workspace, id: &str) -> (StatusCode, Value) {
+    json(
+        w.api(Method::GET, &format!("/api/feedback/{id}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
 async fn queue(w: &Workspace, name: &str) -> Vec<Value> {
     let (s, v) = json(
         w.api(Method::GET, &format!("/api/queues/{name}"))
@@ -104,13 +115,7 @@ async fn intake_is_routed_and_its_status_changes_move_it_through_the_queue() {
         .collect();
     assert!(errors.is_empty(), "the earshot.routed/1 shape: {errors:?}");
 
-    let (s, case) = json(
-        w.api(Method::GET, &format!("/api/feedback/{id}"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, case) = case_of(&w, &id).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(case["state"], "open");
     assert_eq!(case["influencer"]["name"], "Rant112");
@@ -148,13 +153,7 @@ async fn intake_is_routed_and_its_status_changes_move_it_through_the_queue() {
 
     assert_eq!(status(&w, &id, "reopened").await, StatusCode::OK);
     assert_eq!(queue(&w, "support").await.len(), 1, "reopened: back");
-    let (_, case) = json(
-        w.api(Method::GET, &format!("/api/feedback/{id}"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, case) = case_of(&w, &id).await;
     let deadline: chrono::DateTime<chrono::Utc> =
         case["deadline"].as_str().unwrap().parse().unwrap();
     let first: chrono::DateTime<chrono::Utc> = support[0]["routing"]["deadline"]
@@ -193,13 +192,7 @@ async fn intake_is_routed_and_its_status_changes_move_it_through_the_queue() {
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
     }
-    let (_, case) = json(
-        w.api(Method::GET, &format!("/api/feedback/{id}"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, case) = case_of(&w, &id).await;
     assert_eq!(case["assignee"], "pat");
     let kinds: Vec<&str> = case["history"]
         .as_array()
@@ -238,13 +231,7 @@ async fn fetched_items_are_routed_into_queues_and_survive_a_restart() {
         after,
         "the store gives back the same queues"
     );
-    let (_, case) = json(
-        w.api(Method::GET, &format!("/api/feedback/{id}"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, case) = case_of(&w, &id).await;
     assert_eq!(case["state"], "acknowledged");
     // Polling again finds the same items seen: nothing is routed twice.
     let again = w.poll().await;
@@ -353,13 +340,7 @@ async fn refusals_say_what_is_wrong() {
     )
     .await;
     let id = v["id"].as_str().unwrap().to_string();
-    let (_, case) = json(
-        w.api(Method::GET, &format!("/api/feedback/{id}"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, case) = case_of(&w, &id).await;
     assert_eq!(case["feedback"]["routing"]["queue"], "retention", "{case}");
 
     let mut val = Session::default();
@@ -424,13 +405,7 @@ async fn refusals_say_what_is_wrong() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let (_, case) = json(
-        w.api(Method::GET, &format!("/api/feedback/{id}"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, case) = case_of(&w, &id).await;
     assert_eq!(
         case["history"].as_array().unwrap().last().unwrap()["by"],
         "rita"
