@@ -32,6 +32,30 @@ const PEOPLE: TableDefinition<&str, &str> = TableDefinition::new("people");
 /// Source id -> where its document moved for good, as JSON `{from, to}`:
 /// `from` is the URL of the pipeline file, so editing it starts afresh.
 const MOVED: TableDefinition<&str, &str> = TableDefinition::new("moved");
+/// An item's identity (what its feedback ids hash) -> the [`ItemClaim`] of
+/// the source that delivered it, as JSON.
+const CLAIMS: TableDefinition<&str, &str> = TableDefinition::new("item_claims");
+
+/// Which source delivered an item's feedback, and with what content. The
+/// same post reached through two sources (a feed, and the page whose feed
+/// is discovered) is delivered once per brand, by the fullest copy.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ItemClaim {
+    pub source: String,
+    /// The content hash of the copy delivered.
+    pub hash: String,
+    /// Bytes of its title and text.
+    pub size: usize,
+}
+
+impl ItemClaim {
+    /// Whether `other`, a copy from another source, replaces this one: a
+    /// fuller copy does, and the hash decides between equal sizes, so that
+    /// what is delivered last is the same whichever source was polled first.
+    pub fn yields_to(&self, other: &ItemClaim) -> bool {
+        (other.size, other.hash.as_str()) > (self.size, self.hash.as_str())
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 #[error("state at {path}: {message}")]
@@ -57,6 +81,8 @@ pub struct Commit {
     pub people: Vec<(String, Vec<crate::record::Account>)>,
     /// (source id, the pipeline file's URL, where it moved for good)
     pub moved: Vec<(String, String, String)>,
+    /// (item identity, the claim of the source that delivered it)
+    pub claims: Vec<(String, ItemClaim)>,
 }
 
 impl Commit {
@@ -68,6 +94,7 @@ impl Commit {
             && self.owners.is_empty()
             && self.people.is_empty()
             && self.moved.is_empty()
+            && self.claims.is_empty()
     }
 }
 
@@ -111,6 +138,7 @@ impl State {
             tx.open_table(OWNERS).map_err(|e| err(e.to_string()))?;
             tx.open_table(PEOPLE).map_err(|e| err(e.to_string()))?;
             tx.open_table(MOVED).map_err(|e| err(e.to_string()))?;
+            tx.open_table(CLAIMS).map_err(|e| err(e.to_string()))?;
         }
         tx.commit().map_err(|e| err(e.to_string()))?;
         Ok(State {
@@ -179,6 +207,13 @@ impl State {
             .unwrap_or_default())
     }
 
+    /// Which source delivered the item with this identity, if one did.
+    pub fn claim(&self, identity: &str) -> Result<Option<ItemClaim>, StateError> {
+        Ok(self
+            .get_str(CLAIMS, identity)?
+            .and_then(|s| serde_json::from_str(&s).ok()))
+    }
+
     pub fn influencer_first_seen(&self, id: &str) -> Result<Option<DateTime<Utc>>, StateError> {
         let tx = self.db.begin_read().map_err(|e| self.err(e))?;
         let t = tx.open_table(INFLUENCERS).map_err(|e| self.err(e))?;
@@ -232,9 +267,38 @@ impl State {
             }
             let mut people = tx.open_table(PEOPLE).map_err(|e| self.err(e))?;
             for (person, accounts) in &c.people {
-                let json = serde_json::to_string(accounts).expect("accounts serialize");
+                // Polls of two sources may each add an account to a person
+                // and commit in either order: merge, so neither is lost.
+                let mut merged: Vec<crate::record::Account> = people
+                    .get(person.as_str())
+                    .map_err(|e| self.err(e))?
+                    .and_then(|v| serde_json::from_str(v.value()).ok())
+                    .unwrap_or_default();
+                for a in accounts {
+                    match merged.iter_mut().find(|m| m.id == a.id) {
+                        Some(m) => *m = a.clone(),
+                        None => merged.push(a.clone()),
+                    }
+                }
+                let json = serde_json::to_string(&merged).expect("accounts serialize");
                 people
                     .insert(person.as_str(), json.as_str())
+                    .map_err(|e| self.err(e))?;
+            }
+            let mut claims = tx.open_table(CLAIMS).map_err(|e| self.err(e))?;
+            for (identity, claim) in &c.claims {
+                // Polls of two sources commit in either order: a claim is
+                // replaced by its own source's edit or by a fuller copy.
+                let old: Option<ItemClaim> = claims
+                    .get(identity.as_str())
+                    .map_err(|e| self.err(e))?
+                    .and_then(|v| serde_json::from_str(v.value()).ok());
+                if old.is_some_and(|o| o.source != claim.source && !o.yields_to(claim)) {
+                    continue;
+                }
+                let json = serde_json::to_string(claim).expect("claims serialize");
+                claims
+                    .insert(identity.as_str(), json.as_str())
                     .map_err(|e| self.err(e))?;
             }
             let mut moved = tx.open_table(MOVED).map_err(|e| self.err(e))?;

@@ -13,25 +13,28 @@ pub mod backfill;
 pub mod exposition;
 pub mod health;
 pub mod metrics;
+mod pending;
+mod process;
 pub mod run;
 pub mod schedule;
 pub mod stream;
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
-use crate::classify::{Classifier, Fields};
+use crate::classify::Classifier;
 use crate::config::{Location, Pipeline, SourceConfig};
 use crate::model::Item;
-use crate::record::{self, Record};
+use crate::record::Record;
 use crate::sink::{Sink, SinkError};
 use crate::source::social::Profiles;
 pub use crate::source::Window;
 use crate::source::{self, http::HttpClient, Poll, PollCtx, SourceError};
-use crate::state::{Commit, State, StateError};
+use crate::state::{State, StateError};
 use metrics::{Metrics, RecordLabel, SourceLabel};
+use pending::Pending;
+pub use process::{classify, decide, fields, process, Classified, Known, Processed};
 
 /// Polls under way at once, per request slot (`schedule.concurrency`).
 /// The HTTP client bounds the requests in flight, taking a host's permit
@@ -39,155 +42,6 @@ use metrics::{Metrics, RecordLabel, SourceLabel};
 /// slot a healthy host could use; this only bounds how many polls wait
 /// (and so the memory they hold).
 pub const POLLS_PER_SLOT: usize = 64;
-
-/// What [`process`] made of one poll's items.
-#[derive(Debug, Default)]
-pub struct Processed {
-    pub records: Vec<Record>,
-    pub commit: Commit,
-    /// Items already delivered with the same content.
-    pub unchanged: usize,
-    /// Items that mentioned at least one brand.
-    pub matched: usize,
-}
-
-/// What state knows, as lookups, so that [`process`] stays pure.
-pub struct Known<'a> {
-    /// Content hash of an item key already delivered by this source.
-    pub seen: &'a dyn Fn(&str) -> Option<String>,
-    /// When an influencer was first seen.
-    pub first_seen: &'a dyn Fn(&str) -> Option<DateTime<Utc>>,
-    /// The person an address or account id belongs to.
-    pub owner: &'a dyn Fn(&str) -> Option<String>,
-    /// The accounts known of a person.
-    pub accounts: &'a dyn Fn(&str) -> Vec<record::Account>,
-}
-
-impl Known<'_> {
-    /// Nothing known: a first run.
-    pub fn nothing() -> Known<'static> {
-        Known {
-            seen: &|_| None,
-            first_seen: &|_| None,
-            owner: &|_| None,
-            accounts: &|_| Vec::new(),
-        }
-    }
-}
-
-/// Decides what each item of a poll becomes. Pure: state is read through
-/// `known`, and the changes to make once delivered are returned.
-pub fn process(
-    classifier: &Classifier,
-    pipeline: &str,
-    source_id: &str,
-    items: &[Item],
-    known: &Known<'_>,
-    observed: DateTime<Utc>,
-) -> Processed {
-    let mut out = Processed::default();
-    // A feed may list the same entry twice; the last copy wins.
-    let mut last: HashMap<&str, usize> = HashMap::new();
-    for (i, item) in items.iter().enumerate() {
-        last.insert(item.key.as_str(), i);
-    }
-    // What this poll learned, visible to its later items before the commit.
-    let mut new_influencers: HashMap<String, DateTime<Utc>> = HashMap::new();
-    let mut new_owners: HashMap<String, String> = HashMap::new();
-    let mut new_people: HashMap<String, Vec<record::Account>> = HashMap::new();
-    for (i, item) in items.iter().enumerate() {
-        if last[item.key.as_str()] != i {
-            continue;
-        }
-        let previous = (known.seen)(&item.key);
-        if previous.as_deref() == Some(item.content_hash.as_str()) {
-            out.unchanged += 1;
-            continue;
-        }
-        let class = classifier.classify(&fields(item));
-        for m in &class.mentions {
-            if let Some(c) = m.capped {
-                tracing::warn!(
-                    source = source_id,
-                    item = %item.key,
-                    brand = %m.brand,
-                    occurrences = c.occurrences,
-                    considered = c.considered,
-                    "Mentions capped: sentiment and intents read from the first ones."
-                );
-            }
-        }
-        if class.mentions.is_empty() {
-            out.commit.seen.push(seen_entry(source_id, item));
-            continue;
-        }
-        let owner = |k: &str| new_owners.get(k).cloned().or_else(|| (known.owner)(k));
-        let accounts = |p: &str| {
-            new_people
-                .get(p)
-                .cloned()
-                .unwrap_or_else(|| (known.accounts)(p))
-        };
-        let resolved = record::identity::resolve(item, &owner, &accounts);
-        let inf = resolved.as_ref().map(|(p, _)| p.id.clone());
-        let first_known = inf
-            .as_deref()
-            .and_then(|id| (known.first_seen)(id).or_else(|| new_influencers.get(id).copied()));
-        let ctx = record::Context {
-            pipeline,
-            source_id,
-            observed,
-            update: previous.is_some(),
-            influencer_first_seen: first_known,
-            person: resolved.as_ref().map(|(p, _)| p.clone()),
-        };
-        let recs = record::build(item, &class, &ctx);
-        if !recs.is_empty() {
-            out.matched += 1;
-            if let (Some(id), None) = (&inf, first_known) {
-                new_influencers.insert(id.clone(), observed);
-            }
-            if let Some((person, claims)) = resolved {
-                let unclaimed: Vec<String> = claims
-                    .into_iter()
-                    .filter(|c| !new_owners.contains_key(c) && (known.owner)(c).is_none())
-                    .collect();
-                for c in unclaimed {
-                    new_owners.insert(c, person.id.clone());
-                }
-                new_people.insert(person.id, person.accounts);
-            }
-        }
-        out.records.extend(recs);
-        out.commit.seen.push(seen_entry(source_id, item));
-    }
-    out.commit.influencers = new_influencers.into_iter().collect();
-    out.commit.owners = new_owners.into_iter().collect();
-    out.commit.people = new_people.into_iter().collect();
-    out
-}
-
-fn seen_entry(source_id: &str, item: &Item) -> (String, String, String) {
-    (
-        source_id.to_string(),
-        item.key.clone(),
-        item.content_hash.clone(),
-    )
-}
-
-/// The classifier's view of an item.
-pub fn fields(item: &Item) -> Fields<'_> {
-    Fields {
-        text: &item.text,
-        title: item.title.as_deref(),
-        author: item
-            .author
-            .as_ref()
-            .and_then(|a| a.name.as_deref().or(a.handle.as_deref())),
-        url: item.url.as_deref(),
-        lang: item.lang.as_deref(),
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum PollError {
@@ -236,6 +90,8 @@ pub struct Engine {
     pub health: health::Health,
     /// Held while a commit to state is under way.
     commits: tokio::sync::Mutex<()>,
+    /// What polls decided and have not committed yet.
+    pending: Pending,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -273,6 +129,7 @@ impl Engine {
             profiles: Profiles::default(),
             health,
             commits: tokio::sync::Mutex::new(()),
+            pending: Pending::default(),
         })
     }
 
@@ -387,22 +244,44 @@ impl Engine {
             .into_iter()
             .filter(|i| window.contains(i))
             .collect();
-        let mut done = {
-            let known = Known {
-                seen: &|key| self.state.seen_hash(source_id, key).ok().flatten(),
-                first_seen: &|id| self.state.influencer_first_seen(id).ok().flatten(),
-                owner: &|key| self.state.owner(key).ok().flatten(),
-                accounts: &|person| self.state.accounts(person).unwrap_or_default(),
+        let seen = |key: &str| self.state.seen_hash(source_id, key).ok().flatten();
+        let classified = classify(&self.classifier, source_id, &items, &seen);
+        let (mut done, token) = {
+            let mut pending = self.pending.lock();
+            let done = {
+                let p = &*pending;
+                let known = Known {
+                    seen: &seen,
+                    first_seen: &|id| self.state.influencer_first_seen(id).ok().flatten(),
+                    owner: &|key| p.owner(key).or_else(|| self.state.owner(key).ok().flatten()),
+                    accounts: &|person| {
+                        p.accounts(person)
+                            .unwrap_or_else(|| self.state.accounts(person).unwrap_or_default())
+                    },
+                    claim: &|identity| {
+                        p.claim(identity)
+                            .or_else(|| self.state.claim(identity).ok().flatten())
+                    },
+                };
+                decide(
+                    classified,
+                    &self.pipeline.name,
+                    source_id,
+                    &items,
+                    &known,
+                    now,
+                )
             };
-            process(
-                &self.classifier,
-                &self.pipeline.name,
-                source_id,
-                &items,
-                &known,
-                now,
-            )
+            let token = pending.add(&done.commit);
+            (done, token)
         };
+        let _release = pending::Release {
+            pending: &self.pending,
+            token,
+        };
+        if done.copies > 0 {
+            tracing::debug!(source = %source_id, copies = done.copies, "Items another source already delivered as fully; not sent again.");
+        }
         let delivered = self
             .sink
             .send(source_id, &done.records)
@@ -467,7 +346,7 @@ impl Engine {
             items: items.len(),
             records: done.records.len(),
             matched: done.matched,
-            unchanged: done.unchanged,
+            unchanged: done.unchanged + done.copies,
             entry_errors: poll.errors.len(),
             not_modified: poll.not_modified,
             per_week: (poll.not_modified == 0).then(|| schedule::entries_per_week(&items, now)),

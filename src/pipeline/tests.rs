@@ -1,6 +1,7 @@
 use std::collections::HashMap;
 
 use super::*;
+use crate::record;
 use crate::config::{BrandConfig, ProductConfig};
 use crate::model::Author;
 
@@ -157,4 +158,115 @@ fn a_mastodon_account_naming_a_known_blog_is_delivered_as_the_same_influencer() 
     // State learns the blog, the profile and both account ids as the person's.
     assert!(p.commit.owners.iter().all(|(_, owner)| owner == ids[0]));
     assert!(p.commit.owners.len() >= 3);
+}
+
+/// Plays polls of several sources through `process` with an in-memory
+/// store of claims and owners, committing each poll as the driver does.
+struct Store {
+    claims: HashMap<String, crate::state::ItemClaim>,
+    owners: HashMap<String, String>,
+}
+
+impl Store {
+    fn new() -> Store {
+        Store {
+            claims: HashMap::new(),
+            owners: HashMap::new(),
+        }
+    }
+
+    fn poll(&mut self, source: &str, items: &[Item]) -> Processed {
+        let now = "2026-01-01T00:00:00Z".parse().unwrap();
+        let p = {
+            let claims = &self.claims;
+            let owners = &self.owners;
+            process(
+                &classifier(),
+                "demo",
+                source,
+                items,
+                &Known {
+                    claim: &|k| claims.get(k).cloned(),
+                    owner: &|k| owners.get(k).cloned(),
+                    ..Known::nothing()
+                },
+                now,
+            )
+        };
+        for (k, c) in &p.commit.claims {
+            self.claims.insert(k.clone(), c.clone());
+        }
+        for (k, o) in &p.commit.owners {
+            self.owners.entry(k.clone()).or_insert_with(|| o.clone());
+        }
+        p
+    }
+}
+
+fn feedback(p: &Processed) -> Vec<&record::FeedbackRecord> {
+    p.records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Feedback(f) => Some(f),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_post_another_source_delivered_alike_is_a_copy_and_not_sent_again() {
+    let post = item("a", "Acme Cloud lost my files.", "h1");
+    let mut store = Store::new();
+    assert_eq!(feedback(&store.poll("feed", &[post.clone()])).len(), 1);
+    let again = store.poll("index", &[post]);
+    assert!(again.records.is_empty(), "{:?}", again.records);
+    assert_eq!(again.copies, 1);
+    assert_eq!(again.commit.seen.len(), 1, "the copy is seen, not retried");
+}
+
+#[test]
+fn the_fullest_copy_of_a_post_wins_whichever_source_comes_first() {
+    let summary = item("a", "Acme Cloud lost my files.", "short");
+    let full = item(
+        "a",
+        "Acme Cloud lost my files. Support never answered and the backup is gone too.",
+        "full",
+    );
+    // The summary first: the full copy follows as an update of the same id.
+    let mut store = Store::new();
+    let first = store.poll("feed", &[summary.clone()]);
+    let then = store.poll("page", &[full.clone()]);
+    let (a, b) = (feedback(&first), feedback(&then));
+    assert_eq!(a[0].id, b[0].id);
+    assert_eq!(a[0].event, record::Event::Created);
+    assert_eq!(b[0].event, record::Event::Updated);
+    assert_eq!(b[0].revision, "full");
+    assert_eq!(b[0].source.id, "page");
+    // The full copy first: the summary is only a copy.
+    let mut store = Store::new();
+    let first = store.poll("page", &[full]);
+    let then = store.poll("feed", &[summary]);
+    assert_eq!(feedback(&first)[0].revision, "full");
+    assert!(then.records.is_empty());
+    assert_eq!(then.copies, 1);
+}
+
+#[test]
+fn the_delivering_source_s_own_edit_goes_out_even_when_shorter() {
+    let mut store = Store::new();
+    store.poll("page", &[item("a", "Acme Cloud lost my files, all of them.", "v1")]);
+    let edit = store.poll("page", &[item("a", "Acme Cloud lost files.", "v2")]);
+    let fb = feedback(&edit);
+    assert_eq!(fb[0].revision, "v2");
+    assert_eq!(fb[0].event, record::Event::Updated);
+}
+
+#[test]
+fn items_without_an_address_are_never_copies_of_another_source_s() {
+    let mut note = item("n", "Acme support answered fast.", "h");
+    note.url = None;
+    let mut store = Store::new();
+    store.poll("feed", &[note.clone()]);
+    let other = store.poll("other-feed", &[note]);
+    assert_eq!(feedback(&other).len(), 1, "keys are per source without a URL");
 }

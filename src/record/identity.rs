@@ -101,6 +101,34 @@ pub fn addresses(item: &Item) -> Vec<String> {
     out
 }
 
+/// A web author's name on the site it speaks for: the host of its profile
+/// link, else of the page it wrote on. The same name on the same site is one
+/// person (a blogger's byline, their comments and a guest post linking back
+/// to their blog); the same name elsewhere is not evidence enough. Shared
+/// sites, where strangers share names, give none.
+pub fn name_on_site(item: &Item) -> Option<String> {
+    if item.platform != "web" {
+        return None;
+    }
+    let a = item.author.as_ref()?;
+    let name = a.name.as_deref()?.trim().to_lowercase();
+    let host = |u: &str| {
+        url::Url::parse(u)
+            .ok()?
+            .host_str()
+            .map(|h| h.trim_start_matches("www.").to_lowercase())
+    };
+    let site = a
+        .url
+        .as_deref()
+        .and_then(host)
+        .or_else(|| item.url.as_deref().and_then(host))?;
+    if name.is_empty() || SHARED_ROOTS.contains(&site.as_str()) {
+        return None;
+    }
+    Some(format!("name:{name}@{site}"))
+}
+
 /// Decides which person an account belongs to. `owner` says which person
 /// an address or account id already belongs to; `accounts` lists a person's
 /// known accounts. Returns the person (with this account updated in its
@@ -121,7 +149,9 @@ pub fn resolve(
                 .iter()
                 .any(|a| a.platform == "web" && a.id != me.id)
     };
+    let named = name_on_site(item);
     let id = owner(&me.id)
+        .or_else(|| named.as_deref().and_then(owner))
         .or_else(|| addrs.iter().filter_map(|a| owner(a)).find(|p| joinable(p)))
         .unwrap_or_else(|| me.id.clone());
     let mut known = accounts(&id);
@@ -130,6 +160,7 @@ pub fn resolve(
         None => known.push(me.clone()),
     }
     let mut claims = addrs;
+    claims.extend(named);
     claims.push(me.id);
     Some((
         Person {
@@ -232,6 +263,49 @@ mod tests {
         other.author.as_mut().unwrap().url = Some("https://mastodon.example/@b".into());
         let people = play(&[toot(&["https://github.com/"]), other]);
         assert_ne!(people[0].id, people[1].id);
+    }
+
+    /// A guest post elsewhere whose byline links to the blog.
+    fn guest_post() -> Item {
+        Item {
+            url: Some("https://grumbles.example.org/posts/guest".into()),
+            author: Some(Author {
+                name: Some("Rant112".into()),
+                url: Some("https://rant112.blog/".into()),
+                ..Author::default()
+            }),
+            platform: "web".into(),
+            ..Item::default()
+        }
+    }
+
+    #[test]
+    fn the_same_name_on_the_same_site_is_one_person_however_it_was_seen() {
+        let mut byline = blog_post();
+        byline.author.as_mut().unwrap().url = Some("https://rant112.blog/about".into());
+        let mut comment = blog_post();
+        comment.url = Some("https://rant112.blog/2026/acme-cloud#c-7".into());
+        comment.parent = Some("post".into());
+        let people = play(&[guest_post(), blog_post(), byline, comment]);
+        assert!(
+            people.iter().all(|p| p.id == people[0].id),
+            "one person: {people:?}"
+        );
+        assert_eq!(people[3].accounts.len(), 3, "guest, feed and byline accounts");
+    }
+
+    #[test]
+    fn the_same_name_on_another_site_or_platform_stays_apart() {
+        let mut elsewhere = blog_post();
+        elsewhere.url = Some("https://forum.example.com/t/1".into());
+        let mut toot = toot(&[]);
+        toot.author.as_mut().unwrap().name = Some("Rant112".into());
+        let people = play(&[blog_post(), elsewhere, toot]);
+        assert_ne!(people[0].id, people[1].id, "another site");
+        assert_ne!(people[0].id, people[2].id, "another platform, no link");
+        let mut shared = blog_post();
+        shared.url = Some("https://medium.com/@x/post".into());
+        assert_eq!(name_on_site(&shared), None, "a shared site is no evidence");
     }
 
     #[test]

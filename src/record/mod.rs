@@ -228,6 +228,14 @@ pub fn influencer_id(item: &Item) -> Option<String> {
     Some(stable_id("inf", &[&item.platform, &identity]))
 }
 
+/// What an item's feedback ids are made from: its address, which every
+/// source that carries the post shares, else its key within the source.
+pub fn item_identity(item: &Item, source_id: &str) -> String {
+    item.url
+        .clone()
+        .unwrap_or_else(|| format!("{source_id}\u{1f}{}", item.key))
+}
+
 /// Builds the records of one classified item; none if it mentions no brand.
 pub fn build(item: &Item, class: &Classification, ctx: &Context<'_>) -> Vec<Record> {
     if class.mentions.is_empty() {
@@ -239,10 +247,7 @@ pub fn build(item: &Item, class: &Classification, ctx: &Context<'_>) -> Vec<Reco
         None => influencer_id(item),
     };
     let followers = item.author.as_ref().and_then(|a| a.followers);
-    let identity = item
-        .url
-        .clone()
-        .unwrap_or_else(|| format!("{}\u{1f}{}", ctx.source_id, item.key));
+    let identity = item_identity(item, ctx.source_id);
     let mut out: Vec<Record> = class
         .mentions
         .iter()

@@ -110,8 +110,11 @@ fn parse_feed_capped(
 }
 
 fn parse_text(text: &str, url: &str) -> Result<ParsedFeed, FeedError> {
-    let parser = parser(url);
-    let fetched = Url::parse(url).ok();
+    // A `file://` path says where a copy of the feed is stored, not where
+    // readers find its posts: links then resolve against the feed's own
+    // address (see `own_address`), never against the path.
+    let fetched = Url::parse(url).ok().filter(is_web);
+    let parser = parser(fetched.as_ref());
     // The links feed-rs resolves honour the root's xml:base; the author
     // URIs we resolve ourselves must too.
     let base = match (root_xml_base(text), &fetched) {
@@ -159,9 +162,9 @@ fn root_xml_base(text: &str) -> Option<String> {
     Some(value[..value.find(quote)?].trim().to_string())
 }
 
-fn parser(url: &str) -> Parser {
+fn parser(url: Option<&Url>) -> Parser {
     Builder::new()
-        .base_uri(Some(url))
+        .base_uri(url.map(Url::as_str))
         // feed-rs would otherwise invent ids (random ones when an entry has
         // no link); an empty id tells a missing guid from a real one.
         .id_generator(|_, _, _| String::new())
@@ -184,6 +187,8 @@ fn feed_error(url: &str, e: ParseFeedError) -> FeedError {
 }
 
 fn convert(feed: Feed, base: Option<&Url>) -> ParsedFeed {
+    let own = base.is_none().then(|| own_address(&feed)).flatten();
+    let base = base.or(own.as_ref());
     let source_title = feed.title.as_ref().map(one_line).filter(|t| !t.is_empty());
     let mut out = ParsedFeed {
         title: source_title.clone(),
@@ -222,7 +227,7 @@ fn convert(feed: Feed, base: Option<&Url>) -> ParsedFeed {
 }
 
 fn to_item(entry: &Entry, feed: &Feed, base: Option<&Url>) -> Result<Item, String> {
-    let url = pick_link(&entry.links).map(|href| resolve(href, base));
+    let url = pick_link(&entry.links).and_then(|href| resolve(href, base));
     let title = entry.title.as_ref().map(one_line).filter(|t| !t.is_empty());
     let text = body_text(entry);
     // An id alone still names a post (a reply count, a later edit can
@@ -273,14 +278,31 @@ fn pick_link(links: &[Link]) -> Option<&str> {
         .filter(|h| !h.is_empty())
 }
 
-fn resolve(href: &str, base: Option<&Url>) -> String {
+/// `href` made absolute; a relative one with no base to resolve it against
+/// is dropped rather than kept as something that is not a link.
+fn resolve(href: &str, base: Option<&Url>) -> Option<String> {
     let joined = match base {
         Some(base) => base.join(href),
         None => Url::parse(href),
     };
-    joined
-        .map(String::from)
-        .unwrap_or_else(|_| href.to_string())
+    joined.ok().map(String::from)
+}
+
+fn is_web(url: &Url) -> bool {
+    matches!(url.scheme(), "http" | "https")
+}
+
+/// Where the feed says it lives: its `self` link, else the site it belongs
+/// to (RSS `<link>`, Atom `alternate`, JSON Feed `home_page_url`). Only web
+/// addresses count.
+fn own_address(feed: &Feed) -> Option<Url> {
+    let web = |l: &Link| Url::parse(l.href.trim()).ok().filter(is_web);
+    let rel = |l: &Link| l.rel.as_deref().unwrap_or("alternate").to_string();
+    let links = || feed.links.iter();
+    links()
+        .filter(|l| rel(l) == "self")
+        .find_map(web)
+        .or_else(|| links().filter(|l| rel(l) == "alternate").find_map(web))
 }
 
 /// Content when it has text, else the summary.
@@ -318,7 +340,12 @@ fn one_line(text: &Text) -> String {
 fn author(person: &Person, base: Option<&Url>) -> Option<Author> {
     let author = Author {
         name: person_name(person),
-        url: person.uri.as_deref().map(|u| resolve(u.trim(), base)),
+        // A profile is a web page; a `mailto:` or a path is no profile.
+        url: person
+            .uri
+            .as_deref()
+            .and_then(|u| resolve(u.trim(), base))
+            .filter(|u| u.starts_with("http://") || u.starts_with("https://")),
         ..Author::default()
     };
     (!author.is_empty()).then_some(author)

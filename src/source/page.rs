@@ -69,6 +69,9 @@ pub fn extract_posts(html: &str, base: &Url, selectors: &CompiledSelectors) -> P
     let doc = crate::normalize::parse_document(html);
     let root = doc.root_element();
     let base = document_base(&doc, base);
+    let canonical = doc
+        .select(&css("link[rel=canonical][href]"))
+        .find_map(|l| base.join(l.value().attr("href")?.trim()).ok());
     let page = PageContext {
         title: doc
             .select(&css("title"))
@@ -81,10 +84,8 @@ pub fn extract_posts(html: &str, base: &Url, selectors: &CompiledSelectors) -> P
             .map(str::trim)
             .filter(|l| !l.is_empty())
             .map(String::from),
-        canonical: doc
-            .select(&css("link[rel=canonical][href]"))
-            .find_map(|l| base.join(l.value().attr("href")?.trim()).ok()),
-        base,
+        base: link_base(base, canonical.as_ref()),
+        canonical,
         sel: selectors,
     };
     let posts: Vec<_> = doc.select(&selectors.post).collect();
@@ -223,7 +224,11 @@ impl PageContext<'_> {
     ) -> Option<Author> {
         let author = Author {
             name: name_el.map(one_line).filter(|n| !n.is_empty()),
-            url: link_el.or(name_el).and_then(|el| self.href(el)),
+            // A profile is a web page; a `mailto:` or a path is no profile.
+            url: link_el
+                .or(name_el)
+                .and_then(|el| self.href(el))
+                .filter(|u| u.starts_with("http://") || u.starts_with("https://")),
             ..Author::default()
         };
         (!author.is_empty()).then_some(author)
@@ -318,6 +323,16 @@ fn document_base(doc: &Html, fetched_from: &Url) -> Url {
         .next()
         .and_then(|b| fetched_from.join(b.value().attr("href")?.trim()).ok())
         .unwrap_or_else(|| fetched_from.clone())
+}
+
+/// What the links of posts resolve against: the document's base, unless that
+/// is a `file://` path, which says where a copy of the page is stored, not
+/// where readers find it; its canonical address stands in then.
+fn link_base(base: Url, canonical: Option<&Url>) -> Url {
+    match canonical {
+        Some(c) if !matches!(base.scheme(), "http" | "https") => c.clone(),
+        _ => base,
+    }
 }
 
 fn css(selector: &str) -> Selector {

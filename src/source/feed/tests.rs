@@ -283,3 +283,45 @@ fn a_json_feed_over_the_entry_cap_keeps_the_first_entries() {
         feed.errors
     );
 }
+
+#[test]
+fn a_feed_read_from_a_file_resolves_links_against_its_own_address() {
+    // rss2.xml names itself https://rants.example.net/feed.xml; its second
+    // entry links `/2024/03/acme-phone-5-review`.
+    let feed = parse("rss2.xml", "file:///srv/mirror/feeds/rss2.xml");
+    let urls: Vec<_> = feed.items.iter().filter_map(|i| i.url.as_deref()).collect();
+    assert!(
+        urls.contains(&"https://rants.example.net/2024/03/acme-phone-5-review"),
+        "{urls:?}"
+    );
+    assert!(urls.iter().all(|u| u.starts_with("https://")), "{urls:?}");
+    // Read from the web, the same document gives the same items.
+    let web = parse("rss2.xml", "https://rants.example.net/feed.xml");
+    assert_eq!(feed.items, web.items);
+}
+
+#[test]
+fn keys_of_entries_with_a_guid_do_not_change_when_the_feed_moves() {
+    let keys = |url: &str| -> Vec<String> {
+        parse("atom.xml", url)
+            .items
+            .into_iter()
+            .map(|i| i.key)
+            .collect()
+    };
+    let here = keys("https://grumbles.example.org/feed.atom");
+    assert!(!here.is_empty());
+    assert_eq!(here, keys("https://feeds.example.com/grumbles/atom.xml"));
+    assert_eq!(here, keys("file:///srv/mirror/atom.xml"));
+}
+
+#[test]
+fn a_relative_author_link_with_nothing_to_resolve_it_against_is_dropped() {
+    let xml = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+      <entry><id>tag:x,2024:1</id><title>Acme</title>
+      <author><name>A</name><uri>/about</uri></author></entry></feed>"#;
+    let feed = parse_feed(xml.as_bytes(), "file:///tmp/x.atom", None).unwrap();
+    let author = feed.items[0].author.as_ref().unwrap();
+    assert_eq!(author.name.as_deref(), Some("A"));
+    assert_eq!(author.url, None, "not file:///about");
+}

@@ -179,3 +179,24 @@ fn several_posts_without_ids_or_links_are_keyed_by_content() {
         .iter()
         .all(|i| i.url.is_none() && i.key.starts_with("h:")));
 }
+
+#[test]
+fn a_page_read_from_a_file_resolves_links_against_its_canonical_address() {
+    let stored = url("file:///srv/mirror/blog/post.html");
+    let page = extract_posts(&fixture("post.html"), &stored, &blog_selectors("h1"));
+    let author = page.items[0].author.as_ref().unwrap();
+    // The byline's `/about` is the blog's page, not a path on this disk.
+    assert_eq!(
+        author.url.as_deref(),
+        Some("https://rants.example.net/about")
+    );
+    assert!(page
+        .items
+        .iter()
+        .all(|i| i.url.as_deref().is_some_and(|u| u.starts_with("https://"))));
+    // Without a canonical link there is no web address to resolve against:
+    // a relative profile link is dropped rather than made a file path.
+    let html = fixture("post.html").replace("rel=\"canonical\"", "rel=\"shortlink\"");
+    let page = extract_posts(&html, &stored, &blog_selectors("h1"));
+    assert_eq!(page.items[0].author.as_ref().unwrap().url, None);
+}
