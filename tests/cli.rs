@@ -1,8 +1,8 @@
 //! The `earshot` binary as a user runs it: exit codes, what goes to stdout
 //! and what to stderr.
 
-use std::io::Write;
 use std::collections::{HashMap, HashSet};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -385,7 +385,12 @@ fn backfill_of_the_demo_pipeline_writes_records() {
 /// The demo's records in `dir`, after one backfill.
 fn demo_records(dir: &Path) -> Vec<Value> {
     let pipeline = demo_copy(dir);
-    let out = run(&["backfill", "--no-progress", "-p", pipeline.to_str().unwrap()]);
+    let out = run(&[
+        "backfill",
+        "--no-progress",
+        "-p",
+        pipeline.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     json_lines(&std::fs::read(dir.join("out.jsonl")).unwrap())
 }
@@ -410,9 +415,15 @@ fn the_demo_delivers_each_post_once_per_brand_and_each_person_once() {
     assert!(twice.is_empty(), "created more than once: {twice:?}");
     for r in &feedback {
         let id = r["id"].as_str().unwrap();
-        assert!(created.contains_key(id), "an update without its creation: {r}");
+        assert!(
+            created.contains_key(id),
+            "an update without its creation: {r}"
+        );
         let url = r["url"].as_str().unwrap_or("");
-        assert!(!url.starts_with("file:"), "a fetch path as a post link: {r}");
+        assert!(
+            !url.starts_with("file:"),
+            "a fetch path as a post link: {r}"
+        );
     }
     // Rant112 writes the blog, comments under its post and guest-posts on
     // another blog, linking back: one person. The Rant112 of a forum
@@ -423,7 +434,10 @@ fn the_demo_delivers_each_post_once_per_brand_and_each_person_once() {
         .collect();
     for r in &influencers {
         let profile = r["profile_url"].as_str().unwrap_or("");
-        assert!(!profile.starts_with("file:"), "a fetch path as a profile: {r}");
+        assert!(
+            !profile.starts_with("file:"),
+            "a fetch path as a profile: {r}"
+        );
     }
     let rant112 = |site: &str| -> HashSet<&str> {
         feedback
@@ -439,7 +453,10 @@ fn the_demo_delivers_each_post_once_per_brand_and_each_person_once() {
     assert_eq!(blog.len(), 1, "one id on the blog: {blog:?}");
     assert_eq!(guest, blog, "the guest post links to the blog");
     assert_eq!(forum.len(), 1);
-    assert!(forum.is_disjoint(&blog), "no evidence joins the forum's Rant112");
+    assert!(
+        forum.is_disjoint(&blog),
+        "no evidence joins the forum's Rant112"
+    );
 }
 
 #[test]

@@ -253,7 +253,10 @@ impl Engine {
                 let known = Known {
                     seen: &seen,
                     first_seen: &|id| self.state.influencer_first_seen(id).ok().flatten(),
-                    owner: &|key| p.owner(key).or_else(|| self.state.owner(key).ok().flatten()),
+                    owner: &|key| {
+                        p.owner(key)
+                            .or_else(|| self.state.owner(key).ok().flatten())
+                    },
                     accounts: &|person| {
                         p.accounts(person)
                             .unwrap_or_else(|| self.state.accounts(person).unwrap_or_default())

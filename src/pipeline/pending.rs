@@ -124,7 +124,11 @@ mod tests {
         });
         assert_eq!(pending.lock().claim("post"), None);
         assert_eq!(pending.lock().owner("name:rant112@blog"), None);
-        assert_eq!(pending.lock().claim("other"), Some(claim("page")), "b's stay");
+        assert_eq!(
+            pending.lock().claim("other"),
+            Some(claim("page")),
+            "b's stay"
+        );
         pending.release(b);
         assert_eq!(pending.lock().claim("other"), None);
     }

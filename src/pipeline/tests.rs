@@ -1,9 +1,9 @@
 use std::collections::HashMap;
 
 use super::*;
-use crate::record;
 use crate::config::{BrandConfig, ProductConfig};
 use crate::model::Author;
+use crate::record;
 
 fn classifier() -> Classifier {
     Classifier::new(&[BrandConfig {
@@ -254,7 +254,10 @@ fn the_fullest_copy_of_a_post_wins_whichever_source_comes_first() {
 #[test]
 fn the_delivering_source_s_own_edit_goes_out_even_when_shorter() {
     let mut store = Store::new();
-    store.poll("page", &[item("a", "Acme Cloud lost my files, all of them.", "v1")]);
+    store.poll(
+        "page",
+        &[item("a", "Acme Cloud lost my files, all of them.", "v1")],
+    );
     let edit = store.poll("page", &[item("a", "Acme Cloud lost files.", "v2")]);
     let fb = feedback(&edit);
     assert_eq!(fb[0].revision, "v2");
@@ -268,5 +271,9 @@ fn items_without_an_address_are_never_copies_of_another_source_s() {
     let mut store = Store::new();
     store.poll("feed", &[note.clone()]);
     let other = store.poll("other-feed", &[note]);
-    assert_eq!(feedback(&other).len(), 1, "keys are per source without a URL");
+    assert_eq!(
+        feedback(&other).len(),
+        1,
+        "keys are per source without a URL"
+    );
 }

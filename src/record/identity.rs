@@ -291,7 +291,11 @@ mod tests {
             people.iter().all(|p| p.id == people[0].id),
             "one person: {people:?}"
         );
-        assert_eq!(people[3].accounts.len(), 3, "guest, feed and byline accounts");
+        assert_eq!(
+            people[3].accounts.len(),
+            3,
+            "guest, feed and byline accounts"
+        );
     }
 
     #[test]
