@@ -24,6 +24,7 @@ pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod eval;
+pub mod group;
 pub mod model;
 pub mod normalize;
 pub mod notify;

@@ -57,7 +57,7 @@ impl ItemClaim {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("state at {path}: {message}")]
 pub struct StateError {
     pub path: String,
@@ -230,98 +230,109 @@ impl State {
 
     /// Writes what one acknowledged poll learned, durably, in one transaction.
     pub fn commit(&self, c: &Commit) -> Result<(), StateError> {
-        if c.is_empty() {
+        self.commit_all(std::slice::from_ref(c))
+    }
+
+    /// Writes what several acknowledged polls learned, in their order, in
+    /// one transaction: one sync for all of them.
+    pub fn commit_all(&self, commits: &[Commit]) -> Result<(), StateError> {
+        if commits.iter().all(Commit::is_empty) {
             return Ok(());
         }
         let tx = self.db.begin_write().map_err(|e| self.err(e))?;
-        {
-            let mut seen = tx.open_table(SEEN).map_err(|e| self.err(e))?;
-            for (source, key, hash) in &c.seen {
-                seen.insert(seen_key(source, key).as_str(), hash.as_str())
-                    .map_err(|e| self.err(e))?;
-            }
-            let mut val = tx.open_table(VALIDATORS).map_err(|e| self.err(e))?;
-            for (source, url, v) in &c.validators {
-                let key = seen_key(source, url);
-                if v.is_empty() {
-                    val.remove(key.as_str()).map_err(|e| self.err(e))?;
-                } else {
-                    let json = serde_json::to_string(v).expect("validators serialize");
-                    val.insert(key.as_str(), json.as_str())
-                        .map_err(|e| self.err(e))?;
-                }
-            }
-            let mut cur = tx.open_table(CURSORS).map_err(|e| self.err(e))?;
-            for (source, cursor) in &c.cursors {
-                cur.insert(source.as_str(), cursor.as_str())
-                    .map_err(|e| self.err(e))?;
-            }
-            let mut owners = tx.open_table(OWNERS).map_err(|e| self.err(e))?;
-            for (key, person) in &c.owners {
-                // The first claim wins: a person's id never moves.
-                if owners.get(key.as_str()).map_err(|e| self.err(e))?.is_none() {
-                    owners
-                        .insert(key.as_str(), person.as_str())
-                        .map_err(|e| self.err(e))?;
-                }
-            }
-            let mut people = tx.open_table(PEOPLE).map_err(|e| self.err(e))?;
-            for (person, accounts) in &c.people {
-                // Polls of two sources may each add an account to a person
-                // and commit in either order: merge, so neither is lost.
-                let mut merged: Vec<crate::record::Account> = people
-                    .get(person.as_str())
-                    .map_err(|e| self.err(e))?
-                    .and_then(|v| serde_json::from_str(v.value()).ok())
-                    .unwrap_or_default();
-                for a in accounts {
-                    match merged.iter_mut().find(|m| m.id == a.id) {
-                        Some(m) => *m = a.clone(),
-                        None => merged.push(a.clone()),
-                    }
-                }
-                let json = serde_json::to_string(&merged).expect("accounts serialize");
-                people
-                    .insert(person.as_str(), json.as_str())
-                    .map_err(|e| self.err(e))?;
-            }
-            let mut claims = tx.open_table(CLAIMS).map_err(|e| self.err(e))?;
-            for (identity, claim) in &c.claims {
-                // Polls of two sources commit in either order: a claim is
-                // replaced by its own source's edit or by a fuller copy.
-                let old: Option<ItemClaim> = claims
-                    .get(identity.as_str())
-                    .map_err(|e| self.err(e))?
-                    .and_then(|v| serde_json::from_str(v.value()).ok());
-                if old.is_some_and(|o| o.source != claim.source && !o.yields_to(claim)) {
-                    continue;
-                }
-                let json = serde_json::to_string(claim).expect("claims serialize");
-                claims
-                    .insert(identity.as_str(), json.as_str())
-                    .map_err(|e| self.err(e))?;
-            }
-            let mut moved = tx.open_table(MOVED).map_err(|e| self.err(e))?;
-            for (source, from, to) in &c.moved {
-                let json = serde_json::json!({ "from": from, "to": to }).to_string();
-                moved
-                    .insert(source.as_str(), json.as_str())
-                    .map_err(|e| self.err(e))?;
-            }
-            let mut inf = tx.open_table(INFLUENCERS).map_err(|e| self.err(e))?;
-            for (id, first) in &c.influencers {
-                // Keep the earliest sighting.
-                let old = inf
-                    .get(id.as_str())
-                    .map_err(|e| self.err(e))?
-                    .map(|v| v.value());
-                let ms = first.timestamp_millis();
-                if old.is_none_or(|o| ms < o) {
-                    inf.insert(id.as_str(), ms).map_err(|e| self.err(e))?;
-                }
-            }
+        for c in commits {
+            self.apply(&tx, c)?;
         }
         tx.commit().map_err(|e| self.err(e))
+    }
+
+    fn apply(&self, tx: &redb::WriteTransaction, c: &Commit) -> Result<(), StateError> {
+        let mut seen = tx.open_table(SEEN).map_err(|e| self.err(e))?;
+        for (source, key, hash) in &c.seen {
+            seen.insert(seen_key(source, key).as_str(), hash.as_str())
+                .map_err(|e| self.err(e))?;
+        }
+        let mut val = tx.open_table(VALIDATORS).map_err(|e| self.err(e))?;
+        for (source, url, v) in &c.validators {
+            let key = seen_key(source, url);
+            if v.is_empty() {
+                val.remove(key.as_str()).map_err(|e| self.err(e))?;
+            } else {
+                let json = serde_json::to_string(v).expect("validators serialize");
+                val.insert(key.as_str(), json.as_str())
+                    .map_err(|e| self.err(e))?;
+            }
+        }
+        let mut cur = tx.open_table(CURSORS).map_err(|e| self.err(e))?;
+        for (source, cursor) in &c.cursors {
+            cur.insert(source.as_str(), cursor.as_str())
+                .map_err(|e| self.err(e))?;
+        }
+        let mut owners = tx.open_table(OWNERS).map_err(|e| self.err(e))?;
+        for (key, person) in &c.owners {
+            // The first claim wins: a person's id never moves.
+            if owners.get(key.as_str()).map_err(|e| self.err(e))?.is_none() {
+                owners
+                    .insert(key.as_str(), person.as_str())
+                    .map_err(|e| self.err(e))?;
+            }
+        }
+        let mut people = tx.open_table(PEOPLE).map_err(|e| self.err(e))?;
+        for (person, accounts) in &c.people {
+            // Polls of two sources may each add an account to a person
+            // and commit in either order: merge, so neither is lost.
+            let mut merged: Vec<crate::record::Account> = people
+                .get(person.as_str())
+                .map_err(|e| self.err(e))?
+                .and_then(|v| serde_json::from_str(v.value()).ok())
+                .unwrap_or_default();
+            for a in accounts {
+                match merged.iter_mut().find(|m| m.id == a.id) {
+                    Some(m) => *m = a.clone(),
+                    None => merged.push(a.clone()),
+                }
+            }
+            let json = serde_json::to_string(&merged).expect("accounts serialize");
+            people
+                .insert(person.as_str(), json.as_str())
+                .map_err(|e| self.err(e))?;
+        }
+        let mut claims = tx.open_table(CLAIMS).map_err(|e| self.err(e))?;
+        for (identity, claim) in &c.claims {
+            // Polls of two sources commit in either order: a claim is
+            // replaced by its own source's edit or by a fuller copy.
+            let old: Option<ItemClaim> = claims
+                .get(identity.as_str())
+                .map_err(|e| self.err(e))?
+                .and_then(|v| serde_json::from_str(v.value()).ok());
+            if old.is_some_and(|o| o.source != claim.source && !o.yields_to(claim)) {
+                continue;
+            }
+            let json = serde_json::to_string(claim).expect("claims serialize");
+            claims
+                .insert(identity.as_str(), json.as_str())
+                .map_err(|e| self.err(e))?;
+        }
+        let mut moved = tx.open_table(MOVED).map_err(|e| self.err(e))?;
+        for (source, from, to) in &c.moved {
+            let json = serde_json::json!({ "from": from, "to": to }).to_string();
+            moved
+                .insert(source.as_str(), json.as_str())
+                .map_err(|e| self.err(e))?;
+        }
+        let mut inf = tx.open_table(INFLUENCERS).map_err(|e| self.err(e))?;
+        for (id, first) in &c.influencers {
+            // Keep the earliest sighting.
+            let old = inf
+                .get(id.as_str())
+                .map_err(|e| self.err(e))?
+                .map(|v| v.value());
+            let ms = first.timestamp_millis();
+            if old.is_none_or(|o| ms < o) {
+                inf.insert(id.as_str(), ms).map_err(|e| self.err(e))?;
+            }
+        }
+        Ok(())
     }
 }
 

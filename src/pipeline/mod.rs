@@ -88,8 +88,8 @@ pub struct Engine {
     pub profiles: Profiles,
     /// Each source's state and the sink's, for `/healthz`.
     pub health: health::Health,
-    /// Held while a commit to state is under way.
-    commits: tokio::sync::Mutex<()>,
+    /// Commits to state, grouped.
+    commits: crate::group::Group<crate::state::Commit, StateError>,
     /// What polls decided and have not committed yet.
     pending: Pending,
 }
@@ -128,7 +128,7 @@ impl Engine {
             metrics,
             profiles: Profiles::default(),
             health,
-            commits: tokio::sync::Mutex::new(()),
+            commits: crate::group::Group::default(),
             pending: Pending::default(),
         })
     }
@@ -244,8 +244,25 @@ impl Engine {
             .into_iter()
             .filter(|i| window.contains(i))
             .collect();
+        // Classifying is the costly, pure step: on the blocking pool, so
+        // that the polls of several sources use every core (a backfill
+        // drives all its polls from one task). Deciding stays here, cheap
+        // and under the lock below.
+        let (items, classified) = {
+            let (classifier, state) = (self.classifier.clone(), self.state.clone());
+            let sid = source_id.to_string();
+            let job = tokio::task::spawn_blocking(move || {
+                let seen = |key: &str| state.seen_hash(&sid, key).ok().flatten();
+                let classified = classify(&classifier, &sid, &items, &seen);
+                (items, classified)
+            });
+            match job.await {
+                Ok(done) => done,
+                // A panic stays a panic, for the supervisor to count.
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            }
+        };
         let seen = |key: &str| self.state.seen_hash(source_id, key).ok().flatten();
-        let classified = classify(&self.classifier, source_id, &items, &seen);
         let (mut done, token) = {
             let mut pending = self.pending.lock();
             let done = {
@@ -338,13 +355,12 @@ impl Engine {
         );
         let state = self.state.clone();
         let commit = std::mem::take(&mut done.commit);
-        // One write transaction at a time (redb's rule): the others wait
-        // here as tasks rather than as parked threads of the blocking pool.
-        let turn = self.commits.lock().await;
-        tokio::task::spawn_blocking(move || state.commit(&commit))
+        // Polls finishing together share one transaction and one sync;
+        // the others wait as tasks, not as parked threads of the pool.
+        self.commits
+            .submit(commit, move |all| state.commit_all(all))
             .await
             .expect("state commit panicked")?;
-        drop(turn);
         Ok(Outcome {
             items: items.len(),
             records: done.records.len(),

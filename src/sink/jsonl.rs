@@ -7,14 +7,17 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
-use tokio::sync::Mutex;
+use std::sync::Mutex;
 
 use super::SinkError;
+use crate::group::Group;
 use crate::record::Record;
 
 pub struct JsonlSink {
     out: Arc<Mutex<Output>>,
     name: String,
+    /// Writes of polls finishing together share one sync.
+    group: Group<Vec<u8>, String>,
 }
 
 enum Output {
@@ -29,6 +32,7 @@ impl JsonlSink {
             return Ok(JsonlSink {
                 out: Arc::new(Mutex::new(Output::Stdout)),
                 name: "stdout".into(),
+                group: Group::default(),
             });
         };
         let err = |source| SinkError::Io {
@@ -46,6 +50,7 @@ impl JsonlSink {
         Ok(JsonlSink {
             out: Arc::new(Mutex::new(Output::File(file))),
             name: path.display().to_string(),
+            group: Group::default(),
         })
     }
 
@@ -60,31 +65,38 @@ impl JsonlSink {
 
     /// Appends ready lines and syncs them (also the dead-letter file's path).
     pub async fn write(&self, buf: Vec<u8>) -> Result<(), SinkError> {
-        // Taken before a blocking thread is: polls waiting for their turn
-        // wait as tasks, not as hundreds of parked threads of the blocking
-        // pool (each with its stack and malloc arena, memory that stays).
-        let mut out = self.out.clone().lock_owned().await;
-        let name = self.name.clone();
-        // Writing and fsync block; keep them off the async workers.
-        tokio::task::spawn_blocking(move || {
-            let res = match &mut *out {
-                Output::Stdout => {
-                    let mut so = std::io::stdout().lock();
-                    so.write_all(&buf).and_then(|_| so.flush())
-                }
-                Output::File(f) => f.write_all(&buf).and_then(|_| f.sync_data()),
-            };
-            res.map_err(|source| SinkError::Io { path: name, source })
-        })
-        .await
-        // Cancelled at shutdown (a poll abandoned after the grace period)
-        // or panicked: either way the lines were not written.
-        .unwrap_or_else(|e| {
-            Err(SinkError::Io {
-                path: self.name.clone(),
-                source: std::io::Error::other(format!("the write did not finish: {e}")),
+        let out = self.out.clone();
+        let written = self
+            .group
+            .submit(buf, move |bufs| {
+                // A write cut short by shutdown leaves the file as it was
+                // for the lines after it; the lock is only poisoned then.
+                let mut out = out.lock().unwrap_or_else(|p| p.into_inner());
+                let res = match &mut *out {
+                    Output::Stdout => {
+                        let mut so = std::io::stdout().lock();
+                        bufs.iter()
+                            .try_for_each(|b| so.write_all(b))
+                            .and_then(|_| so.flush())
+                    }
+                    Output::File(f) => bufs
+                        .iter()
+                        .try_for_each(|b| f.write_all(b))
+                        .and_then(|_| f.sync_data()),
+                };
+                res.map_err(|e| e.to_string())
             })
-        })
+            .await;
+        let io = |message: String| SinkError::Io {
+            path: self.name.clone(),
+            source: std::io::Error::other(message),
+        };
+        match written {
+            Some(Ok(())) => Ok(()),
+            Some(Err(e)) => Err(io(e)),
+            // Panicked: the lines were not written, as far as anyone knows.
+            None => Err(io("the write did not finish".into())),
+        }
     }
 
     pub async fn flush(&self) -> Result<(), SinkError> {
