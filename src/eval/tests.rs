@@ -1,3 +1,6 @@
+//! `run_eval` on throwaway folders with stand-in scorers whose answers are
+//! known, so each line of the report can be checked figure by figure.
+
 use super::*;
 
 /// A throwaway evaluation folder holding `files`, removed on drop.
