@@ -109,15 +109,17 @@ pub fn parse_time(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> 
     ))
 }
 
-/// Runs the labelled evaluation sets in `dir` (`sentiment.jsonl`,
-/// `brands.jsonl` with the queries of `brands.toml`) through our sentiment
-/// scorer and classifier, and returns the report.
+/// Runs the labelled evaluation sets in `dir` (see `fixtures/eval/README.md`)
+/// through our sentiment scorer, classifier and intent finder, and returns
+/// the report.
 pub fn eval_report(dir: &Path) -> Result<String, crate::eval::EvalError> {
+    use crate::classify::{intent, sentiment};
+    use crate::eval::{BrandMatcher, FoundMention, Scorers};
     #[derive(Deserialize)]
     struct BrandsFile {
         brands: Vec<crate::config::raw::RawBrand>,
     }
-    let make = |text: &str| -> Result<crate::eval::BrandMatcher, String> {
+    let brands = |text: &str| -> Result<BrandMatcher, String> {
         let file: BrandsFile = toml::from_str(text).map_err(|e| e.to_string())?;
         let brands: Vec<crate::config::BrandConfig> = file
             .brands
@@ -139,11 +141,28 @@ pub fn eval_report(dir: &Path) -> Result<String, crate::eval::EvalError> {
             c.classify(&f)
                 .mentions
                 .into_iter()
-                .map(|m| m.brand)
+                .map(|m| FoundMention {
+                    brand: m.brand,
+                    sentiment: m.sentiment.label,
+                })
                 .collect()
         }))
     };
-    crate::eval::run_eval(dir, &make, &|t| crate::classify::sentiment::score(t).score)
+    // Intent is read around brand mentions; on a text with no brand the
+    // finder reads the whole text, with its sentiment, as the intake does
+    // for an item sent in for a brand its queries do not match.
+    let intents = |t: &str| -> Vec<intent::Intent> {
+        intent::detect(t, sentiment::score(t).score)
+            .into_iter()
+            .map(|h| h.intent)
+            .collect()
+    };
+    let scorers = Scorers {
+        brands: &brands,
+        sentiment: &|t| sentiment::score(t).score,
+        intents: &intents,
+    };
+    crate::eval::run_eval(dir, &scorers)
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@
 //! - [`config`]: pipeline files, validated and compiled.
 //! - [`retry`]: the one jittered backoff that sources and sinks share.
 //! - [`cli`]: the subcommands' bodies, used by `main.rs`.
-//! - [`eval`]: accuracy of sentiment and brand queries on labelled sets.
+//! - [`eval`]: accuracy of sentiment, brand queries and intent on labelled sets.
 
 pub mod classify;
 pub mod cli;

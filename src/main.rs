@@ -68,9 +68,10 @@ enum Command {
         #[arg(short, long)]
         pipeline: Option<PathBuf>,
     },
-    /// Measure sentiment accuracy and brand-query precision on labelled sets.
+    /// Measure sentiment, brand-query and intent accuracy on labelled sets.
     Eval {
-        /// Folder holding sentiment.jsonl, brands.jsonl and brands.toml.
+        /// Folder holding sentiment.jsonl, brands.jsonl and brands.toml, and
+        /// optionally the other sets of fixtures/eval/README.md.
         #[arg(long, default_value = "fixtures/eval")]
         dir: PathBuf,
     },

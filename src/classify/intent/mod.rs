@@ -31,6 +31,16 @@ pub enum Intent {
 }
 
 impl Intent {
+    /// Every intent, in the order reports list them.
+    pub const ALL: [Intent; 6] = [
+        Intent::Complaint,
+        Intent::Question,
+        Intent::Praise,
+        Intent::FeatureRequest,
+        Intent::ChurnRisk,
+        Intent::PurchaseIntent,
+    ];
+
     /// The name used in records and routing rules.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -1,0 +1,146 @@
+//! How well classification works, measured on labelled examples: sentiment
+//! (accuracy, macro F1 over the three labels, Pearson correlation of the
+//! scores) on the tuning set and on three held-out ones, sentiment per brand
+//! mention in multi-brand posts, brand matching (precision and recall per
+//! brand, and on posts using a name in both senses), and intent (precision
+//! and recall per intent, micro and macro F1).
+//!
+//! The figures are pure functions of gold and predicted values
+//! ([`metrics`]); the files' formats are in [`sets`]. [`run_eval`] is the
+//! one place that reads files: it loads the evaluation set (a folder holding
+//! at least `sentiment.jsonl`, `brands.jsonl` and `brands.toml`; the other
+//! sets are scored when present) and formats a report. It does not know how
+//! sentiment is scored, how brand queries are compiled or how intents are
+//! found: the caller hands in all three ([`Scorers`]), so the same code
+//! measures our classifier, a stand-in, or a candidate change. Emotion has a
+//! labelled set but no classifier yet: the report says so rather than score it.
+
+pub mod metrics;
+mod report;
+pub mod sets;
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+
+pub use metrics::{
+    label_metrics, pooled, precision_recall, sentiment_metrics, LabelMetrics, Metrics, Pooled,
+    PrecisionRecall,
+};
+pub use report::sentiment_line;
+pub use sets::{parse_brands, parse_sentiment, BrandExample, SentimentExample};
+
+use crate::classify::intent::Intent;
+use crate::model::SentimentLabel;
+
+/// The held-out sentiment sets, in the order `scripts/eval-vader` prints them.
+const HELD_OUT: [&str; 3] = ["sentiment-social", "sentiment-reviews", "sentiment-news"];
+
+/// Why the evaluation set could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}, line {line}: {source}")]
+    Json {
+        path: PathBuf,
+        line: usize,
+        source: serde_json::Error,
+    },
+    #[error("{path}, line {line}: score {score} is outside [-1, 1]")]
+    Score {
+        path: PathBuf,
+        line: usize,
+        score: f64,
+    },
+    #[error("{path}: no examples")]
+    Empty { path: PathBuf },
+    #[error("{path}: {message}")]
+    Brands { path: PathBuf, message: String },
+}
+
+/// One brand a text mentions, with the sentiment the classifier gave that
+/// mention (not the whole text's).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundMention {
+    pub brand: String,
+    pub sentiment: SentimentLabel,
+}
+
+/// Finds the brands a text mentions.
+pub type BrandMatcher = Box<dyn Fn(&str) -> Vec<FoundMention>>;
+
+/// The classifier under evaluation, one function per task.
+pub struct Scorers<'a> {
+    /// Compiles the text of a file of `[[brands]]` tables (`brands.toml`,
+    /// `mentions.toml`) into a matcher, or says why the queries could not be
+    /// compiled.
+    pub brands: &'a dyn Fn(&str) -> Result<BrandMatcher, String>,
+    /// Scores a text in [-1, 1]; labels come from the shared thresholds of
+    /// [`crate::model::Sentiment::from_score`].
+    pub sentiment: &'a dyn Fn(&str) -> f64,
+    /// The intents of a whole text, as if it were one mention's excerpt.
+    pub intents: &'a dyn Fn(&str) -> Vec<Intent>,
+}
+
+/// Runs the evaluation set in `dir` and returns the report: one line of
+/// figures per set (and per brand and intent), named after the set.
+pub fn run_eval(dir: &Path, scorers: &Scorers<'_>) -> Result<String, EvalError> {
+    let mut report = String::new();
+    let (path, text) = read(dir, "sentiment.jsonl")?;
+    report.push_str(&report::sentiment(
+        "sentiment",
+        &path,
+        &text,
+        scorers.sentiment,
+    )?);
+    for name in HELD_OUT {
+        if let Some((path, text)) = read_if_present(dir, &format!("{name}.jsonl"))? {
+            report.push_str(&report::held_out(name, &path, &text, scorers.sentiment)?);
+        }
+    }
+    if let Some((path, text)) = read_if_present(dir, "mentions.jsonl")? {
+        let matcher = matcher(dir, "mentions.toml", scorers)?;
+        report.push_str(&report::mentions(&path, &text, &matcher)?);
+    }
+    let brands = matcher(dir, "brands.toml", scorers)?;
+    let (path, text) = read(dir, "brands.jsonl")?;
+    report.push_str(&report::brands(&path, &text, &brands)?);
+    if let Some((path, text)) = read_if_present(dir, "brands-both.jsonl")? {
+        report.push_str(&report::brands_both(&path, &text, &brands)?);
+    }
+    if let Some((path, text)) = read_if_present(dir, "intent.jsonl")? {
+        report.push_str(&report::intents(&path, &text, scorers.intents)?);
+    }
+    if dir.join("emotion.jsonl").exists() {
+        report.push_str("emotion: no classifier yet (emotion.jsonl not scored)\n");
+    }
+    Ok(report)
+}
+
+fn read(dir: &Path, name: &str) -> Result<(PathBuf, String), EvalError> {
+    let path = dir.join(name);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok((path, text)),
+        Err(source) => Err(EvalError::Read { path, source }),
+    }
+}
+
+/// As [`read`], `None` when the file does not exist: the sets beyond the
+/// first three are optional, so a folder of one's own need not hold them.
+fn read_if_present(dir: &Path, name: &str) -> Result<Option<(PathBuf, String)>, EvalError> {
+    match read(dir, name) {
+        Err(EvalError::Read { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Ok(None)
+        }
+        other => other.map(Some),
+    }
+}
+
+fn matcher(dir: &Path, name: &str, scorers: &Scorers<'_>) -> Result<BrandMatcher, EvalError> {
+    let (path, toml) = read(dir, name)?;
+    (scorers.brands)(&toml).map_err(|message| EvalError::Brands { path, message })
+}

@@ -1,0 +1,218 @@
+//! One section of the report per labelled set: parse the file's contents,
+//! run the classifier's function on every example, compute the figures and
+//! format them as `name: n=.. key=value ..` lines. The sentiment lines match
+//! `scripts/eval-vader`'s, label for label, so the two outputs line up.
+
+use std::path::Path;
+
+use super::metrics::{
+    label_metrics, pooled, precision_recall, sentiment_metrics, Metrics, PrecisionRecall, LABELS,
+};
+use super::sets::{self, IntentExample, MentionsExample};
+use super::{BrandMatcher, EvalError};
+use crate::classify::intent::Intent;
+use crate::model::{Sentiment, SentimentLabel};
+
+type Pairs = Vec<(SentimentLabel, f64)>;
+
+fn score_sentiment(
+    path: &Path,
+    text: &str,
+    scorer: &dyn Fn(&str) -> f64,
+) -> Result<(Pairs, Pairs), EvalError> {
+    let examples = sets::parse_sentiment(path, text)?;
+    let gold = examples.iter().map(|e| (e.label, e.score)).collect();
+    let predicted = examples
+        .iter()
+        .map(|e| {
+            let s = Sentiment::from_score(scorer(&e.text));
+            (s.label, s.score)
+        })
+        .collect();
+    Ok((gold, predicted))
+}
+
+/// The tuning set's line, then its confusion table.
+pub(super) fn sentiment(
+    name: &str,
+    path: &Path,
+    text: &str,
+    scorer: &dyn Fn(&str) -> f64,
+) -> Result<String, EvalError> {
+    let (gold, predicted) = score_sentiment(path, text, scorer)?;
+    let line = sentiment_line(name, &sentiment_metrics(&gold, &predicted));
+    Ok(format!("{line}\n{}", confusion(&gold, &predicted)))
+}
+
+/// A held-out set's line.
+pub(super) fn held_out(
+    name: &str,
+    path: &Path,
+    text: &str,
+    scorer: &dyn Fn(&str) -> f64,
+) -> Result<String, EvalError> {
+    let (gold, predicted) = score_sentiment(path, text, scorer)?;
+    Ok(sentiment_line(name, &sentiment_metrics(&gold, &predicted)) + "\n")
+}
+
+/// A sentiment set's line; `scripts/eval-vader` prints the same format for
+/// the reference implementation, so the two can be compared line to line.
+pub fn sentiment_line(name: &str, m: &Metrics) -> String {
+    format!(
+        "{name}: n={} accuracy={:.3} macro_f1={:.3} pearson={:.3}",
+        m.n, m.accuracy, m.macro_f1, m.pearson
+    )
+}
+
+/// Gold labels down, predicted across.
+fn confusion(gold: &[(SentimentLabel, f64)], predicted: &[(SentimentLabel, f64)]) -> String {
+    let name = SentimentLabel::as_str;
+    let mut out = format!(
+        "{:>10} {:>9} {:>9} {:>9}\n",
+        "gold\\pred", "positive", "neutral", "negative"
+    );
+    for g in LABELS {
+        out.push_str(&format!("{:>10}", name(g)));
+        for p in LABELS {
+            let count = gold
+                .iter()
+                .zip(predicted)
+                .filter(|(a, b)| a.0 == g && b.0 == p)
+                .count();
+            out.push_str(&format!(" {count:>9}"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Per-mention sentiment: each labelled mention against the sentiment of
+/// the mention the matcher found for that brand in the post; one it did not
+/// find is wrong, and counted.
+pub(super) fn mentions(
+    path: &Path,
+    text: &str,
+    matcher: &BrandMatcher,
+) -> Result<String, EvalError> {
+    let examples: Vec<MentionsExample> = sets::parse(path, text)?;
+    let (mut gold, mut predicted) = (Vec::new(), Vec::new());
+    for e in &examples {
+        let found = matcher(&e.text);
+        for m in &e.mentions {
+            gold.push(m.label);
+            predicted.push(
+                found
+                    .iter()
+                    .find(|f| f.brand == m.brand)
+                    .map(|f| f.sentiment),
+            );
+        }
+    }
+    let m = label_metrics(&gold, &predicted);
+    Ok(format!(
+        "mentions: n={} accuracy={:.3} macro_f1={:.3} not_found={}\n",
+        m.n, m.accuracy, m.macro_f1, m.missing
+    ))
+}
+
+/// Brands found in each example, and the rows of the brands seen in gold
+/// or predictions, in order of first appearance.
+fn brand_rows(
+    path: &Path,
+    text: &str,
+    matcher: &BrandMatcher,
+) -> Result<(usize, Vec<PrecisionRecall>), EvalError> {
+    let examples = sets::parse_brands(path, text)?;
+    let gold: Vec<Option<String>> = examples.iter().map(|e| e.brand.clone()).collect();
+    let predicted: Vec<Vec<String>> = examples
+        .iter()
+        .map(|e| matcher(&e.text).into_iter().map(|f| f.brand).collect())
+        .collect();
+    let mut brands: Vec<String> = Vec::new();
+    for b in gold.iter().flatten().chain(predicted.iter().flatten()) {
+        if !brands.contains(b) {
+            brands.push(b.clone());
+        }
+    }
+    Ok((examples.len(), precision_recall(&brands, &gold, &predicted)))
+}
+
+/// `brands.jsonl`: a line per brand, then all brands pooled.
+pub(super) fn brands(path: &Path, text: &str, matcher: &BrandMatcher) -> Result<String, EvalError> {
+    let (n, rows) = brand_rows(path, text, matcher)?;
+    let mut out = String::new();
+    for r in &rows {
+        out.push_str(&format!(
+            "brand {}: precision={:.3} recall={:.3} tp={} fp={} fn={}\n",
+            r.name, r.precision, r.recall, r.tp, r.fp, r.fn_
+        ));
+    }
+    let p = pooled(&rows);
+    out.push_str(&format!(
+        "brands (all, n={n}): precision={:.3} recall={:.3} tp={} fp={} fn={}\n",
+        p.precision, p.recall, p.tp, p.fp, p.fn_
+    ));
+    Ok(out)
+}
+
+/// `brands-both.jsonl`, with the queries of `brands.jsonl`: all brands
+/// pooled on one line, kept apart so that the `brands` figures stay
+/// comparable with those reported before this set existed.
+pub(super) fn brands_both(
+    path: &Path,
+    text: &str,
+    matcher: &BrandMatcher,
+) -> Result<String, EvalError> {
+    let (n, rows) = brand_rows(path, text, matcher)?;
+    let p = pooled(&rows);
+    Ok(format!(
+        "brands-both-senses: n={n} precision={:.3} recall={:.3} tp={} fp={} fn={}\n",
+        p.precision, p.recall, p.tp, p.fp, p.fn_
+    ))
+}
+
+/// `intent.jsonl`: a line per intent, then a `none` line (texts with no
+/// intent, gold and predicted; not in the pooled figures), then the six
+/// intents pooled.
+pub(super) fn intents(
+    path: &Path,
+    text: &str,
+    finder: &dyn Fn(&str) -> Vec<Intent>,
+) -> Result<String, EvalError> {
+    let examples: Vec<IntentExample> = sets::parse(path, text)?;
+    let predicted: Vec<Vec<Intent>> = examples.iter().map(|e| finder(&e.text)).collect();
+    let pairs = || examples.iter().map(|e| &e.intents).zip(&predicted);
+    let rows: Vec<PrecisionRecall> = Intent::ALL
+        .iter()
+        .map(|&i| {
+            PrecisionRecall::count(
+                i.as_str(),
+                pairs().map(|(g, p)| (g.contains(&i), p.contains(&i))),
+            )
+        })
+        .collect();
+    let none = PrecisionRecall::count("none", pairs().map(|(g, p)| (g.is_empty(), p.is_empty())));
+    let mut out = String::new();
+    for r in rows.iter().chain([&none]) {
+        out.push_str(&format!(
+            "intent {}: precision={:.3} recall={:.3} f1={:.3} tp={} fp={} fn={}\n",
+            r.name,
+            r.precision,
+            r.recall,
+            r.f1(),
+            r.tp,
+            r.fp,
+            r.fn_
+        ));
+    }
+    let p = pooled(&rows);
+    out.push_str(&format!(
+        "intents (whole text, n={}): precision={:.3} recall={:.3} micro_f1={:.3} macro_f1={:.3}\n",
+        examples.len(),
+        p.precision,
+        p.recall,
+        p.micro_f1,
+        p.macro_f1
+    ));
+    Ok(out)
+}
