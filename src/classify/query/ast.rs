@@ -40,6 +40,10 @@ pub(crate) enum Kind {
         words: Vec<Word>,
         slop: Option<u32>,
         fields: FieldSet,
+        /// Per gap between two words: the punctuation the phrase itself has
+        /// there when it would end a phrase (`"U.S. Steel"`: `.`), which
+        /// the text may then have too; empty for an ordinary gap.
+        joins: Vec<String>,
     },
     /// Case- and punctuation-exact substring of the raw field text.
     Raw {
@@ -58,6 +62,11 @@ pub(crate) enum Kind {
         right: Box<Expr>,
         dist: u32,
         ordered: bool,
+        /// `NEAR/Nx`: the sides may be in different sentences; otherwise
+        /// a sentence end between them keeps them apart.
+        across: bool,
+        /// `NOT NEAR/N`: the left side where the right one is *not* near.
+        without: bool,
     },
     And(Vec<Expr>),
     Or(Vec<Expr>),

@@ -14,7 +14,7 @@ use std::ops::Range;
 use super::ast::FieldSet;
 use super::index::{Hits, Node};
 use super::site;
-use super::tokenize::is_spaced_word_char;
+use super::tokenize::{is_spaced_word_char, Break};
 
 /// A document prepared for evaluation. Field slots: 0 text, 1 title,
 /// 2 author (slot `i` is the field bit `1 << i`).
@@ -22,6 +22,8 @@ pub(crate) struct Doc<'a> {
     pub text: [&'a str; 3],
     /// Byte range of each token, by position.
     pub tokens: [Vec<Range<usize>>; 3],
+    /// What separates each token from the one before, by position.
+    pub breaks: [Vec<Break>; 3],
     pub hits: Hits,
     pub url_key: Option<String>,
     pub lang: Option<String>,
@@ -37,6 +39,28 @@ fn in_fields(fields: FieldSet, slot: usize) -> bool {
 impl Doc<'_> {
     fn positions(&self, unit: u32, slot: usize) -> &[u32] {
         self.hits.get(&unit).map_or(&[], |p| &p[slot])
+    }
+
+    /// Whether a break at least as strong as `brk` separates any two
+    /// neighbours from position `from` to position `to` (inclusive).
+    fn broken(&self, slot: usize, from: u32, to: u32, brk: Break) -> bool {
+        let b = &self.breaks[slot];
+        (from as usize + 1..=to as usize)
+            .filter_map(|q| b.get(q))
+            .any(|&x| x >= brk)
+    }
+
+    /// Whether tokens `q - 1` and `q` are joined as a phrase needs: nothing
+    /// but spaces or joiners between them, or the very punctuation the
+    /// query's phrase has there (`"U.S. Steel"`, `"Yahoo! Mail"`).
+    fn joined(&self, slot: usize, q: u32, query_punct: &str) -> bool {
+        let q = q as usize;
+        if self.breaks[slot].get(q).is_none_or(|&b| b == Break::None) {
+            return true;
+        }
+        let toks = &self.tokens[slot];
+        !query_punct.is_empty()
+            && punctuation(&self.text[slot][toks[q - 1].end..toks[q].start]) == query_punct
     }
 
     fn host(&self) -> Option<&str> {
@@ -80,14 +104,25 @@ fn spans(n: &Node, d: &Doc, slot: usize) -> Vec<Span> {
             units,
             slop,
             fields,
+            joins,
         } if in_fields(*fields, slot) => {
             let lists: Vec<&[u32]> = units.iter().map(|&u| d.positions(u, slot)).collect();
             if lists.iter().any(|l| l.is_empty()) {
                 return Vec::new();
             }
             match slop {
-                None => exact_phrase(&lists),
-                Some(slop) => proximity(&lists, *slop),
+                None => exact_phrase(&lists)
+                    .into_iter()
+                    .filter(|&(s, _)| {
+                        (1..lists.len() as u32)
+                            .all(|i| d.joined(slot, s + i, &joins[i as usize - 1]))
+                    })
+                    .collect(),
+                // Words in any order, within one sentence.
+                Some(slop) => proximity(&lists, *slop)
+                    .into_iter()
+                    .filter(|&(s, e)| !d.broken(slot, s, e - 1, Break::Sentence))
+                    .collect(),
             }
         }
         Node::Near {
@@ -95,12 +130,24 @@ fn spans(n: &Node, d: &Doc, slot: usize) -> Vec<Span> {
             right,
             dist,
             ordered,
-        } => near(
-            &spans(left, d, slot),
-            &spans(right, d, slot),
-            *dist,
-            *ordered,
-        ),
+            across,
+            without,
+        } => {
+            let (left, right) = (spans(left, d, slot), spans(right, d, slot));
+            let apart = |a: Span, b: Span| {
+                // The words between the two sides, in text order.
+                let (first, second) = if a.0 <= b.0 { (a, b) } else { (b, a) };
+                !*across && d.broken(slot, first.1.saturating_sub(1), second.0, Break::Sentence)
+            };
+            let close = near(&left, &right, *dist, *ordered, apart);
+            if *without {
+                left.into_iter()
+                    .filter(|&l| !close.iter().any(|&(_, l2, _)| l2 == l))
+                    .collect()
+            } else {
+                close.into_iter().map(|(w, _, _)| w).collect()
+            }
+        }
         Node::Or(xs) => xs.iter().flat_map(|x| spans(x, d, slot)).collect(),
         _ => Vec::new(),
     };
@@ -172,7 +219,15 @@ fn assignable(lists: &[&[u32]], pos: &[u32]) -> bool {
     (0..lists.len()).all(|u| augment(u, lists, pos, &mut owner, &mut vec![false; pos.len()]))
 }
 
-fn near(left: &[Span], right: &[Span], dist: u32, ordered: bool) -> Vec<Span> {
+/// Pairs of a left and a right span close enough, skipping those `apart`
+/// keeps apart: (the window over both, the left span, the right span).
+fn near(
+    left: &[Span],
+    right: &[Span],
+    dist: u32,
+    ordered: bool,
+    apart: impl Fn(Span, Span) -> bool,
+) -> Vec<(Span, Span, Span)> {
     let longest = right.iter().map(|&(s, e)| e - s).max().unwrap_or(0);
     let mut out = Vec::new();
     for &(ls, le) in left {
@@ -187,8 +242,8 @@ fn near(left: &[Span], right: &[Span], dist: u32, ordered: bool) -> Vec<Span> {
         for &(rs, re) in right[from..].iter().take_while(|&&(s, _)| s <= hi) {
             let after = le <= rs && rs - le <= dist;
             let before = !ordered && re <= ls && ls - re <= dist;
-            if after || before {
-                out.push((ls.min(rs), le.max(re)));
+            if (after || before) && !apart((ls, le), (rs, re)) {
+                out.push(((ls.min(rs), le.max(re)), (ls, le), (rs, re)));
             }
         }
     }
@@ -283,6 +338,12 @@ pub(crate) fn collect(n: &Node, d: &Doc, out: &mut Vec<(usize, Range<usize>)>) {
             .for_each(|x| collect(x, d, out)),
         Node::Not(_) | Node::Site(_) | Node::Url(_) | Node::Lang(_) => {}
     }
+}
+
+/// The punctuation of a gap between words, without its spaces: what a
+/// phrase's own punctuation is compared by.
+pub(crate) fn punctuation(gap: &str) -> String {
+    gap.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
 /// Case-exact occurrences of `needle` that do not start or end inside a

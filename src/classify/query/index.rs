@@ -30,6 +30,7 @@ pub(crate) enum Node {
         units: Vec<u32>,
         slop: Option<u32>,
         fields: FieldSet,
+        joins: Vec<String>,
     },
     Raw {
         needle: String,
@@ -45,6 +46,8 @@ pub(crate) enum Node {
         right: Box<Node>,
         dist: u32,
         ordered: bool,
+        across: bool,
+        without: bool,
     },
     And(Vec<Node>),
     Or(Vec<Node>),
@@ -162,10 +165,12 @@ impl Index {
                 words,
                 slop,
                 fields,
+                joins,
             } => Node::Phrase {
                 units: words.iter().map(|w| self.unit(w)).collect(),
                 slop: *slop,
                 fields: *fields,
+                joins: joins.clone(),
             },
             Kind::Raw { needle, fields } => {
                 let first = tokenize(needle).into_iter().next();
@@ -184,11 +189,15 @@ impl Index {
                 right,
                 dist,
                 ordered,
+                across,
+                without,
             } => Node::Near {
                 left: Box::new(self.compile(left)),
                 right: Box::new(self.compile(right)),
                 dist: *dist,
                 ordered: *ordered,
+                across: *across,
+                without: *without,
             },
             Kind::And(xs) => Node::And(xs.iter().map(|x| self.compile(x)).collect()),
             Kind::Or(xs) => Node::Or(xs.iter().map(|x| self.compile(x)).collect()),

@@ -24,6 +24,8 @@ pub(crate) enum Tok {
     Near {
         dist: u32,
         ordered: bool,
+        /// `x`: the two sides may be in different sentences.
+        across: bool,
     },
     /// A bare term as written; it may hold several words or wildcards.
     Term(String),
@@ -56,9 +58,15 @@ impl Lexeme {
             Tok::And => "AND".into(),
             Tok::Or => "OR".into(),
             Tok::Not => "NOT".into(),
-            Tok::Near { dist, ordered } => {
-                format!("NEAR/{dist}{}", if *ordered { "f" } else { "" })
-            }
+            Tok::Near {
+                dist,
+                ordered,
+                across,
+            } => format!(
+                "NEAR/{dist}{}{}",
+                if *ordered { "f" } else { "" },
+                if *across { "x" } else { "" }
+            ),
             Tok::Term(t) => format!("'{t}'"),
             Tok::Phrase { text, .. } => format!("\"{text}\""),
             Tok::Scope(Scope::Title) => "title:".into(),
@@ -283,9 +291,13 @@ fn bare(word: String, col: usize) -> Result<Lexeme, QueryError> {
 }
 
 fn near(spec: &str, col: usize) -> Result<Tok, QueryError> {
-    let (digits, ordered) = match spec.strip_suffix('f') {
+    let (rest, across) = match spec.strip_suffix('x') {
         Some(d) => (d, true),
         None => (spec, false),
+    };
+    let (digits, ordered) = match rest.strip_suffix('f') {
+        Some(d) => (d, true),
+        None => (rest, false),
     };
     let bad = || {
         let found = if spec.is_empty() {
@@ -295,7 +307,7 @@ fn near(spec: &str, col: usize) -> Result<Tok, QueryError> {
         };
         err(
             col,
-            "a number of words after NEAR/ (like NEAR/5 or NEAR/5f)",
+            "a number of words after NEAR/ (like NEAR/5, NEAR/5f or NEAR/5x)",
             found,
         )
     };
@@ -303,7 +315,11 @@ fn near(spec: &str, col: usize) -> Result<Tok, QueryError> {
         return Err(bad());
     }
     let dist = digits.parse::<u32>().map_err(|_| bad())?;
-    Ok(Tok::Near { dist, ordered })
+    Ok(Tok::Near {
+        dist,
+        ordered,
+        across,
+    })
 }
 
 #[cfg(test)]
@@ -329,7 +345,8 @@ mod tests {
                 Tok::RParen,
                 Tok::Near {
                     dist: 5,
-                    ordered: true
+                    ordered: true,
+                    across: false
                 },
                 Tok::Scope(Scope::Title),
                 Tok::Term("x".into()),

@@ -193,18 +193,21 @@ impl QuerySet {
         // Tokens go straight into the index scan; only where they are is
         // kept, so a long text does not hold a normalized copy of each word.
         let mut hits = index::Hits::new();
+        let mut breaks: [Vec<tokenize::Break>; 3] = Default::default();
         let tokens = std::array::from_fn(|slot| {
             let mut offsets = Vec::new();
             tokenize::each(text[slot], |tok| {
                 self.index
                     .scan_token(&mut hits, slot, offsets.len() as u32, tok);
                 offsets.push(tok.start..tok.end);
+                breaks[slot].push(tok.brk);
             });
             offsets
         });
         Doc {
             text,
             tokens,
+            breaks,
             hits,
             url_key: fields.url.map(site::url_key),
             lang: fields.lang.map(lang_key),

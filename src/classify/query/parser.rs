@@ -16,9 +16,10 @@
 //! ```
 
 use super::ast::{Expr, Kind, Word, AUTHOR, DEFAULT_FIELDS, TITLE};
+use super::eval::punctuation;
 use super::lexer::{err, lex, Lexeme, Scope, Tok};
 use super::site;
-use super::tokenize::{tokenize_query, Token};
+use super::tokenize::{tokenize_query, Break, Token};
 use super::QueryError;
 
 pub(crate) fn parse_expr(input: &str) -> Result<Expr, QueryError> {
@@ -100,12 +101,30 @@ impl Parser<'_> {
 
     fn near(&mut self, ctx: &str) -> Result<Expr, QueryError> {
         let mut left = self.primary(ctx)?;
-        while let Some(l) = self.lx.get(self.pos) {
-            let Tok::Near { dist, ordered } = l.tok else {
+        loop {
+            // `NOT NEAR/N` is one operator: the left side where the right
+            // one is not near (a `NOT` scoped to the mention).
+            let without = self.peek() == Some(&Tok::Not)
+                && matches!(
+                    self.lx.get(self.pos + 1).map(|l| &l.tok),
+                    Some(Tok::Near { .. })
+                );
+            let Some(l) = self.lx.get(self.pos + usize::from(without)) else {
                 break;
             };
-            self.pos += 1;
-            let op = l.describe();
+            let Tok::Near {
+                dist,
+                ordered,
+                across,
+            } = l.tok
+            else {
+                break;
+            };
+            self.pos += 1 + usize::from(without);
+            let op = match without {
+                true => format!("NOT {}", l.describe()),
+                false => l.describe(),
+            };
             let right = self.primary(&format!("after {op}"))?;
             for side in [&left, &right] {
                 if !side.is_positional() {
@@ -121,6 +140,8 @@ impl Parser<'_> {
                     right: Box::new(right),
                     dist,
                     ordered,
+                    across,
+                    without,
                 },
                 col,
             };
@@ -246,6 +267,13 @@ fn words(text: &str, slop: Option<Option<u32>>, l: &Lexeme) -> Result<Expr, Quer
             ),
         });
     }
+    let joins = tokens
+        .windows(2)
+        .map(|w| match w[1].brk {
+            Break::None => String::new(),
+            _ => punctuation(&text[w[0].end..w[1].start]),
+        })
+        .collect();
     let mut words: Vec<Word> = tokens.into_iter().map(word).collect();
     let kind = if words.len() == 1 {
         Kind::Word {
@@ -257,6 +285,7 @@ fn words(text: &str, slop: Option<Option<u32>>, l: &Lexeme) -> Result<Expr, Quer
             words,
             slop: slop.flatten(),
             fields: DEFAULT_FIELDS,
+            joins,
         }
     };
     Ok(Expr { kind, col: l.col })
@@ -363,7 +392,8 @@ mod tests {
 
     #[test]
     fn bad_near_distances() {
-        let expected = "a number of words after NEAR/ (like NEAR/5 or NEAR/5f)".to_string();
+        let expected =
+            "a number of words after NEAR/ (like NEAR/5, NEAR/5f or NEAR/5x)".to_string();
         assert_eq!(
             error("acme NEAR/x cloud"),
             (11, expected.clone(), "'x'".into())
@@ -486,7 +516,8 @@ mod tests {
             Kind::Phrase {
                 words: vec![Word::Exact("索".into()), Word::Exact("尼".into())],
                 slop: None,
-                fields: DEFAULT_FIELDS
+                fields: DEFAULT_FIELDS,
+                joins: vec![String::new()],
             }
         );
         let e = parse_expr("title:\"Acme Clo*\"~2").unwrap();
@@ -495,7 +526,8 @@ mod tests {
             Kind::Phrase {
                 words: vec![Word::Exact("acme".into()), Word::Wild("clo*".into())],
                 slop: Some(2),
-                fields: TITLE
+                fields: TITLE,
+                joins: vec![String::new()],
             }
         );
     }

@@ -359,3 +359,103 @@ fn query_sets_can_be_shared_across_threads() {
     let q: Query = "acme".parse().unwrap();
     assert_eq!(q.as_str(), "acme");
 }
+
+#[test]
+fn a_phrase_matches_words_joined_by_spaces_or_joiners_only() {
+    assert!(!matches(
+        "\"red hat\"",
+        "The car was red. Hat in hand, I went in"
+    ));
+    assert!(!matches(
+        "\"blue bottle\"",
+        "I painted it blue, bottle green trim"
+    ));
+    assert!(matches("\"red hat\"", "Red  Hat ships a release"));
+    assert!(matches("\"red hat\"", "the Red-Hat way"));
+    assert!(matches(
+        "\"acme cloud\"",
+        "Acme's cloud? no: \"acme cloud\""
+    ));
+    // Every separator that ends a phrase, one at a time.
+    for sep in [
+        ",", ".", ":", ";", "!", "?", "…", " (", ") ", " [", "] ", " — ", " – ", " | ", "\n",
+    ] {
+        let text = format!("acme{sep} cloud");
+        assert!(!matches("\"acme cloud\"", &text), "{text:?}");
+        assert!(
+            matches("acme cloud", &text),
+            "words alone still match: {text:?}"
+        );
+    }
+    // Joiners keep it going.
+    for joined in ["acme-cloud", "acme’cloud", "acme/cloud", "acme & cloud"] {
+        assert!(matches("\"acme cloud\"", joined), "{joined:?}");
+    }
+}
+
+#[test]
+fn a_phrase_with_punctuation_of_its_own_matches_that_punctuation() {
+    assert!(matches("\"U.S. Steel\"", "Shares of U.S. Steel rose"));
+    assert!(matches("\"yahoo! mail\"", "Yahoo! Mail is down"));
+    assert!(!matches("\"yahoo! mail\"", "Yahoo, mail me"));
+    assert!(matches("\"acme.com\"", "see acme.com today"));
+    assert!(matches("\"3,000 users\"", "3,000 users lost data"));
+}
+
+#[test]
+fn proximity_and_near_stay_within_one_sentence_unless_asked() {
+    assert!(matches("\"acme down\"~3", "acme cloud is down"));
+    assert!(!matches("\"acme down\"~3", "I use acme. Down with taxes"));
+    assert!(
+        matches("\"acme down\"~3", "acme, sadly, down"),
+        "commas are inside a sentence"
+    );
+    assert!(matches("acme NEAR/3 refund", "acme, I want a refund"));
+    assert!(!matches(
+        "acme NEAR/3 refund",
+        "I like acme. Refund me, Globex"
+    ));
+    assert!(matches(
+        "acme NEAR/3x refund",
+        "I like acme. Refund me, Globex"
+    ));
+    assert!(!matches("acme NEAR/3f refund", "A refund? acme"));
+    assert!(matches("acme NEAR/3fx refund", "acme crashed!\nRefund now"));
+}
+
+#[test]
+fn not_near_excludes_only_the_occurrences_it_is_near() {
+    let shell = "shell NOT NEAR/4 (beach OR sea OR egg)";
+    assert!(matches(
+        shell,
+        "Shell put prices up again, so I went collecting a shell on the beach instead"
+    ));
+    assert!(!matches(shell, "Found a shell on the beach"));
+    assert!(matches(shell, "Shell raised fuel prices"));
+    // Whole-post NOT would have lost the first post.
+    assert!(!matches(
+        "shell NOT (beach OR sea OR egg)",
+        "Shell put prices up again, so I went collecting a shell on the beach instead"
+    ));
+    // The sentence bounds it as NEAR is bounded: a beach in another
+    // sentence excludes nothing.
+    assert!(matches(
+        "shell NOT NEAR/9 beach",
+        "Shell is pricey. The beach is nice"
+    ));
+    assert!(!matches(
+        "shell NOT NEAR/9x beach",
+        "Shell is pricey. The beach is nice"
+    ));
+}
+
+#[test]
+fn not_near_highlights_only_the_occurrences_it_keeps() {
+    let q = set(&["corona NOT NEAR/3 (virus OR cases)"]);
+    let text_ = "Had a Corona on the terrace while reading corona case numbers. corona cases rose";
+    let m = q.matches(&text(text_));
+    assert_eq!(m.len(), 1);
+    let spans: Vec<&str> = m[0].spans.iter().map(|r| &text_[r.clone()]).collect();
+    // "corona case numbers" keeps it ("case" is not "cases"); the last is near "cases".
+    assert_eq!(spans, ["Corona", "corona"]);
+}

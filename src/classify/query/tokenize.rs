@@ -13,6 +13,43 @@
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
+/// What stands between a word and the one before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub(crate) enum Break {
+    /// Spaces, or joiners (`-`, `'`, `&`, `/`, ...), or one `.`, `,` or
+    /// `:` inside a word (`acme.com`, `3,000`, `10:30`): a phrase goes on.
+    #[default]
+    None,
+    /// A comma, colon, semicolon, bracket or dash between words: a phrase
+    /// ends, a sentence goes on.
+    Phrase,
+    /// A full stop, `!`, `?`, an ellipsis or a line break: the sentence ends.
+    Sentence,
+}
+
+/// How the text between two words (`gap`) separates them.
+pub(crate) fn gap_break(gap: &str) -> Break {
+    if gap == " " {
+        return Break::None;
+    }
+    let mut chars = gap.chars();
+    if let (Some('.' | ',' | ':'), None) = (chars.next(), chars.next()) {
+        return Break::None;
+    }
+    let mut out = Break::None;
+    for c in gap.chars() {
+        match c {
+            '.' | '!' | '?' | '…' | '\n' | '\r' | '\u{2028}' | '\u{2029}' | '。' | '！' | '？' => {
+                return Break::Sentence
+            }
+            ',' | ';' | ':' | '(' | ')' | '[' | ']' | '{' | '}' | '<' | '>' | '—' | '–' | '|'
+            | '•' | '、' | '，' | '；' | '：' | '（' | '）' => out = Break::Phrase,
+            _ => {}
+        }
+    }
+    out
+}
+
 /// One word of a text, with where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Token {
@@ -25,6 +62,8 @@ pub(crate) struct Token {
     pub sigil: bool,
     /// Query terms only: `norm` holds `*` or `?` wildcards.
     pub wild: bool,
+    /// What separates it from the word before (`None` for the first).
+    pub brk: Break,
 }
 
 impl Token {
@@ -141,9 +180,13 @@ fn run(s: &str, query: bool, mut emit: impl FnMut(&Token)) -> Result<(), usize> 
         norm: String::new(),
         sigil: false,
         wild: false,
+        brk: Break::None,
     };
+    let mut prev_end = None;
     let mut emit = |start, end, sigil| {
         make(s, start, end, sigil, &mut tok);
+        tok.brk = prev_end.map_or(Break::None, |p| gap_break(&s[p..start]));
+        prev_end = Some(end);
         emit(&tok);
     };
     let mut b = 0;
@@ -317,6 +360,33 @@ mod tests {
         // Kana keep their voicing marks: ガ and カ stay distinct.
         assert_ne!(norms("ガ"), norms("カ"));
         assert_eq!(norms("ｶﾞ")[0], "カ", "half-width kana fold to full width");
+    }
+
+    fn breaks(s: &str) -> Vec<Break> {
+        tokenize(s).into_iter().map(|t| t.brk).collect()
+    }
+
+    #[test]
+    fn each_word_knows_what_separates_it_from_the_one_before() {
+        use Break::*;
+        assert_eq!(breaks("red hat"), [None, None]);
+        assert_eq!(breaks("red. Hat"), [None, Sentence]);
+        assert_eq!(breaks("blue, bottle"), [None, Phrase]);
+        for sep in [",", ";", ":", " (", ") ", " [", "] ", " — ", " – ", " | "] {
+            assert_eq!(breaks(&format!("a{sep} b")), [None, Phrase], "{sep:?}");
+        }
+        for sep in ["!", "?", "…", "\n", "\r\n", "...", "?!"] {
+            assert_eq!(breaks(&format!("a{sep} b")), [None, Sentence], "{sep:?}");
+        }
+        assert_eq!(breaks("a\nb"), [None, Sentence], "a line break");
+        // Joiners and single marks inside a word keep a phrase going.
+        for joined in [
+            "e-mail", "don't", "don’t", "AT&T", "and/or", "acme.com", "3,000", "10:30",
+        ] {
+            assert_eq!(breaks(joined), [None, None], "{joined}");
+        }
+        assert_eq!(breaks("#acme cloud"), [None, None]);
+        assert_eq!(breaks("我爱。索尼"), [None, None, Sentence, None]);
     }
 
     #[test]
