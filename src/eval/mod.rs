@@ -109,8 +109,23 @@ pub fn run_eval(dir: &Path, scorers: &Scorers<'_>) -> Result<String, EvalError> 
     let brands = matcher(dir, "brands.toml", scorers)?;
     let (path, text) = read(dir, "brands.jsonl")?;
     report.push_str(&report::brands(&path, &text, &brands)?);
-    if let Some((path, text)) = read_if_present(dir, "brands-both.jsonl")? {
-        report.push_str(&report::brands_both(&path, &text, &brands)?);
+    let both = read_if_present(dir, "brands-both.jsonl")?;
+    if let Some((path, text)) = &both {
+        report.push_str(&report::brands_both("", path, text, &brands)?);
+    }
+    // The same texts with exclusions scoped to the mention (`NOT NEAR`).
+    if dir.join("brands-scoped.toml").exists() {
+        let scoped = matcher(dir, "brands-scoped.toml", scorers)?;
+        let (path, text) = read(dir, "brands.jsonl")?;
+        report.push_str(&report::brands_pooled(
+            "brands-scoped",
+            &path,
+            &text,
+            &scoped,
+        )?);
+        if let Some((path, text)) = &both {
+            report.push_str(&report::brands_both("-scoped", path, text, &scoped)?);
+        }
     }
     if let Some((path, text)) = read_if_present(dir, "intent.jsonl")? {
         report.push_str(&report::intents(&path, &text, scorers.intents)?);

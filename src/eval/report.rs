@@ -158,7 +158,9 @@ pub(super) fn brands(path: &Path, text: &str, matcher: &BrandMatcher) -> Result<
 /// `brands-both.jsonl`, with the queries of `brands.jsonl`: all brands
 /// pooled on one line, kept apart so that the `brands` figures stay
 /// comparable with those reported before this set existed.
+/// `suffix` names the query file when it is not `brands.toml`.
 pub(super) fn brands_both(
+    suffix: &str,
     path: &Path,
     text: &str,
     matcher: &BrandMatcher,
@@ -166,7 +168,22 @@ pub(super) fn brands_both(
     let (n, rows) = brand_rows(path, text, matcher)?;
     let p = pooled(&rows);
     Ok(format!(
-        "brands-both-senses: n={n} precision={:.3} recall={:.3} tp={} fp={} fn={}\n",
+        "brands-both-senses{suffix}: n={n} precision={:.3} recall={:.3} tp={} fp={} fn={}\n",
+        p.precision, p.recall, p.tp, p.fp, p.fn_
+    ))
+}
+
+/// `brands.jsonl` with another query file, all brands pooled on one line.
+pub(super) fn brands_pooled(
+    name: &str,
+    path: &Path,
+    text: &str,
+    matcher: &BrandMatcher,
+) -> Result<String, EvalError> {
+    let (n, rows) = brand_rows(path, text, matcher)?;
+    let p = pooled(&rows);
+    Ok(format!(
+        "{name} (all, n={n}): precision={:.3} recall={:.3} tp={} fp={} fn={}\n",
         p.precision, p.recall, p.tp, p.fp, p.fn_
     ))
 }
