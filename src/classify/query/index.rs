@@ -223,6 +223,13 @@ impl Index {
                 LANG_COST,
                 vec![Anchor::Lang(site::lang_primary(l).to_string())],
             )),
+            // `NOT NEAR` matches where the right side is absent: only the
+            // left side anchors it.
+            Node::Near {
+                left,
+                without: true,
+                ..
+            } => self.anchors(left),
             Node::Near { left, right, .. } => {
                 cheapest(vec![self.anchors(left), self.anchors(right)])
             }

@@ -450,6 +450,22 @@ fn not_near_excludes_only_the_occurrences_it_is_near() {
 }
 
 #[test]
+fn not_near_matches_a_text_without_the_excluded_word_at_all() {
+    // The excluded word is rarer than the brand: it must not be what
+    // picks the query as a candidate.
+    let q = "globex NOT NEAR/1 corporation";
+    assert!(matches(q, "Globex support was great"));
+    assert!(!matches(q, "Globex Corporation posts its results"));
+    let many = set(&[q, "corporation", "acme"]);
+    let found: Vec<usize> = many
+        .matches(&text("Globex support was great"))
+        .iter()
+        .map(|m| m.index)
+        .collect();
+    assert_eq!(found, [0]);
+}
+
+#[test]
 fn not_near_highlights_only_the_occurrences_it_keeps() {
     let q = set(&["corona NOT NEAR/3 (virus OR cases)"]);
     let text_ = "Had a Corona on the terrace while reading corona case numbers. corona cases rose";
