@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use super::{intent, sentiment};
+use super::{compare, intent, sentiment};
 use crate::model::{Capped, Mention, Sentiment};
 
 /// Places of one brand read per item. A post that names a brand more often
@@ -55,6 +55,11 @@ pub(super) struct Item<'a> {
     sentences: Option<sentiment::Sentences>,
     /// Compound score of each sentence range scored so far.
     scores: HashMap<Range<usize>, f64>,
+    /// Every brand's places in the text, for sentences naming several.
+    places: Vec<(usize, Range<usize>)>,
+    /// Per sentence naming several brands: each one's score, when a
+    /// comparison or contrast decides it (see [`compare`]).
+    verdicts: HashMap<Range<usize>, Option<HashMap<usize, f64>>>,
 }
 
 impl<'a> Item<'a> {
@@ -65,11 +70,19 @@ impl<'a> Item<'a> {
             whole,
             sentences: None,
             scores: HashMap::new(),
+            places: Vec::new(),
+            verdicts: HashMap::new(),
         }
     }
 
+    /// Says where every brand of the item is, before any [`Item::mention`]:
+    /// a sentence naming two brands is read per brand.
+    pub fn set_places(&mut self, places: Vec<(usize, Range<usize>)>) {
+        self.places = places;
+    }
+
     /// The mention of `brand` made of what its queries found.
-    pub fn mention(&mut self, brand: &str, found: Found) -> Mention {
+    pub fn mention(&mut self, id: usize, brand: &str, found: Found) -> Mention {
         let Found {
             products,
             terms,
@@ -78,7 +91,7 @@ impl<'a> Item<'a> {
         } = found;
         spans.sort_by_key(|s| s.start);
         let capped = cap(&mut spans);
-        let (sentiment, sentences) = match self.sentiment(spans) {
+        let (sentiment, sentences) = match self.sentiment(id, spans) {
             Some((s, ranges)) => (s, ranges.into_iter().map(|r| &self.text[r]).collect()),
             // Matched in the title or author only.
             None => (self.whole, vec![self.title.unwrap_or(self.text)]),
@@ -98,7 +111,11 @@ impl<'a> Item<'a> {
     /// Sentiment of a brand's mentions (`spans`, sorted): the mean over the
     /// distinct sentences that mention it (a post may praise a product early
     /// and curse it at the end), with those sentences in order of mention.
-    fn sentiment(&mut self, spans: Vec<Range<usize>>) -> Option<(Sentiment, Vec<Range<usize>>)> {
+    fn sentiment(
+        &mut self,
+        id: usize,
+        spans: Vec<Range<usize>>,
+    ) -> Option<(Sentiment, Vec<Range<usize>>)> {
         if spans.is_empty() {
             return None;
         }
@@ -108,22 +125,46 @@ impl<'a> Item<'a> {
             .get_or_insert_with(|| sentiment::Sentences::new(text));
         let mut seen: Vec<Range<usize>> = Vec::new();
         let mut distinct: HashSet<Range<usize>> = HashSet::new();
-        let mut sum = 0.0;
         for span in spans {
             let range = sentences.around(span.clone()).unwrap_or_else(|| {
                 let at = span.start.min(text.len());
                 at..at
             });
             if distinct.insert(range.clone()) {
-                sum += *self
-                    .scores
-                    .entry(range.clone())
-                    .or_insert_with(|| sentiment::score(&text[range.clone()]).score);
                 seen.push(range);
             }
         }
+        let mut sum = 0.0;
+        for range in &seen {
+            let whole = *self
+                .scores
+                .entry(range.clone())
+                .or_insert_with(|| sentiment::score(&text[range.clone()]).score);
+            sum += self.verdict(id, range, whole).unwrap_or(whole);
+        }
         let mean = sum / seen.len() as f64;
         Some((Sentiment::from_score(mean), seen))
+    }
+}
+
+impl Item<'_> {
+    /// This brand's score in a sentence that names others too, when a
+    /// comparison or contrast decides it.
+    fn verdict(&mut self, id: usize, range: &Range<usize>, whole: f64) -> Option<f64> {
+        let places = &self.places;
+        let text = self.text;
+        let verdict = self.verdicts.entry(range.clone()).or_insert_with(|| {
+            let inside: Vec<(usize, Range<usize>)> = places
+                .iter()
+                .filter(|(_, p)| p.start >= range.start && p.end <= range.end)
+                .map(|(b, p)| (*b, p.start - range.start..p.end - range.start))
+                .collect();
+            let several = inside.iter().any(|(b, _)| *b != inside[0].0);
+            several
+                .then(|| compare::attribute(&text[range.clone()], &inside, whole))
+                .flatten()
+        });
+        verdict.as_ref().and_then(|v| v.get(&id).copied())
     }
 }
 
@@ -187,7 +228,7 @@ mod tests {
         let whole = sentiment::score(text);
         let mut item = Item::new(text, None, whole);
         let spans = vec![0..4, 18..22, 32..36];
-        let (s, ranges) = item.sentiment(spans).unwrap();
+        let (s, ranges) = item.sentiment(0, spans).unwrap();
         let first = sentiment::score("Acme is great and acme is fast.").score;
         let second = sentiment::score("Acme is awful.").score;
         assert_eq!(ranges, [0..31, 32..46]);

@@ -7,6 +7,7 @@
 //! intents, and the cap on how many places are read) in `mentions`. This
 //! module does not decide what is worth a record: that is [`crate::record`].
 
+mod compare;
 pub mod config;
 pub mod intent;
 pub mod lang;
@@ -169,9 +170,17 @@ impl Classifier {
             entry.spans.extend(m.spans);
         }
         let mut item = mentions::Item::new(doc.text, doc.title, whole);
+        if per_brand.len() > 1 {
+            item.set_places(
+                per_brand
+                    .iter()
+                    .flat_map(|(b, f)| f.spans.iter().map(move |s| (*b, s.clone())))
+                    .collect(),
+            );
+        }
         let mentions = per_brand
             .into_iter()
-            .map(|(b, found)| item.mention(&self.brands[b].0, found))
+            .map(|(b, found)| item.mention(b, &self.brands[b].0, found))
             .collect();
         Classification {
             sentiment: whole,

@@ -153,7 +153,26 @@ const DOMAIN_WORDS: &[(&str, f64)] = &[
     ("glitchy", -1.6), ("laggy", -1.5), ("unusable", -2.5), ("unresponsive", -1.6),
     ("overpriced", -1.7), ("crashes", -1.8), ("crashed", -1.8), ("crashing", -1.8),
     ("freezes", -1.5), ("froze", -1.4),
+    // Qualities customers judge products by, which a general lexicon lacks.
+    ("reliable", 1.5), ("unreliable", -1.8), ("dependable", 1.4), ("flaky", -1.5),
+    ("slow", -1.2), ("slower", -1.0), ("snappy", 1.5), ("fast", 1.2), ("faster", 1.0),
+    ("seamless", 1.8), ("seamlessly", 1.8), ("intuitive", 1.6), ("clunky", -1.5),
+    ("smooth", 1.3), ("nightmare", -2.5), ("ripoff", -2.3), ("overcharged", -2.0),
+    ("scammed", -2.5), ("expensive", -0.8), ("pricey", -0.8), ("refund", -1.0),
+    ("refunds", -0.8), ("disconnects", -1.4), ("unstable", -1.6),
 ];
+
+/// Whether `text` holds a word or idiom of our product vocabulary, where
+/// scores depart from VADER's on purpose.
+#[cfg(test)]
+pub(super) fn in_domain_vocabulary(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .collect();
+    DOMAIN_WORDS.iter().any(|(w, _)| words.contains(w))
+        || DOMAIN_PHRASES.iter().any(|(p, _)| lower.contains(p))
+}
 
 /// Product-feedback idioms, rated likewise.
 const DOMAIN_PHRASES: &[(&str, f64)] = &[
@@ -168,6 +187,34 @@ const DOMAIN_PHRASES: &[(&str, f64)] = &[
     ("had one job", -1.5),
     ("waste of money", -2.5),
     ("customer service", 0.0),
+    // Complaints and churn in words that carry no sentiment of their own.
+    ("still waiting", -1.6),
+    ("no response", -1.5),
+    ("no reply", -1.5),
+    ("never arrived", -2.0),
+    ("never showed up", -1.8),
+    ("on hold", -1.0),
+    ("lost my", -1.6),
+    ("data loss", -2.2),
+    ("stopped syncing", -2.0),
+    ("won't load", -1.8),
+    ("wont load", -1.8),
+    ("doesn't load", -1.8),
+    ("logs me out", -1.5),
+    ("logged me out", -1.5),
+    ("cancel my subscription", -1.5),
+    ("cancelling my subscription", -1.5),
+    ("canceling my subscription", -1.5),
+    ("cancelled my subscription", -1.5),
+    ("third time", -1.0),
+    ("fourth time", -1.0),
+    ("charged twice", -2.0),
+    ("double charged", -2.0),
+    ("want my money back", -2.0),
+    ("worth every penny", 2.5),
+    ("works like a charm", 2.5),
+    ("just works", 1.8),
+    ("game changer", 2.0),
 ];
 
 /// Common emoji whose descriptions carry no sentiment word ("pouting face")

@@ -167,7 +167,14 @@ mod tests {
 
     #[test]
     fn scores_agree_with_the_vader_reference() {
+        let mut compared = 0;
         for &(text, reference) in VADER_REFERENCE {
+            // Our product vocabulary departs from the reference on purpose
+            // ("refund", "on hold"); those texts are checked below instead.
+            if lexicon::in_domain_vocabulary(text) {
+                continue;
+            }
+            compared += 1;
             let got = score(text);
             assert!(
                 (got.score - reference).abs() <= 0.05,
@@ -180,6 +187,22 @@ mod tests {
                 "{text:?}"
             );
         }
+        assert!(compared >= VADER_REFERENCE.len() - 6, "{compared}");
+    }
+
+    #[test]
+    fn product_vocabulary_moves_reference_texts_the_way_customers_mean_them() {
+        let mut departed = 0;
+        for &(text, reference) in VADER_REFERENCE {
+            if !lexicon::in_domain_vocabulary(text) {
+                continue;
+            }
+            departed += 1;
+            let got = score(text).score;
+            // Never the other side of neutral from the reference.
+            assert!(got * reference >= 0.0, "{text:?}: {got} vs reference {reference}");
+        }
+        assert!(departed <= 6, "most reference texts stay comparable");
     }
 
     /// Where the reference gets these wrong (its value in the comment), we don't.
