@@ -2,15 +2,19 @@
 //!
 //! Owns reading RSS 0.9x/1.0/2.0, Atom 0.3 and 1.0 and JSON Feed documents (through
 //! feed-rs) into normalized items with stable keys, and deciding which parts
-//! of a damaged document can still be used. It does not fetch, honour cache
-//! headers or schedule polls; the caller passes the body it fetched, the URL
-//! it fetched it from and the response's `Content-Type`.
+//! of a damaged document can still be used, and saying what was wrong with
+//! it. It does not fetch, honour cache headers or schedule polls; the caller
+//! passes the body it fetched and what the response said about it
+//! ([`ResponseMeta`]).
 
 mod atom03;
 mod cap;
 pub mod config;
 mod entities;
+mod format;
 mod repair;
+
+pub use format::FeedFormat;
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -30,15 +34,70 @@ pub const MAX_ENTRIES: usize = 10_000;
 const TRUNCATED: &str =
     "the document is cut off here; the entries after the last complete one are lost";
 
+/// What the response said about a feed document, beside its bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ResponseMeta<'a> {
+    /// Where the document was fetched from.
+    pub url: &'a str,
+    /// The `Content-Type` header.
+    pub content_type: Option<&'a str>,
+    /// The `Content-Location` header: where the server says this document
+    /// lives, which relative links resolve against before the fetch URL
+    /// (and after the document's own `xml:base`).
+    pub content_location: Option<&'a str>,
+}
+
+impl<'a> ResponseMeta<'a> {
+    /// A document known only by its URL (a file, a test).
+    pub fn url(url: &'a str) -> Self {
+        ResponseMeta {
+            url,
+            ..ResponseMeta::default()
+        }
+    }
+
+    /// The URL relative links resolve against when the document names no
+    /// `xml:base`: the Content-Location (itself relative to the fetch URL),
+    /// else the fetch URL.
+    fn base(&self) -> Option<Url> {
+        let fetched = Url::parse(self.url).ok();
+        let located = self
+            .content_location
+            .map(str::trim)
+            .and_then(|loc| match &fetched {
+                Some(f) => f.join(loc).ok(),
+                None => Url::parse(loc).ok(),
+            });
+        located.or(fetched)
+    }
+}
+
 /// What a feed document yielded.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ParsedFeed {
     pub title: Option<String>,
+    /// The feed's own page (its alternate link), resolved.
+    pub link: Option<String>,
+    pub format: FeedFormat,
+    /// The character encoding the document was decoded with.
+    pub encoding: String,
     /// How long the publisher asks readers to cache the feed (RSS `<ttl>`).
     pub ttl: Option<Duration>,
     pub items: Vec<Item>,
     /// Entries that were skipped, and a note when the document was cut off.
+    /// Every entry of the document is either an item or one of these, in
+    /// document order, so `index` places an error among the items.
     pub errors: Vec<EntryError>,
+    /// What was wrong with the document as a whole and had to be worked
+    /// around (feedparser's `bozo`): empty when it was well formed.
+    pub warnings: Vec<String>,
+}
+
+impl ParsedFeed {
+    /// Whether the document was read as written, without repair.
+    pub fn well_formed(&self) -> bool {
+        self.warnings.is_empty()
+    }
 }
 
 /// The whole document is unusable.
@@ -61,38 +120,43 @@ pub struct EntryError {
     pub message: String,
 }
 
-/// Parses a fetched feed. `url` is where it was fetched from (relative links
-/// resolve against it); `content_type` is the response header, if any.
-/// Reads at most [`MAX_ENTRIES`] entries.
-pub fn parse_feed(
-    bytes: &[u8],
-    url: &str,
-    content_type: Option<&str>,
-) -> Result<ParsedFeed, FeedError> {
-    parse_feed_capped(bytes, url, content_type, MAX_ENTRIES)
+/// Parses a fetched feed. Relative links resolve against the document's
+/// `xml:base`, then `meta.content_location`, then `meta.url`. Reads at most
+/// [`MAX_ENTRIES`] entries.
+pub fn parse_feed(bytes: &[u8], meta: &ResponseMeta<'_>) -> Result<ParsedFeed, FeedError> {
+    parse_feed_capped(bytes, meta, MAX_ENTRIES)
 }
 
 fn parse_feed_capped(
     bytes: &[u8],
-    url: &str,
-    content_type: Option<&str>,
+    meta: &ResponseMeta<'_>,
     max_entries: usize,
 ) -> Result<ParsedFeed, FeedError> {
     // Decoding here rather than in feed-rs lets a wrong charset header or a
     // declaration-less legacy body come out right; see `normalize::decode`.
-    let text = normalize::decode(bytes, content_type);
-    let text = repair::label_rss_version(repair::declare_utf8(text));
-    let text = atom03::to_atom_10(entities::html_entities_to_xml(text));
+    let decoded = normalize::decode_report(bytes, meta.content_type);
+    let mut doc = Doc {
+        url: meta.url,
+        base: meta.base(),
+        encoding: decoded.encoding,
+        warnings: decoded.warnings,
+        format_hint: String::new(),
+    };
+    let text = repair::declare_utf8(decoded.text);
+    doc.format_hint = format_hint(&text);
+    let text = repair::label_rss_version(text, &mut doc.warnings);
+    let text = entities::html_entities_to_xml(text, &mut doc.warnings);
+    let text = atom03::to_atom_10(text);
     match cap::cap_entries(&text, max_entries) {
         Some(capped) => {
             drop(text);
             tracing::warn!(
-                %url,
+                url = %meta.url,
                 entries = capped.total,
                 cap = max_entries,
                 "Feed has more entries than the cap; only the first are read."
             );
-            let mut parsed = parse_text(&capped.text, url)?;
+            let mut parsed = parse_text(&capped.text, doc)?;
             parsed.errors.push(EntryError {
                 index: max_entries,
                 key: None,
@@ -105,23 +169,47 @@ fn parse_feed_capped(
             });
             Ok(parsed)
         }
-        None => parse_text(&text, url),
+        None => parse_text(&text, doc),
     }
 }
 
-fn parse_text(text: &str, url: &str) -> Result<ParsedFeed, FeedError> {
-    let parser = parser(url);
-    let fetched = Url::parse(url).ok();
+/// What is known of the document besides its text.
+struct Doc<'a> {
+    url: &'a str,
+    /// Content-Location or fetch URL; the root's `xml:base` comes on top.
+    base: Option<Url>,
+    encoding: String,
+    warnings: Vec<String>,
+    /// The head of the document before repairs, which names its format.
+    format_hint: String,
+}
+
+/// The start of the document up to its root's start tag (and the Atom 0.3
+/// or RSS 0.90 namespace, if the root binds it): enough to name the format
+/// once the repairs have relabelled it.
+fn format_hint(text: &str) -> String {
+    const HEAD: usize = 4096;
+    let mut end = text.len().min(HEAD);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
+}
+
+fn parse_text(text: &str, mut doc: Doc<'_>) -> Result<ParsedFeed, FeedError> {
     // The links feed-rs resolves honour the root's xml:base; the author
     // URIs we resolve ourselves must too.
-    let base = match (root_xml_base(text), &fetched) {
-        (Some(b), Some(f)) => f.join(&b).ok().or(fetched.clone()),
+    let base = match (root_xml_base(text), &doc.base) {
+        (Some(b), Some(f)) => f.join(&b).ok().or(doc.base.clone()),
         (Some(b), None) => Url::parse(&b).ok(),
-        (None, _) => fetched,
+        (None, _) => doc.base.clone(),
     };
+    let parser = parser(doc.base.as_ref().map_or(doc.url, Url::as_str));
     if let Some(closed) = repair::close_truncated(text) {
         if let Ok(feed) = parser.parse(closed.as_bytes()) {
-            let mut parsed = convert(feed, base.as_ref());
+            doc.warnings
+                .push("the document is cut off; it was read up to its last complete entry".into());
+            let mut parsed = convert(feed, base.as_ref(), doc);
             parsed.errors.push(EntryError {
                 index: parsed.items.len() + parsed.errors.len(),
                 key: None,
@@ -131,8 +219,8 @@ fn parse_text(text: &str, url: &str) -> Result<ParsedFeed, FeedError> {
         }
     }
     match parser.parse(text.as_bytes()) {
-        Ok(feed) => Ok(convert(feed, base.as_ref())),
-        Err(e) => Err(feed_error(url, e)),
+        Ok(feed) => Ok(convert(feed, base.as_ref(), doc)),
+        Err(e) => Err(feed_error(doc.url, e)),
     }
 }
 
@@ -183,15 +271,20 @@ fn feed_error(url: &str, e: ParseFeedError) -> FeedError {
     }
 }
 
-fn convert(feed: Feed, base: Option<&Url>) -> ParsedFeed {
+fn convert(feed: Feed, base: Option<&Url>, doc: Doc<'_>) -> ParsedFeed {
     let source_title = feed.title.as_ref().map(one_line).filter(|t| !t.is_empty());
     let mut out = ParsedFeed {
         title: source_title.clone(),
+        link: pick_link(&feed.links).map(|href| resolve(href, base)),
+        format: format::detect(&feed.feed_type, &doc.format_hint),
+        encoding: doc.encoding,
         ttl: feed
             .ttl
             .filter(|m| *m > 0)
             .map(|m| Duration::from_secs(u64::from(m) * 60)),
-        ..ParsedFeed::default()
+        items: Vec::new(),
+        errors: Vec::new(),
+        warnings: doc.warnings,
     };
     let mut seen = HashSet::new();
     for (index, entry) in feed.entries.iter().enumerate() {
@@ -342,6 +435,8 @@ fn person_name(person: &Person) -> Option<String> {
     (!raw.is_empty()).then_some(raw)
 }
 
+#[cfg(test)]
+mod report_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use base64::Engine;
 use regex::{Captures, Regex};
 
-const ATOM_03: &str = "http://purl.org/atom/ns#";
+pub(super) const ATOM_03: &str = "http://purl.org/atom/ns#";
 const ATOM_10: &str = "http://www.w3.org/2005/Atom";
 
 /// `xml` with Atom 0.3 mapped to Atom 1.0; any other document is handed

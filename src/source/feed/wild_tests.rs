@@ -2,11 +2,11 @@
 //! do not exercise (no version, other Unicode encodings, HTML entities,
 //! Atom 0.3, odd dates), each against a golden beside its fixture.
 
-use super::tests::{assert_golden, fixture};
+use super::tests::{assert_golden, fixture, parse_with};
 use super::*;
 
 fn parse(name: &str, url: &str) -> ParsedFeed {
-    parse_feed(&fixture(name), url, None).unwrap()
+    parse_with(&fixture(name), url, None).unwrap()
 }
 
 #[test]
@@ -68,7 +68,7 @@ fn windows_1252_bytes_in_a_feed_declared_latin1_are_read_as_windows_1252() {
     );
     // A server's default Latin-1 header does not change the reading.
     let bytes = fixture("latin1-cp1252.xml");
-    let with_header = parse_feed(&bytes, url, Some("text/xml; charset=ISO-8859-1")).unwrap();
+    let with_header = parse_with(&bytes, url, Some("text/xml; charset=ISO-8859-1")).unwrap();
     assert_eq!(with_header.items, feed.items);
 }
 

@@ -1,0 +1,142 @@
+//! Tests of choosing and reporting a body's character encoding.
+
+use super::*;
+
+const RUSSIAN: &str = "Облако Acme снова упало, а Globex работает.";
+
+fn encode(encoding: &'static Encoding, text: &str) -> Vec<u8> {
+    encoding.encode(text).0.into_owned()
+}
+
+fn xml(encoding: &str) -> String {
+    format!("<?xml version=\"1.0\" encoding=\"{encoding}\"?>\n<rss><title>{RUSSIAN}</title></rss>")
+}
+
+#[test]
+fn koi8r_declared_in_the_xml_declaration() {
+    let bytes = encode(encoding_rs::KOI8_R, &xml("KOI8-R"));
+    assert_eq!(decode(&bytes, Some("application/rss+xml")), xml("KOI8-R"));
+}
+
+#[test]
+fn windows1251_declared_in_a_meta_tag() {
+    let html =
+        format!("<html><head><meta charset=\"windows-1251\"></head><body>{RUSSIAN}</body></html>");
+    let bytes = encode(encoding_rs::WINDOWS_1251, &html);
+    assert_eq!(decode(&bytes, None), html);
+}
+
+#[test]
+fn http_equiv_meta_is_understood() {
+    let html = format!(
+        "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=koi8-r\"><p>{RUSSIAN}</p>"
+    );
+    let bytes = encode(encoding_rs::KOI8_R, &html);
+    assert_eq!(decode(&bytes, Some("text/html")), html);
+}
+
+#[test]
+fn utf8_body_survives_a_wrong_latin1_header() {
+    let body = xml("utf-8");
+    assert_eq!(
+        decode(body.as_bytes(), Some("text/xml; charset=iso-8859-1")),
+        body
+    );
+}
+
+#[test]
+fn header_charset_decodes_an_undeclared_body() {
+    let html = format!("<p>{RUSSIAN}</p>");
+    let bytes = encode(encoding_rs::WINDOWS_1251, &html);
+    assert_eq!(
+        decode(&bytes, Some("text/html; charset=\"windows-1251\"")),
+        html
+    );
+}
+
+#[test]
+fn document_declaration_beats_a_default_latin1_header() {
+    let bytes = encode(encoding_rs::WINDOWS_1251, &xml("windows-1251"));
+    assert_eq!(
+        decode(&bytes, Some("text/xml; charset=ISO-8859-1")),
+        xml("windows-1251")
+    );
+}
+
+#[test]
+fn a_deliberate_header_beats_the_document() {
+    // A proxy transcoded the body to KOI8-R and said so; the stale
+    // declaration still names windows-1251.
+    let bytes = encode(encoding_rs::KOI8_R, &xml("windows-1251"));
+    assert_eq!(
+        decode(&bytes, Some("text/xml; charset=koi8-r")),
+        xml("windows-1251")
+    );
+}
+
+#[test]
+fn latin1_body_with_latin1_header() {
+    let bytes = encode(encoding_rs::WINDOWS_1252, "<p>Café Globex</p>");
+    assert_eq!(
+        decode(&bytes, Some("text/html; charset=iso-8859-1")),
+        "<p>Café Globex</p>"
+    );
+}
+
+#[test]
+fn byte_order_mark_wins() {
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend("<p>Acme</p>".encode_utf16().flat_map(u16::to_le_bytes));
+    assert_eq!(
+        decode(&bytes, Some("text/html; charset=windows-1251")),
+        "<p>Acme</p>"
+    );
+    assert_eq!(decode(b"\xEF\xBB\xBF<p>x</p>", None), "<p>x</p>");
+}
+
+fn wide(text: &str, le: bool, bytes_per_unit: usize) -> Vec<u8> {
+    match bytes_per_unit {
+        2 => text
+            .encode_utf16()
+            .flat_map(|u| if le { u.to_le_bytes() } else { u.to_be_bytes() })
+            .collect(),
+        _ => text
+            .chars()
+            .flat_map(|c| {
+                let c = c as u32;
+                if le {
+                    c.to_le_bytes()
+                } else {
+                    c.to_be_bytes()
+                }
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn utf16_and_utf32_without_a_bom_are_told_by_the_first_bytes() {
+    let doc = "<?xml version=\"1.0\"?><rss><title>Zoé 🔥</title></rss>";
+    for (le, unit) in [(true, 2), (false, 2), (true, 4), (false, 4)] {
+        let bytes = wide(doc, le, unit);
+        assert_eq!(decode(&bytes, None), doc, "le={le} unit={unit}");
+        let bare = wide("<rss/>", le, unit);
+        assert_eq!(decode(&bare, Some("text/xml")), "<rss/>");
+    }
+}
+
+#[test]
+fn utf32_boms_are_not_mistaken_for_utf16() {
+    let mut le = vec![0xFF, 0xFE, 0, 0];
+    le.extend(wide("<p>Zoé</p>", true, 4));
+    assert_eq!(decode(&le, None), "<p>Zoé</p>");
+    let mut be = vec![0, 0, 0xFE, 0xFF];
+    be.extend(wide("<p>Zoé</p>", false, 4));
+    be.push(0);
+    assert_eq!(decode(&be, None), "<p>Zoé</p>\u{FFFD}");
+}
+
+#[test]
+fn undeclared_invalid_utf8_is_decoded_lossily() {
+    assert_eq!(decode(b"Acme \xFF Cloud", None), "Acme \u{FFFD} Cloud");
+}
