@@ -436,6 +436,8 @@ fn person_name(person: &Person) -> Option<String> {
 }
 
 #[cfg(test)]
+mod encoding_tests;
+#[cfg(test)]
 mod prop_tests;
 #[cfg(test)]
 mod report_tests;

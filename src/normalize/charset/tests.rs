@@ -140,3 +140,58 @@ fn utf32_boms_are_not_mistaken_for_utf16() {
 fn undeclared_invalid_utf8_is_decoded_lossily() {
     assert_eq!(decode(b"Acme \xFF Cloud", None), "Acme \u{FFFD} Cloud");
 }
+
+#[test]
+fn wide_bodies_may_start_with_whitespace() {
+    let doc = "\r\n\t <?xml version=\"1.0\"?><rss/>";
+    for (le, unit, name) in [
+        (true, 2, "utf-16le"),
+        (false, 2, "utf-16be"),
+        (true, 4, "utf-32le"),
+        (false, 4, "utf-32be"),
+    ] {
+        let got = decode_report(&wide(doc, le, unit), None);
+        assert_eq!((got.text.as_str(), got.encoding.as_str()), (doc, name));
+    }
+    // ASCII whitespace then `<` is plain ASCII, not a wide pattern.
+    assert_eq!(decode_report(b"  <rss/>", None).encoding, "utf-8");
+}
+
+#[test]
+fn iso_2022_jp_declared_in_the_prolog_is_believed_over_valid_utf8() {
+    let doc = "<?xml version=\"1.0\" encoding=\"ISO-2022-JP\"?><t>ガジェット</t>";
+    let bytes = encode(encoding_rs::ISO_2022_JP, doc);
+    assert!(std::str::from_utf8(&bytes).is_ok(), "seven-bit bytes");
+    let got = decode_report(&bytes, None);
+    assert_eq!(
+        (got.text.as_str(), got.encoding.as_str()),
+        (doc, "iso-2022-jp")
+    );
+}
+
+#[test]
+fn disagreements_and_invalid_bytes_are_reported() {
+    let bytes = encode(encoding_rs::WINDOWS_1251, &xml("windows-1251"));
+    let got = decode_report(&bytes, Some("text/xml; charset=koi8-r"));
+    assert_eq!(
+        got.warnings,
+        ["the Content-Type header says koi8-r but the document declares windows-1251; read as koi8-r"]
+    );
+    let got = decode_report(
+        b"<t>caf\xC3\xA9</t>",
+        Some("application/xml; charset=iso-8859-1"),
+    );
+    assert_eq!(got.text, "<t>café</t>");
+    assert_eq!(
+        got.warnings,
+        ["the feed is declared windows-1252, but its bytes are valid UTF-8; read as UTF-8"]
+    );
+    let got = decode_report(b"<t>\xFF</t>", None);
+    assert_eq!(
+        got.warnings,
+        ["some bytes are not valid utf-8; they were replaced by U+FFFD"]
+    );
+    assert!(decode_report(b"<t>plain</t>", Some("text/xml"))
+        .warnings
+        .is_empty());
+}
