@@ -504,3 +504,32 @@ async fn a_higher_cap_lets_requests_overlap() {
     let (high_water, _) = concurrent_polls(4, 4).await;
     assert!(high_water > 1, "high water {high_water}");
 }
+
+#[tokio::test]
+async fn relative_links_resolve_against_content_location_over_http() {
+    let server = start_server().await;
+    let got = fetch(
+        &settings(),
+        &feed(http(&server, "/located/feeds/relative-links.xml")),
+    )
+    .await
+    .unwrap();
+    let first = &got.items[0];
+    assert_eq!(
+        first.url.as_deref(),
+        Some(server.url("/mirror/feeds/posts/acme-cloud").as_str())
+    );
+    let author = first.author.as_ref().and_then(|a| a.url.as_deref());
+    assert_eq!(author, Some(server.url("/mirror/people/rant112").as_str()));
+    // The document's own xml:base still comes first.
+    let based = fetch(
+        &settings(),
+        &feed(http(&server, "/located/feeds/relative-links-base.xml")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        based.items[0].url.as_deref(),
+        Some("https://gripes.example.net/archive/posts/acme-cloud")
+    );
+}

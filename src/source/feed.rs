@@ -8,6 +8,7 @@
 //! ([`ResponseMeta`]).
 
 mod atom03;
+mod base;
 mod cap;
 pub mod config;
 mod entities;
@@ -199,7 +200,7 @@ fn format_hint(text: &str) -> String {
 fn parse_text(text: &str, mut doc: Doc<'_>) -> Result<ParsedFeed, FeedError> {
     // The links feed-rs resolves honour the root's xml:base; the author
     // URIs we resolve ourselves must too.
-    let base = match (root_xml_base(text), &doc.base) {
+    let base = match (base::root_xml_base(text), &doc.base) {
         (Some(b), Some(f)) => f.join(&b).ok().or(doc.base.clone()),
         (Some(b), None) => Url::parse(&b).ok(),
         (None, _) => doc.base.clone(),
@@ -209,7 +210,7 @@ fn parse_text(text: &str, mut doc: Doc<'_>) -> Result<ParsedFeed, FeedError> {
         if let Ok(feed) = parser.parse(closed.as_bytes()) {
             doc.warnings
                 .push("the document is cut off; it was read up to its last complete entry".into());
-            let mut parsed = convert(feed, base.as_ref(), doc);
+            let mut parsed = convert(feed, &closed, base.as_ref(), doc);
             parsed.errors.push(EntryError {
                 index: parsed.items.len() + parsed.errors.len(),
                 key: None,
@@ -219,32 +220,9 @@ fn parse_text(text: &str, mut doc: Doc<'_>) -> Result<ParsedFeed, FeedError> {
         }
     }
     match parser.parse(text.as_bytes()) {
-        Ok(feed) => Ok(convert(feed, base.as_ref(), doc)),
+        Ok(feed) => Ok(convert(feed, text, base.as_ref(), doc)),
         Err(e) => Err(feed_error(doc.url, e)),
     }
-}
-
-/// The `xml:base` attribute of the document's root element, if any.
-fn root_xml_base(text: &str) -> Option<String> {
-    let mut rest = text;
-    // Skip the declaration, comments, doctype and processing instructions.
-    let tag = loop {
-        let start = rest.find('<')?;
-        rest = &rest[start..];
-        if rest.starts_with("<?") || rest.starts_with("<!") {
-            rest = &rest[rest.find('>')? + 1..];
-            continue;
-        }
-        break &rest[..rest.find('>')?];
-    };
-    let at = tag.find("xml:base")?;
-    let after = tag[at + "xml:base".len()..]
-        .trim_start()
-        .strip_prefix('=')?
-        .trim_start();
-    let quote = after.chars().next().filter(|c| *c == '"' || *c == '\'')?;
-    let value = &after[1..];
-    Some(value[..value.find(quote)?].trim().to_string())
 }
 
 fn parser(url: &str) -> Parser {
@@ -271,7 +249,7 @@ fn feed_error(url: &str, e: ParseFeedError) -> FeedError {
     }
 }
 
-fn convert(feed: Feed, base: Option<&Url>, doc: Doc<'_>) -> ParsedFeed {
+fn convert(feed: Feed, text: &str, base: Option<&Url>, doc: Doc<'_>) -> ParsedFeed {
     let source_title = feed.title.as_ref().map(one_line).filter(|t| !t.is_empty());
     let mut out = ParsedFeed {
         title: source_title.clone(),
@@ -287,8 +265,17 @@ fn convert(feed: Feed, base: Option<&Url>, doc: Doc<'_>) -> ParsedFeed {
         warnings: doc.warnings,
     };
     let mut seen = HashSet::new();
+    let entry_bases = base::entry_bases(text, feed.entries.len()).unwrap_or_default();
     for (index, entry) in feed.entries.iter().enumerate() {
-        let mut item = match to_item(entry, &feed, base) {
+        let own_base = entry_bases
+            .get(index)
+            .cloned()
+            .flatten()
+            .and_then(|b| match base {
+                Some(base) => base.join(&b).ok(),
+                None => Url::parse(&b).ok(),
+            });
+        let mut item = match to_item(entry, &feed, own_base.as_ref().or(base)) {
             Ok(item) => item,
             Err(message) => {
                 out.errors.push(EntryError {
@@ -438,6 +425,8 @@ fn person_name(person: &Person) -> Option<String> {
 #[cfg(test)]
 mod encoding_tests;
 #[cfg(test)]
+mod links_tests;
+#[cfg(test)]
 mod prop_tests;
 #[cfg(test)]
 mod report_tests;
@@ -445,18 +434,3 @@ mod report_tests;
 mod tests;
 #[cfg(test)]
 mod wild_tests;
-
-#[cfg(test)]
-mod xml_base_tests {
-    use super::root_xml_base;
-
-    #[test]
-    fn the_root_xml_base_is_found_past_the_prolog() {
-        let doc = "<?xml version=\"1.0\"?>\n<!-- c -->\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:base='https://grumbles.example.org/'><entry xml:base=\"/x\"/></feed>";
-        assert_eq!(
-            root_xml_base(doc).as_deref(),
-            Some("https://grumbles.example.org/")
-        );
-        assert_eq!(root_xml_base("<rss version=\"2.0\"><channel/></rss>"), None);
-    }
-}
