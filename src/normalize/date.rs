@@ -1,8 +1,11 @@
 //! Lenient parsing of the dates feeds and blogs actually publish.
 //!
 //! Owns the list of accepted date forms: RFC 3339 and RFC 2822 first, then the
-//! broken variants seen in the wild and the human forms blogs print. It does
-//! not guess at relative dates ("3 hours ago"), which would need a clock.
+//! non-English forms feedparser reads ([`intl`]), then the broken variants
+//! seen in the wild and the human forms blogs print. It does not guess at
+//! relative dates ("3 hours ago"), which would need a clock.
+
+mod intl;
 
 use std::sync::OnceLock;
 
@@ -46,6 +49,7 @@ pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
         return None;
     }
     strict(s)
+        .or_else(|| intl::parse(s))
         .or_else(|| strict(&repair(s)))
         .or_else(|| lenient(&repair(s)))
         .filter(|d| d.timestamp() > 86_400)

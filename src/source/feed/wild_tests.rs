@@ -170,3 +170,23 @@ fn big5_declared_in_the_prolog_matches_golden() {
     assert_eq!(feed.title.as_deref(), Some("科技抱怨筆記"));
     assert_eq!(feed.items[0].title.as_deref(), Some("Acme 雲端又當機了"));
 }
+
+#[test]
+fn greek_hungarian_korean_and_perforce_dates_are_read_and_half_dates_are_none() {
+    let feed = parse("intl-dates.xml", "https://intl.example.org/rss");
+    assert_golden("intl-dates", &feed.items);
+    let dates: Vec<_> = feed
+        .items
+        .iter()
+        .map(|i| i.published.map(|d| d.to_rfc3339()))
+        .collect();
+    let want = [
+        Some("2004-07-11T17:00:00+00:00"),
+        Some("2004-07-13T14:15:00+00:00"),
+        Some("2004-05-27T16:31:15+00:00"),
+        Some("2004-05-25T14:23:17+00:00"),
+        Some("2006-09-15T12:19:53+00:00"),
+        None,
+    ];
+    assert_eq!(dates, want.map(|d| d.map(String::from)));
+}
