@@ -190,3 +190,29 @@ fn greek_hungarian_korean_and_perforce_dates_are_read_and_half_dates_are_none() 
     ];
     assert_eq!(dates, want.map(|d| d.map(String::from)));
 }
+
+#[test]
+fn atom_03_under_prefixes_of_its_own_is_read_like_the_default_namespace() {
+    let feed = parse("atom03-prefixed.xml", "https://prefixed.example.org/atom");
+    assert_golden("atom03-prefixed", &feed.items);
+    assert_eq!(feed.format, FeedFormat::Atom03);
+    assert_eq!(feed.title.as_deref(), Some("Prefixed Gripes"));
+    let read: Vec<_> = feed
+        .items
+        .iter()
+        .map(|i| (i.text.as_str(), i.published.map(|d| d.to_rfc3339())))
+        .collect();
+    assert_eq!(
+        read,
+        [
+            (
+                "The Acme router resets nightly.",
+                Some("2005-02-09T19:00:00+00:00".to_string())
+            ),
+            (
+                "The Globex switch is fine & quiet.",
+                Some("2005-02-08T10:00:00+00:00".to_string())
+            ),
+        ]
+    );
+}
