@@ -1,6 +1,8 @@
 //! The `earshot` binary as a user runs it: exit codes, what goes to stdout
 //! and what to stderr.
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -705,4 +707,31 @@ fn items_feed_on_a_page_names_the_feeds_it_links() {
         err.contains("feeds/rss2.xml") && err.contains("feeds/atom.xml"),
         "{err}"
     );
+}
+
+#[test]
+fn items_feed_over_http_shows_the_content_location_base_and_the_charset_clash() {
+    let server = common::start_server_thread();
+    let located = server.url("/located/feeds/relative-links.xml");
+    let out = run(&["items", &located, "--feed", "--allow-host", "127.0.0.1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let feed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(feed["format"], "atom1");
+    assert_eq!(feed["well_formed"], true, "{}", feed["warnings"]);
+    assert_eq!(feed["link"], server.url("/mirror/feeds/"));
+    assert_eq!(
+        feed["items"][0]["url"],
+        server.url("/mirror/feeds/posts/acme-cloud")
+    );
+
+    // A UTF-8 body the server labels Latin-1 reads right, and says so.
+    let wrong = server.url("/wrong-charset/feeds/intl-dates.xml");
+    let out = run(&["items", &wrong, "--feed", "--allow-host", "127.0.0.1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let feed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(feed["encoding"], "utf-8");
+    assert_eq!(feed["well_formed"], false);
+    let warning = feed["warnings"][0].as_str().unwrap();
+    assert!(warning.contains("valid UTF-8"), "{warning}");
+    assert_eq!(feed["items"][0]["title"], "Το Acme Phone ζεσταίνεται");
 }
