@@ -83,6 +83,48 @@ fn lenient(s: &str) -> Option<DateTime<Utc>> {
         })
 }
 
+/// Zone names feedparser reads beyond RFC 2822's (which chrono knows): the
+/// Atlantic zones, the US names without daylight saving, and Central
+/// European time, which feedparser calls MET.
+const ZONES: &[(&str, &str)] = &[
+    ("AT", "-0400"),
+    ("AST", "-0400"),
+    ("ADT", "-0300"),
+    ("ET", "-0500"),
+    ("CT", "-0600"),
+    ("MT", "-0700"),
+    ("PT", "-0800"),
+    ("MET", "+0100"),
+    ("MEST", "+0200"),
+    ("CET", "+0100"),
+    ("CEST", "+0200"),
+];
+
+/// A trailing zone name of [`ZONES`], or `GMT-05:00` / `UTC+2`, as an
+/// RFC 2822 offset. A name nobody defines is left alone, so the date fails
+/// rather than being read as UTC (feedparser's choice).
+fn named_zone(s: &str) -> String {
+    static OFFSET: OnceLock<Regex> = OnceLock::new();
+    let offset = OFFSET.get_or_init(|| {
+        Regex::new(r"\s(?:GMT|UTC)([+-])(\d{1,2})(?::?(\d{2}))?$").expect("static regex")
+    });
+    if let Some(c) = offset.captures(s) {
+        let minutes = c.get(3).map_or("00", |m| m.as_str());
+        let at = c.get(0).expect("group 0").start();
+        return format!("{} {}{:0>2}{minutes}", &s[..at], &c[1], &c[2]);
+    }
+    let Some((head, zone)) = s.rsplit_once(' ') else {
+        return s.to_string();
+    };
+    match ZONES
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(zone))
+    {
+        Some((_, offset)) => format!("{head} {offset}"),
+        None => s.to_string(),
+    }
+}
+
 /// Rewrites the usual mistakes into something the formats above accept.
 fn repair(s: &str) -> String {
     static FIXES: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
@@ -119,7 +161,7 @@ fn repair(s: &str) -> String {
     for (re, with) in fixes {
         out = re.replace(&out, *with).into_owned();
     }
-    out
+    named_zone(&out)
 }
 
 #[cfg(test)]
@@ -175,6 +217,19 @@ mod tests {
         assert_eq!(parse_date("Monday, 06-Jan-25"), None);
         assert_eq!(parse_date("Mon Jan  6 2025"), None);
         assert_eq!(parse_date("Monday, 32-Jan-25 10:00:00 GMT"), None);
+    }
+
+    #[test]
+    fn zone_names_feedparser_knows_and_gmt_offsets() {
+        let want = utc("2025-01-06T18:00:00Z");
+        assert_eq!(parse_date("Mon, 06 Jan 2025 10:00:00 PT"), want);
+        assert_eq!(parse_date("Mon, 06 Jan 2025 10:00:00 pst"), want);
+        assert_eq!(parse_date("Mon, 06 Jan 2025 13:00:00 GMT-05:00"), want);
+        assert_eq!(parse_date("Mon, 06 Jan 2025 19:00:00 MET"), want);
+        assert_eq!(parse_date("Mon, 06 Jan 2025 19:00:00 UTC+1"), want);
+        assert_eq!(parse_date("Mon, 06 Jan 2025 20:00:00 CEST"), want);
+        // An unknown zone is no zone: the date is not read as UTC.
+        assert_eq!(parse_date("Mon, 06 Jan 2025 10:00:00 XYZ"), None);
     }
 
     #[test]
