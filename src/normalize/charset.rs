@@ -117,16 +117,35 @@ impl Choice {
 /// The encoding to read `bytes` with, and the length of the byte-order mark
 /// to skip. Notes what a strict reader would object to in `warnings`.
 fn choose(bytes: &[u8], content_type: Option<&str>, warnings: &mut Vec<String>) -> (Choice, usize) {
-    if let Some((wide, bom_len)) = utf32_bom(bytes) {
-        return (Choice::Utf32(wide), bom_len);
-    }
-    if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
-        return (Choice::Encoding(encoding), bom_len);
+    let header = content_type.and_then(header_charset);
+    let bom = utf32_bom(bytes)
+        .map(|(wide, len)| (Choice::Utf32(wide), len))
+        .or_else(|| Encoding::for_bom(bytes).map(|(e, len)| (Choice::Encoding(e), len)));
+    if let Some((choice, bom_len)) = bom {
+        // A byte-order mark cannot be there by accident; a header can be
+        // stale. feedparser believes the header here and decodes garbage.
+        // (`charset=utf-16` names no byte order: either mark agrees with it.)
+        let utf16 = |c: Choice| {
+            c == Choice::Encoding(encoding_rs::UTF_16LE)
+                || c == Choice::Encoding(encoding_rs::UTF_16BE)
+        };
+        let agrees = |h: &&'static Encoding| {
+            choice == Choice::Encoding(h) || (utf16(choice) && utf16(Choice::Encoding(h)))
+        };
+        if let Some(h) = header.filter(|h| !agrees(h)) {
+            warnings.push(format!(
+                "the Content-Type header says {}, but the document starts with a {} \
+                 byte-order mark; read as {}",
+                lower(h),
+                choice.name(),
+                choice.name()
+            ));
+        }
+        return (choice, bom_len);
     }
     if let Some(wide) = wide_pattern(bytes) {
         return (wide, 0);
     }
-    let header = content_type.and_then(header_charset);
     // UTF-16 and ISO-2022-JP are not ASCII-compatible, so "valid UTF-8"
     // says nothing about them.
     if let Some(enc) = header.filter(|e| !e.is_ascii_compatible()) {

@@ -143,6 +143,8 @@ fn parse_feed_capped(
         warnings: decoded.warnings,
         format_hint: String::new(),
     };
+    doc.warnings
+        .extend(format::media_type_warning(meta.content_type));
     let text = repair::declare_utf8(decoded.text);
     doc.format_hint = format_hint(&text);
     let text = repair::label_rss_version(text, &mut doc.warnings);

@@ -13,8 +13,9 @@
 //! - `/huge`: an endless-looking body of 64 MiB with no Content-Length, made
 //!   a 64 KiB chunk at a time as it is read (counted as `/huge chunks`).
 //! - `/wrong-charset/PATH`: the file with `charset=iso-8859-1` in its header.
-//! - `/located/PATH`: the file with `Content-Location: /mirror/PATH`, as a
-//!   CDN or content negotiation answers for a document that lives elsewhere.
+//! - `/located/PATH`: the file as `application/atom+xml` with
+//!   `Content-Location: /mirror/PATH`, as a CDN or content negotiation
+//!   answers for a document that lives elsewhere.
 //! - `/broken-xml`: an RSS document whose tags do not nest, whole (not cut
 //!   off), so no repair can save it.
 //!
@@ -289,7 +290,10 @@ async fn located(Path(path): Path<String>, State(h): State<Hits>) -> Response {
     h.hit(&format!("/located/{path}"));
     match read(&path) {
         Some(bytes) => (
-            [(header::CONTENT_LOCATION, format!("/mirror/{path}"))],
+            [
+                (header::CONTENT_LOCATION, format!("/mirror/{path}")),
+                (header::CONTENT_TYPE, "application/atom+xml".to_string()),
+            ],
             bytes,
         )
             .into_response(),

@@ -186,6 +186,19 @@ fn disagreements_and_invalid_bytes_are_reported() {
         got.warnings,
         ["the feed is declared windows-1252, but its bytes are valid UTF-8; read as UTF-8"]
     );
+    let got = decode_report(b"\xEF\xBB\xBF<t>x</t>", Some("text/xml; charset=koi8-r"));
+    assert_eq!(
+        got.warnings,
+        [
+            "the Content-Type header says koi8-r, but the document starts with a utf-8 \
+          byte-order mark; read as utf-8"
+        ]
+    );
+    let mut be = vec![0xFE, 0xFF];
+    be.extend(wide("<t/>", false, 2));
+    assert!(decode_report(&be, Some("text/xml; charset=UTF-16"))
+        .warnings
+        .is_empty());
     let got = decode_report(b"<t>\xFF</t>", None);
     assert_eq!(
         got.warnings,

@@ -52,9 +52,47 @@ pub(super) fn detect(read_as: &FeedType, original: &str) -> FeedFormat {
     }
 }
 
+/// A warning when the response called the document something other than
+/// XML or JSON (`text/html`, `text/plain`, `application/octet-stream`), as
+/// feedparser flags it: the feed is read all the same, but a server that
+/// mislabels it may serve something else tomorrow.
+pub(super) fn media_type_warning(content_type: Option<&str>) -> Option<String> {
+    let mime = content_type?.split(';').next()?.trim().to_ascii_lowercase();
+    let (kind, sub) = mime.split_once('/')?;
+    let xml = matches!(
+        mime.as_str(),
+        "application/xml"
+            | "text/xml"
+            | "application/xml-dtd"
+            | "application/xml-external-parsed-entity"
+            | "text/xml-external-parsed-entity"
+    ) || ((kind == "application" || kind == "text") && sub.ends_with("+xml"));
+    let json = matches!(mime.as_str(), "application/json" | "application/feed+json");
+    (!xml && !json && !mime.is_empty())
+        .then(|| format!("served as {mime}, which is not an XML or JSON media type"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_non_xml_non_json_media_types_are_flagged() {
+        for fine in [
+            "application/rss+xml; charset=utf-8",
+            "text/xml",
+            "application/atom+xml",
+            "application/feed+json",
+            "application/xml",
+        ] {
+            assert_eq!(media_type_warning(Some(fine)), None, "{fine}");
+        }
+        assert_eq!(
+            media_type_warning(Some("text/html; charset=utf-8")).as_deref(),
+            Some("served as text/html, which is not an XML or JSON media type")
+        );
+        assert_eq!(media_type_warning(None), None);
+    }
 
     #[test]
     fn the_version_as_written_names_the_format() {

@@ -79,3 +79,19 @@ fn the_feed_link_is_its_alternate_page() {
     .unwrap();
     assert_eq!(feed.link.as_deref(), Some("https://rants.example.net/"));
 }
+
+#[test]
+fn a_feed_served_as_html_is_read_and_flagged() {
+    let bytes = fixture("rss2.xml");
+    let feed = parse_with(
+        &bytes,
+        "https://r.example/",
+        Some("text/html; charset=utf-8"),
+    )
+    .unwrap();
+    assert_eq!(feed.items.len(), 6);
+    assert_eq!(
+        feed.warnings,
+        ["served as text/html, which is not an XML or JSON media type"]
+    );
+}
