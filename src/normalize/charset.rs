@@ -24,7 +24,9 @@
 //!    set on purpose and wins.
 //! 5. `<meta charset>`, `<meta http-equiv="Content-Type">` or the XML
 //!    declaration's `encoding`, within the first 4 KiB.
-//! 6. UTF-8 with invalid sequences replaced by U+FFFD.
+//! 6. For a body that declares nothing and holds no UTF-8 sequence beyond
+//!    ASCII, Windows-1252 (as browsers and feedparser fall back); else UTF-8
+//!    with invalid sequences replaced by U+FFFD.
 //!
 //! [`decode_report`] also names the encoding used and what a strict reader
 //! would object to, as feedparser's `bozo` flag does: a header and a
@@ -170,6 +172,7 @@ fn choose(bytes: &[u8], content_type: Option<&str>, warnings: &mut Vec<String>) 
         }
         UTF_8
     } else {
+        let undeclared = header.is_none() && declared.is_none();
         let legacy = |e: &&'static Encoding| *e != UTF_8 && e.is_ascii_compatible();
         let header = header.filter(legacy);
         let declared = declared.filter(legacy);
@@ -177,6 +180,14 @@ fn choose(bytes: &[u8], content_type: Option<&str>, warnings: &mut Vec<String>) 
             (Some(h), Some(d)) if h == WINDOWS_1252 && d != h => d,
             (Some(h), _) => h,
             (None, Some(d)) => d,
+            (None, None) if undeclared && !has_utf8_beyond_ascii(bytes) => {
+                warnings.push(
+                    "the document declares no encoding and is not UTF-8; \
+                     read as windows-1252"
+                        .into(),
+                );
+                WINDOWS_1252
+            }
             (None, None) => UTF_8,
         };
         if let (Some(h), Some(d)) = (header, declared) {
@@ -201,6 +212,15 @@ fn choose(bytes: &[u8], content_type: Option<&str>, warnings: &mut Vec<String>) 
         }
     }
     (Choice::Encoding(chosen), 0)
+}
+
+/// Whether `bytes` hold any valid UTF-8 sequence beyond ASCII. An
+/// undeclared body with none is legacy text (Windows-1252 bytes almost
+/// never form UTF-8 sequences), which browsers and feedparser read as
+/// Windows-1252; one with some is UTF-8 with a few damaged bytes, better
+/// read as UTF-8 with those replaced than as mojibake throughout.
+fn has_utf8_beyond_ascii(bytes: &[u8]) -> bool {
+    bytes.utf8_chunks().any(|chunk| !chunk.valid().is_ascii())
 }
 
 fn lower(enc: &'static Encoding) -> String {

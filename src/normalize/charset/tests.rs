@@ -137,8 +137,30 @@ fn utf32_boms_are_not_mistaken_for_utf16() {
 }
 
 #[test]
-fn undeclared_invalid_utf8_is_decoded_lossily() {
-    assert_eq!(decode(b"Acme \xFF Cloud", None), "Acme \u{FFFD} Cloud");
+fn undeclared_utf8_with_a_damaged_byte_is_decoded_lossily() {
+    assert_eq!(
+        decode(b"Caf\xC3\xA9 Acme \xFF Cloud", None),
+        "Café Acme \u{FFFD} Cloud"
+    );
+    // Declared UTF-8 stays UTF-8, damaged or not.
+    assert_eq!(
+        decode(
+            b"<?xml version='1.0' encoding='utf-8'?><t>caf\xE9</t>",
+            None
+        ),
+        "<?xml version='1.0' encoding='utf-8'?><t>caf\u{FFFD}</t>"
+    );
+}
+
+#[test]
+fn undeclared_legacy_text_is_read_as_windows_1252() {
+    let got = decode_report(b"<t>Don\x92t \x96 caf\xE9</t>", None);
+    assert_eq!(got.text, "<t>Don’t – café</t>");
+    assert_eq!(got.encoding, "windows-1252");
+    assert_eq!(
+        got.warnings,
+        ["the document declares no encoding and is not UTF-8; read as windows-1252"]
+    );
 }
 
 #[test]
@@ -199,7 +221,7 @@ fn disagreements_and_invalid_bytes_are_reported() {
     assert!(decode_report(&be, Some("text/xml; charset=UTF-16"))
         .warnings
         .is_empty());
-    let got = decode_report(b"<t>\xFF</t>", None);
+    let got = decode_report(b"<t>\xC3\xA9\xFF</t>", None);
     assert_eq!(
         got.warnings,
         ["some bytes are not valid utf-8; they were replaced by U+FFFD"]

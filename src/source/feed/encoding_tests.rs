@@ -107,3 +107,21 @@ fn bomless_wide_documents_that_start_with_whitespace_match_their_goldens() {
         assert_eq!(feed.title.as_deref(), Some("ガジェット愚痴帳"), "{name}");
     }
 }
+
+#[test]
+fn an_undeclared_windows_1252_feed_is_read_as_windows_1252_and_flagged() {
+    let feed = parse("cp1252-undeclared", None);
+    assert_golden("cp1252-undeclared", &feed.items);
+    assert_eq!(
+        title(&feed),
+        "Don’t buy the Acme Toaster – it costs 99 € and burns bread"
+    );
+    assert_eq!(feed.encoding, "windows-1252");
+    assert_eq!(
+        feed.warnings,
+        [
+            "the document declares no encoding and is not UTF-8; read as windows-1252",
+            "references to C1 control characters (&#146;, &#150;) were read as Windows-1252"
+        ]
+    );
+}
