@@ -20,6 +20,9 @@ const WITH_OFFSET: &[&str] = &[
     "%Y-%m-%dT%H:%M:%S%.f%z",
     "%Y-%m-%dT%H:%M%:z",
     "%d %b %Y %H:%M:%S %z",
+    // ISO 8601's basic format ("20250106T100000Z", the Z made +0000).
+    "%Y%m%dT%H%M%S %z",
+    "%Y%m%dT%H%M%S%z",
 ];
 
 /// Forms without an offset, read as UTC: nothing better is known and a few
@@ -87,6 +90,8 @@ fn lenient(s: &str) -> Option<DateTime<Utc>> {
 /// Atlantic zones, the US names without daylight saving, and Central
 /// European time, which feedparser calls MET.
 const ZONES: &[(&str, &str)] = &[
+    ("UTC", "+0000"),
+    ("GMT", "+0000"),
     ("AT", "-0400"),
     ("AST", "-0400"),
     ("ADT", "-0300"),
@@ -143,6 +148,13 @@ fn repair(s: &str) -> String {
             // now) spells RFC 822's date with dashes; a two-digit year then
             // reads as RFC 2822 says (00-49 is 2000-2049).
             (r"^(\d{1,2})-([A-Z][a-z]{2})-(\d{2}|\d{4})\s", "$1 $2 $3 "),
+            // Month before day ("Jan 06 2025 10:00:00 GMT", the weekday
+            // gone), which feedparser reads; asctime puts the time before
+            // the year and is left alone.
+            (
+                r"^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{1,2}) (\d{4}) (\d)",
+                "$2 $1 $3 $4",
+            ),
             // Ordinals: "March 5th, 2024".
             (r"(\d)(?:st|nd|rd|th)\b", "$1"),
             // "UTC", a bare "Z" after a space, and "-0000" mean +0000.
@@ -158,6 +170,10 @@ fn repair(s: &str) -> String {
         .collect()
     });
     let mut out = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    // tz database names of fixed zones ("Etc/GMT"), as feedparser strips.
+    if let Some(at) = out.rfind(" Etc/") {
+        out.replace_range(at + 1..at + 5, "");
+    }
     for (re, with) in fixes {
         out = re.replace(&out, *with).into_owned();
     }
@@ -228,8 +244,29 @@ mod tests {
         assert_eq!(parse_date("Mon, 06 Jan 2025 19:00:00 MET"), want);
         assert_eq!(parse_date("Mon, 06 Jan 2025 19:00:00 UTC+1"), want);
         assert_eq!(parse_date("Mon, 06 Jan 2025 20:00:00 CEST"), want);
+        assert_eq!(
+            parse_date("Mon, 06 Jan 2025 18:00:00 Etc/GMT"),
+            utc("2025-01-06T18:00:00Z")
+        );
+        assert_eq!(
+            parse_date("Mon, 06 Jan 2025 18:00:00 Etc/UTC"),
+            utc("2025-01-06T18:00:00Z")
+        );
         // An unknown zone is no zone: the date is not read as UTC.
         assert_eq!(parse_date("Mon, 06 Jan 2025 10:00:00 XYZ"), None);
+    }
+
+    #[test]
+    fn month_before_day_and_the_basic_iso_format() {
+        let want = utc("2025-01-06T10:00:00Z");
+        assert_eq!(parse_date("Mon, Jan 06 2025 10:00:00 GMT"), want);
+        assert_eq!(parse_date("Jan 6 2025 11:00:00 +0100"), want);
+        assert_eq!(parse_date("20250106T100000Z"), want);
+        assert_eq!(parse_date("20250106T110000+0100"), want);
+        // Reduced precision is no date: a month or a year alone names no day.
+        assert_eq!(parse_date("2025-01"), None);
+        assert_eq!(parse_date("2025"), None);
+        assert_eq!(parse_date("20250106"), None);
     }
 
     #[test]
