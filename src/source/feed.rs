@@ -14,6 +14,7 @@ pub mod config;
 mod entities;
 mod format;
 mod repair;
+mod salvage;
 
 pub use format::FeedFormat;
 
@@ -221,10 +222,39 @@ fn parse_text(text: &str, mut doc: Doc<'_>) -> Result<ParsedFeed, FeedError> {
             return Ok(parsed);
         }
     }
-    match parser.parse(text.as_bytes()) {
-        Ok(feed) => Ok(convert(feed, text, base.as_ref(), doc)),
-        Err(e) => Err(feed_error(doc.url, e)),
+    let message = match parser.parse(text.as_bytes()) {
+        Ok(feed) => return Ok(convert(feed, text, base.as_ref(), doc)),
+        Err(e) => match feed_error(doc.url, e) {
+            FeedError::Malformed { message, .. } => message,
+            other => return Err(other),
+        },
+    };
+    let Some(salvaged) = salvage::entries_one_by_one(&parser, text) else {
+        return Err(FeedError::Malformed {
+            url: doc.url.to_string(),
+            message,
+        });
+    };
+    doc.warnings.push(format!(
+        "the document is not well-formed XML ({message}); its entries were read one by one"
+    ));
+    let mut parsed = convert(salvaged.feed, text, base.as_ref(), doc);
+    // Back to document positions, the broken entries among the others.
+    for error in &mut parsed.errors {
+        error.index = salvaged.positions[error.index];
     }
+    parsed.errors.extend(
+        salvaged
+            .broken
+            .into_iter()
+            .map(|(index, message)| EntryError {
+                index,
+                key: None,
+                message,
+            }),
+    );
+    parsed.errors.sort_by_key(|e| e.index);
+    Ok(parsed)
 }
 
 fn parser(url: &str) -> Parser {

@@ -1,6 +1,7 @@
 //! Property tests: whatever bytes a server sends, parsing ends in a feed
-//! or a clear error, never a panic; and a feed cut off anywhere still
-//! yields every entry that was complete before the cut, unchanged.
+//! or a clear error, never a panic; a feed cut off anywhere still yields
+//! every entry that was complete before the cut, unchanged; and an entry
+//! whose tags do not nest loses only itself.
 
 use proptest::prelude::*;
 
@@ -139,6 +140,24 @@ fn feed_document() -> impl Strategy<Value = String> {
     })
 }
 
+/// `doc` with the title of its `nth` entry broken: a `<b>` opened inside
+/// it and closed after it, so the tags no longer nest.
+fn break_entry(doc: &str, nth: usize) -> String {
+    // The feed's own title comes first.
+    let at = doc
+        .match_indices("<title>")
+        .nth(nth + 1)
+        .expect("entry title")
+        .0;
+    let end = at + doc[at..].find("</title>").expect("title end") + "</title>".len();
+    format!(
+        "{}<title><b>{}</b>{}",
+        &doc[..at],
+        &doc[at + 7..end],
+        &doc[end..]
+    )
+}
+
 /// How many entries end (their closing tag whole) within `head`.
 fn complete_entries(head: &[u8]) -> usize {
     let head = String::from_utf8_lossy(head);
@@ -168,6 +187,29 @@ proptest! {
         let at = at.index(bytes.len() + 1);
         bytes.splice(at..at, junk);
         assert_clear(parse_feed(&bytes, &ResponseMeta::url(URL)))?;
+    }
+
+    #[test]
+    fn an_entry_whose_tags_do_not_nest_loses_only_itself(
+        doc in feed_document(),
+        nth in any::<prop::sample::Index>(),
+    ) {
+        let whole = parse_feed(doc.as_bytes(), &ResponseMeta::url(URL)).unwrap();
+        let nth = nth.index(whole.items.len());
+        let broken = break_entry(&doc, nth);
+        let feed = parse_feed(broken.as_bytes(), &ResponseMeta::url(URL));
+        let mut expected = whole.items.clone();
+        expected.remove(nth);
+        match feed {
+            Ok(feed) => {
+                prop_assert_eq!(&feed.items, &expected);
+                prop_assert_eq!(feed.errors.len(), 1);
+                prop_assert_eq!(feed.errors[0].index, nth);
+                prop_assert!(!feed.well_formed());
+            }
+            // A feed of one entry has nothing left to read.
+            Err(e) => prop_assert!(expected.is_empty(), "{}", e),
+        }
     }
 
     #[test]

@@ -216,3 +216,31 @@ fn atom_03_under_prefixes_of_its_own_is_read_like_the_default_namespace() {
         ]
     );
 }
+
+#[test]
+fn an_entry_that_is_not_well_formed_loses_only_itself() {
+    let feed = parse("broken-entry.xml", "https://handedit.example.com/rss");
+    assert_golden("broken-entry", &feed.items);
+    let keys: Vec<_> = feed.items.iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "https://handedit.example.com/?p=31",
+            "https://handedit.example.com/?p=29"
+        ]
+    );
+    assert_eq!(feed.title.as_deref(), Some("Hand-edited Gripes"));
+    assert_eq!(feed.errors.len(), 1, "{:?}", feed.errors);
+    assert_eq!(feed.errors[0].index, 1);
+    assert!(
+        feed.errors[0].message.starts_with("not well-formed XML"),
+        "{}",
+        feed.errors[0]
+    );
+    assert!(!feed.well_formed());
+    assert!(
+        feed.warnings[0].starts_with("the document is not well-formed XML"),
+        "{:?}",
+        feed.warnings
+    );
+}
