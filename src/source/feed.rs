@@ -188,9 +188,10 @@ struct Doc<'a> {
     format_hint: String,
 }
 
-/// The start of the document up to its root's start tag (and the Atom 0.3
-/// or RSS 0.90 namespace, if the root binds it): enough to name the format
-/// once the repairs have relabelled it.
+/// The first 4 KiB of the document, before repairs: where its root's start
+/// tag and the namespaces it binds are, which name the format once the
+/// repairs have relabelled it. (A root past a longer preamble falls back to
+/// what feed-rs read it as.)
 fn format_hint(text: &str) -> String {
     const HEAD: usize = 4096;
     let mut end = text.len().min(HEAD);
