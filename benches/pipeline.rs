@@ -7,7 +7,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use earshot::classify::Classifier;
 use earshot::config::{BrandConfig, ProductConfig};
 use earshot::pipeline::{process, Known};
-use earshot::source::feed::parse_feed;
+use earshot::source::feed::{parse_feed, ResponseMeta};
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -46,15 +46,21 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("feed");
     g.throughput(Throughput::Bytes(rss.len() as u64));
     g.bench_function("parse_rss2", |b| {
-        b.iter(|| parse_feed(black_box(&rss), "https://example.com/feed", None).unwrap())
+        b.iter(|| {
+            parse_feed(
+                black_box(&rss),
+                &ResponseMeta::url("https://example.com/feed"),
+            )
+            .unwrap()
+        })
     });
     g.finish();
 
-    let mut items = parse_feed(&rss, "https://example.com/feed", None)
+    let mut items = parse_feed(&rss, &ResponseMeta::url("https://example.com/feed"))
         .unwrap()
         .items;
     items.extend(
-        parse_feed(&atom, "https://example.com/atom", None)
+        parse_feed(&atom, &ResponseMeta::url("https://example.com/atom"))
             .unwrap()
             .items,
     );

@@ -1,4 +1,4 @@
-//! Bodies of the subcommands (`items`, `classify`, `validate`,
+//! Bodies of the subcommands (`items`, `items --feed`, `classify`, `validate`,
 //! `healthcheck`, `serve`), kept out of `main.rs` so they can be tested as
 //! functions.
 //!
@@ -6,10 +6,12 @@
 //! modes live in [`crate::pipeline`].
 
 mod classify;
+mod feed_report;
 mod healthcheck;
 pub mod serve;
 
 pub use classify::{classify_lines, AuthorInput, ClassifyInput, ClassifyOutput, LineError};
+pub use feed_report::{print_feed_report, FeedReport};
 pub use healthcheck::{healthcheck, HealthcheckError, DEFAULT_URL as DEFAULT_HEALTH_URL};
 
 use std::io::Write;

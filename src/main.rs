@@ -61,6 +61,11 @@ enum Command {
         /// address or CIDR block, as `[http] allow_hosts` does (repeatable).
         #[arg(long = "allow-host", value_name = "HOST[:PORT]")]
         allow_hosts: Vec<String>,
+        /// Print one JSON document for the whole feed (title, link, format,
+        /// encoding, well_formed, warnings, and every entry, skipped ones
+        /// with the reason) instead of one line per item.
+        #[arg(long)]
+        feed: bool,
     },
     /// Classify JSON lines from stdin ({"id", "text", "title"?, "author"?, "url"?}).
     Classify {
@@ -214,6 +219,7 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
             source,
             pipeline,
             allow_hosts,
+            feed,
         } => {
             let p = pipeline.as_ref().map(load).transpose()?;
             let mut settings = p.as_ref().map(|p| p.http.clone()).unwrap_or_default();
@@ -225,7 +231,10 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
             let client = HttpClient::new(&settings)?;
             let src = cli::resolve_source(&source, p.as_ref(), &client).await?;
             let mut out = std::io::stdout().lock();
-            let n = cli::print_items(&src, &client, &mut out).await?;
+            let n = match feed {
+                true => cli::print_feed_report(&src, &client, &mut out).await?,
+                false => cli::print_items(&src, &client, &mut out).await?,
+            };
             tracing::info!(items = n, source = %src.location, "Done.");
             Ok(ExitCode::SUCCESS)
         }

@@ -1,6 +1,8 @@
 //! The `earshot` binary as a user runs it: exit codes, what goes to stdout
 //! and what to stderr.
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -863,4 +865,100 @@ fn classify_needs_only_the_brands_of_a_pipeline_file() {
     // `run` and `backfill` still need sources.
     let out = run(&["validate", "-p", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn items_feed_prints_the_whole_feed_with_its_skipped_entries() {
+    let out = run(&["items", "fixtures/feeds/rss2.xml", "--feed"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let feed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(feed["title"], "Rant112 & Friends: Tech Gripes");
+    assert_eq!(feed["link"], "https://rants.example.net/");
+    assert_eq!(feed["format"], "rss2");
+    assert_eq!(feed["encoding"], "utf-8");
+    assert_eq!(feed["well_formed"], true);
+    assert_eq!(feed["warnings"], serde_json::json!([]));
+    let entries = feed["items"].as_array().unwrap();
+    // The same items `earshot items` prints, and the entry it drops, in
+    // document order.
+    let lines = json_lines(&run(&["items", "fixtures/feeds/rss2.xml"]).stdout);
+    let items: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e.get("skipped").is_none())
+        .collect();
+    assert_eq!(items, lines.iter().collect::<Vec<_>>());
+    assert_eq!(entries.len(), 7);
+    assert_eq!(entries[6]["skipped"], "no id, title, text or link");
+    assert_eq!(entries[6]["index"], 6);
+}
+
+#[test]
+fn items_feed_says_why_a_feed_was_not_well_formed() {
+    let out = run(&["items", "fixtures/feeds/malformed.xml", "--feed"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let feed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(feed["well_formed"], false);
+    let warnings = feed["warnings"].as_array().unwrap();
+    assert!(
+        warnings[0].as_str().unwrap().contains("cut off"),
+        "{warnings:?}"
+    );
+    let last = feed["items"].as_array().unwrap().last().unwrap().clone();
+    assert!(
+        last["skipped"].as_str().unwrap().contains("cut off"),
+        "{last}"
+    );
+
+    let out = run(&["items", "fixtures/feeds/rss-noversion-bom.xml", "--feed"]);
+    let feed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(feed["format"], "rss");
+    assert_eq!(feed["well_formed"], false);
+    assert!(feed["warnings"][0].as_str().unwrap().contains("no version"));
+
+    let out = run(&["items", "fixtures/feeds/utf16be.xml", "--feed"]);
+    let feed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (feed["format"].as_str(), feed["encoding"].as_str()),
+        (Some("atom1"), Some("utf-16be"))
+    );
+}
+
+#[test]
+fn items_feed_on_a_page_names_the_feeds_it_links() {
+    let out = run(&["items", "fixtures/blog/index.html", "--feed"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = text(&out.stderr);
+    assert!(err.contains("--feed reads one feed document"), "{err}");
+    assert!(
+        err.contains("feeds/rss2.xml") && err.contains("feeds/atom.xml"),
+        "{err}"
+    );
+}
+
+#[test]
+fn items_feed_over_http_shows_the_content_location_base_and_the_charset_clash() {
+    let server = common::start_server_thread();
+    let located = server.url("/located/feeds/relative-links.xml");
+    let out = run(&["items", &located, "--feed", "--allow-host", "127.0.0.1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let feed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(feed["format"], "atom1");
+    assert_eq!(feed["well_formed"], true, "{}", feed["warnings"]);
+    assert_eq!(feed["link"], server.url("/mirror/feeds/"));
+    assert_eq!(
+        feed["items"][0]["url"],
+        server.url("/mirror/feeds/posts/acme-cloud")
+    );
+
+    // A UTF-8 body the server labels Latin-1 reads right, and says so.
+    let wrong = server.url("/wrong-charset/feeds/intl-dates.xml");
+    let out = run(&["items", &wrong, "--feed", "--allow-host", "127.0.0.1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let feed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(feed["encoding"], "utf-8");
+    assert_eq!(feed["well_formed"], false);
+    let warning = feed["warnings"][0].as_str().unwrap();
+    assert!(warning.contains("valid UTF-8"), "{warning}");
+    assert_eq!(feed["items"][0]["title"], "Το Acme Phone ζεσταίνεται");
 }

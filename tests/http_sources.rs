@@ -67,21 +67,29 @@ fn golden(path: &str) -> Vec<Item> {
     serde_json::from_str(&text).unwrap()
 }
 
-/// An item read from a file, with what its relative links resolved to
-/// (`file:///...`) moved to where they resolve over HTTP.
-fn as_if_served(mut item: Item, server: &FixtureServer) -> Item {
+/// An item read from a file, its relative links as they resolve over HTTP.
+/// Read from a file, they resolve against the feed's own address (its self
+/// link or site), never against the path; over HTTP, against the fetch URL.
+/// `served` is the same item over HTTP, which says which links were relative.
+fn as_if_served(mut item: Item, served: &Item, server: &FixtureServer) -> Item {
     let root = server.url("/");
-    let rebase = |s: &mut String| {
-        if let Some(rest) = s.strip_prefix("file:///") {
-            *s = format!("{root}{rest}");
-        }
+    let rebase = |s: &mut String, there: Option<&String>| {
+        let Some(path) = there.and_then(|t| t.strip_prefix(root.as_str())) else {
+            return;
+        };
+        assert!(
+            s.starts_with("https://") && s.ends_with(path),
+            "read from a file, {s} should be the feed's own address for {path}"
+        );
+        *s = format!("{root}{path}");
     };
-    rebase(&mut item.key);
+    rebase(&mut item.key, Some(&served.key));
     if let Some(u) = item.url.as_mut() {
-        rebase(u);
+        rebase(u, served.url.as_ref());
     }
+    let served_author = served.author.as_ref().and_then(|a| a.url.as_ref());
     if let Some(u) = item.author.as_mut().and_then(|a| a.url.as_mut()) {
-        rebase(u);
+        rebase(u, served_author);
     }
     item
 }
@@ -99,10 +107,12 @@ async fn a_feed_over_http_yields_what_the_same_file_yields() {
         .unwrap_or_else(|e| panic!("{name}: {e}"));
         let from_file = fetch(&settings(), &feed(file(&path))).await.unwrap();
         assert!(!over_http.items.is_empty(), "{name}: no items");
+        assert_eq!(from_file.items.len(), over_http.items.len(), "{name}");
         let expected: Vec<Item> = from_file
             .items
             .into_iter()
-            .map(|i| as_if_served(i, &server))
+            .zip(&over_http.items)
+            .map(|(i, served)| as_if_served(i, served, &server))
             .collect();
         assert_eq!(over_http.items, expected, "{name}");
         for item in &over_http.items {
@@ -503,4 +513,33 @@ async fn a_higher_cap_lets_requests_overlap() {
     // The counter above can see overlap: without the cap it does.
     let (high_water, _) = concurrent_polls(4, 4).await;
     assert!(high_water > 1, "high water {high_water}");
+}
+
+#[tokio::test]
+async fn relative_links_resolve_against_content_location_over_http() {
+    let server = start_server().await;
+    let got = fetch(
+        &settings(),
+        &feed(http(&server, "/located/feeds/relative-links.xml")),
+    )
+    .await
+    .unwrap();
+    let first = &got.items[0];
+    assert_eq!(
+        first.url.as_deref(),
+        Some(server.url("/mirror/feeds/posts/acme-cloud").as_str())
+    );
+    let author = first.author.as_ref().and_then(|a| a.url.as_deref());
+    assert_eq!(author, Some(server.url("/mirror/people/rant112").as_str()));
+    // The document's own xml:base still comes first.
+    let based = fetch(
+        &settings(),
+        &feed(http(&server, "/located/feeds/relative-links-base.xml")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        based.items[0].url.as_deref(),
+        Some("https://gripes.example.net/archive/posts/acme-cloud")
+    );
 }

@@ -2,12 +2,18 @@
 //! entry errors or a `FeedError`, never a panic.
 #![no_main]
 
+use earshot::source::feed::{parse_feed, ResponseMeta};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     // The charset header takes a different decoding path from a body that
-    // declares its own; odd lengths try the header so both are reached.
-    let content_type = (data.len() % 2 == 1).then_some("text/xml; charset=windows-1251");
-    let _ =
-        earshot::source::feed::parse_feed(data, "https://feeds.example.org/feed.xml", content_type);
+    // declares its own; odd lengths try the header so both are reached,
+    // and a Content-Location the base of relative links.
+    let odd = data.len() % 2 == 1;
+    let meta = ResponseMeta {
+        url: "https://feeds.example.org/feed.xml",
+        content_type: odd.then_some("text/xml; charset=windows-1251"),
+        content_location: odd.then_some("../mirror/feed.xml"),
+    };
+    let _ = parse_feed(data, &meta);
 });

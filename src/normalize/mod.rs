@@ -10,7 +10,7 @@ mod date;
 pub mod depth;
 mod html;
 
-pub use charset::decode;
+pub use charset::{decode, decode_report, Decoded};
 pub use date::parse_date;
 pub use html::{html_to_text, looks_like_html};
 

@@ -2,15 +2,21 @@
 //!
 //! Owns reading RSS 0.9x/1.0/2.0, Atom 0.3 and 1.0 and JSON Feed documents (through
 //! feed-rs) into normalized items with stable keys, and deciding which parts
-//! of a damaged document can still be used. It does not fetch, honour cache
-//! headers or schedule polls; the caller passes the body it fetched, the URL
-//! it fetched it from and the response's `Content-Type`.
+//! of a damaged document can still be used, and saying what was wrong with
+//! it. It does not fetch, honour cache headers or schedule polls; the caller
+//! passes the body it fetched and what the response said about it
+//! ([`ResponseMeta`]).
 
 mod atom03;
+mod base;
 mod cap;
 pub mod config;
 mod entities;
+mod format;
 mod repair;
+mod salvage;
+
+pub use format::FeedFormat;
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -30,15 +36,73 @@ pub const MAX_ENTRIES: usize = 10_000;
 const TRUNCATED: &str =
     "the document is cut off here; the entries after the last complete one are lost";
 
+/// What the response said about a feed document, beside its bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ResponseMeta<'a> {
+    /// Where the document was fetched from.
+    pub url: &'a str,
+    /// The `Content-Type` header.
+    pub content_type: Option<&'a str>,
+    /// The `Content-Location` header: where the server says this document
+    /// lives, which relative links resolve against before the fetch URL
+    /// (and after the document's own `xml:base`).
+    pub content_location: Option<&'a str>,
+}
+
+impl<'a> ResponseMeta<'a> {
+    /// A document known only by its URL (a file, a test).
+    pub fn url(url: &'a str) -> Self {
+        ResponseMeta {
+            url,
+            ..ResponseMeta::default()
+        }
+    }
+
+    /// The URL relative links resolve against when the document names no
+    /// `xml:base`: the Content-Location (itself relative to the fetch URL),
+    /// else the fetch URL.
+    fn base(&self) -> Option<Url> {
+        let fetched = Url::parse(self.url).ok();
+        let located = self
+            .content_location
+            .map(str::trim)
+            .and_then(|loc| match &fetched {
+                Some(f) => f.join(loc).ok(),
+                None => Url::parse(loc).ok(),
+            });
+        // A `file://` path says where a copy of the feed is stored, not
+        // where readers find its posts: links then resolve against the
+        // feed's own address (see `own_address`), never against the path.
+        located.or(fetched).filter(is_web)
+    }
+}
+
 /// What a feed document yielded.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ParsedFeed {
     pub title: Option<String>,
+    /// The feed's own page (its alternate link), resolved.
+    pub link: Option<String>,
+    pub format: FeedFormat,
+    /// The character encoding the document was decoded with.
+    pub encoding: String,
     /// How long the publisher asks readers to cache the feed (RSS `<ttl>`).
     pub ttl: Option<Duration>,
     pub items: Vec<Item>,
     /// Entries that were skipped, and a note when the document was cut off.
+    /// Every entry of the document is either an item or one of these, in
+    /// document order, so `index` places an error among the items.
     pub errors: Vec<EntryError>,
+    /// What was wrong with the document as a whole and had to be worked
+    /// around (feedparser's `bozo`): empty when it was well formed.
+    pub warnings: Vec<String>,
+}
+
+impl ParsedFeed {
+    /// Whether the document was read as written, without repair.
+    pub fn well_formed(&self) -> bool {
+        self.warnings.is_empty()
+    }
 }
 
 /// The whole document is unusable.
@@ -61,38 +125,45 @@ pub struct EntryError {
     pub message: String,
 }
 
-/// Parses a fetched feed. `url` is where it was fetched from (relative links
-/// resolve against it); `content_type` is the response header, if any.
-/// Reads at most [`MAX_ENTRIES`] entries.
-pub fn parse_feed(
-    bytes: &[u8],
-    url: &str,
-    content_type: Option<&str>,
-) -> Result<ParsedFeed, FeedError> {
-    parse_feed_capped(bytes, url, content_type, MAX_ENTRIES)
+/// Parses a fetched feed. Relative links resolve against the document's
+/// `xml:base`, then `meta.content_location`, then `meta.url`. Reads at most
+/// [`MAX_ENTRIES`] entries.
+pub fn parse_feed(bytes: &[u8], meta: &ResponseMeta<'_>) -> Result<ParsedFeed, FeedError> {
+    parse_feed_capped(bytes, meta, MAX_ENTRIES)
 }
 
 fn parse_feed_capped(
     bytes: &[u8],
-    url: &str,
-    content_type: Option<&str>,
+    meta: &ResponseMeta<'_>,
     max_entries: usize,
 ) -> Result<ParsedFeed, FeedError> {
     // Decoding here rather than in feed-rs lets a wrong charset header or a
     // declaration-less legacy body come out right; see `normalize::decode`.
-    let text = normalize::decode(bytes, content_type);
-    let text = repair::label_rss_version(repair::declare_utf8(text));
-    let text = atom03::to_atom_10(entities::html_entities_to_xml(text));
+    let decoded = normalize::decode_report(bytes, meta.content_type);
+    let mut doc = Doc {
+        url: meta.url,
+        base: meta.base(),
+        encoding: decoded.encoding,
+        warnings: decoded.warnings,
+        format_hint: String::new(),
+    };
+    doc.warnings
+        .extend(format::media_type_warning(meta.content_type));
+    let text = repair::declare_utf8(decoded.text);
+    doc.format_hint = format_hint(&text);
+    let text = repair::label_rss_version(text, &mut doc.warnings);
+    let text = entities::html_entities_to_xml(text, &mut doc.warnings);
+    let text = atom03::to_atom_10(text);
     match cap::cap_entries(&text, max_entries) {
         Some(capped) => {
             drop(text);
             tracing::warn!(
-                %url,
+                url = %meta.url,
                 entries = capped.total,
                 cap = max_entries,
                 "Feed has more entries than the cap; only the first are read."
             );
-            let mut parsed = parse_text(&capped.text, url)?;
+            let mut parsed = parse_text(&capped.text, doc)?;
             parsed.errors.push(EntryError {
                 index: max_entries,
                 key: None,
@@ -105,26 +176,48 @@ fn parse_feed_capped(
             });
             Ok(parsed)
         }
-        None => parse_text(&text, url),
+        None => parse_text(&text, doc),
     }
 }
 
-fn parse_text(text: &str, url: &str) -> Result<ParsedFeed, FeedError> {
-    // A `file://` path says where a copy of the feed is stored, not where
-    // readers find its posts: links then resolve against the feed's own
-    // address (see `own_address`), never against the path.
-    let fetched = Url::parse(url).ok().filter(is_web);
-    let parser = parser(fetched.as_ref());
+/// What is known of the document besides its text.
+struct Doc<'a> {
+    url: &'a str,
+    /// Content-Location or fetch URL; the root's `xml:base` comes on top.
+    base: Option<Url>,
+    encoding: String,
+    warnings: Vec<String>,
+    /// The head of the document before repairs, which names its format.
+    format_hint: String,
+}
+
+/// The first 4 KiB of the document, before repairs: where its root's start
+/// tag and the namespaces it binds are, which name the format once the
+/// repairs have relabelled it. (A root past a longer preamble falls back to
+/// what feed-rs read it as.)
+fn format_hint(text: &str) -> String {
+    const HEAD: usize = 4096;
+    let mut end = text.len().min(HEAD);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
+}
+
+fn parse_text(text: &str, mut doc: Doc<'_>) -> Result<ParsedFeed, FeedError> {
     // The links feed-rs resolves honour the root's xml:base; the author
     // URIs we resolve ourselves must too.
-    let base = match (root_xml_base(text), &fetched) {
-        (Some(b), Some(f)) => f.join(&b).ok().or(fetched.clone()),
+    let base = match (base::root_xml_base(text), &doc.base) {
+        (Some(b), Some(f)) => f.join(&b).ok().or(doc.base.clone()),
         (Some(b), None) => Url::parse(&b).ok(),
-        (None, _) => fetched,
+        (None, _) => doc.base.clone(),
     };
+    let parser = parser(doc.base.as_ref());
     if let Some(closed) = repair::close_truncated(text) {
         if let Ok(feed) = parser.parse(closed.as_bytes()) {
-            let mut parsed = convert(feed, base.as_ref());
+            doc.warnings
+                .push("the document is cut off; it was read up to its last complete entry".into());
+            let mut parsed = convert(feed, &closed, base.as_ref(), doc);
             parsed.errors.push(EntryError {
                 index: parsed.items.len() + parsed.errors.len(),
                 key: None,
@@ -133,33 +226,39 @@ fn parse_text(text: &str, url: &str) -> Result<ParsedFeed, FeedError> {
             return Ok(parsed);
         }
     }
-    match parser.parse(text.as_bytes()) {
-        Ok(feed) => Ok(convert(feed, base.as_ref())),
-        Err(e) => Err(feed_error(url, e)),
-    }
-}
-
-/// The `xml:base` attribute of the document's root element, if any.
-fn root_xml_base(text: &str) -> Option<String> {
-    let mut rest = text;
-    // Skip the declaration, comments, doctype and processing instructions.
-    let tag = loop {
-        let start = rest.find('<')?;
-        rest = &rest[start..];
-        if rest.starts_with("<?") || rest.starts_with("<!") {
-            rest = &rest[rest.find('>')? + 1..];
-            continue;
-        }
-        break &rest[..rest.find('>')?];
+    let message = match parser.parse(text.as_bytes()) {
+        Ok(feed) => return Ok(convert(feed, text, base.as_ref(), doc)),
+        Err(e) => match feed_error(doc.url, e) {
+            FeedError::Malformed { message, .. } => message,
+            other => return Err(other),
+        },
     };
-    let at = tag.find("xml:base")?;
-    let after = tag[at + "xml:base".len()..]
-        .trim_start()
-        .strip_prefix('=')?
-        .trim_start();
-    let quote = after.chars().next().filter(|c| *c == '"' || *c == '\'')?;
-    let value = &after[1..];
-    Some(value[..value.find(quote)?].trim().to_string())
+    let Some(salvaged) = salvage::entries_one_by_one(&parser, text) else {
+        return Err(FeedError::Malformed {
+            url: doc.url.to_string(),
+            message,
+        });
+    };
+    doc.warnings.push(format!(
+        "the document is not well-formed XML ({message}); its entries were read one by one"
+    ));
+    let mut parsed = convert(salvaged.feed, text, base.as_ref(), doc);
+    // Back to document positions, the broken entries among the others.
+    for error in &mut parsed.errors {
+        error.index = salvaged.positions[error.index];
+    }
+    parsed.errors.extend(
+        salvaged
+            .broken
+            .into_iter()
+            .map(|(index, message)| EntryError {
+                index,
+                key: None,
+                message,
+            }),
+    );
+    parsed.errors.sort_by_key(|e| e.index);
+    Ok(parsed)
 }
 
 fn parser(url: Option<&Url>) -> Parser {
@@ -186,21 +285,35 @@ fn feed_error(url: &str, e: ParseFeedError) -> FeedError {
     }
 }
 
-fn convert(feed: Feed, base: Option<&Url>) -> ParsedFeed {
+fn convert(feed: Feed, text: &str, base: Option<&Url>, doc: Doc<'_>) -> ParsedFeed {
     let own = base.is_none().then(|| own_address(&feed)).flatten();
     let base = base.or(own.as_ref());
     let source_title = feed.title.as_ref().map(one_line).filter(|t| !t.is_empty());
     let mut out = ParsedFeed {
         title: source_title.clone(),
+        link: pick_link(&feed.links).and_then(|href| resolve(href, base)),
+        format: format::detect(&feed.feed_type, &doc.format_hint),
+        encoding: doc.encoding,
         ttl: feed
             .ttl
             .filter(|m| *m > 0)
             .map(|m| Duration::from_secs(u64::from(m) * 60)),
-        ..ParsedFeed::default()
+        items: Vec::new(),
+        errors: Vec::new(),
+        warnings: doc.warnings,
     };
     let mut seen = HashSet::new();
+    let entry_bases = base::entry_bases(text, feed.entries.len()).unwrap_or_default();
     for (index, entry) in feed.entries.iter().enumerate() {
-        let mut item = match to_item(entry, &feed, base) {
+        let own_base = entry_bases
+            .get(index)
+            .cloned()
+            .flatten()
+            .and_then(|b| match base {
+                Some(base) => base.join(&b).ok(),
+                None => Url::parse(&b).ok(),
+            });
+        let mut item = match to_item(entry, &feed, own_base.as_ref().or(base)) {
             Ok(item) => item,
             Err(message) => {
                 out.errors.push(EntryError {
@@ -370,21 +483,14 @@ fn person_name(person: &Person) -> Option<String> {
 }
 
 #[cfg(test)]
+mod encoding_tests;
+#[cfg(test)]
+mod links_tests;
+#[cfg(test)]
+mod prop_tests;
+#[cfg(test)]
+mod report_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod wild_tests;
-
-#[cfg(test)]
-mod xml_base_tests {
-    use super::root_xml_base;
-
-    #[test]
-    fn the_root_xml_base_is_found_past_the_prolog() {
-        let doc = "<?xml version=\"1.0\"?>\n<!-- c -->\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:base='https://grumbles.example.org/'><entry xml:base=\"/x\"/></feed>";
-        assert_eq!(
-            root_xml_base(doc).as_deref(),
-            Some("https://grumbles.example.org/")
-        );
-        assert_eq!(root_xml_base("<rss version=\"2.0\"><channel/></rss>"), None);
-    }
-}

@@ -314,21 +314,57 @@ async fn poll_feed(
 ) -> Result<Option<url::Url>, SourceError> {
     let key = loc.to_string();
     let saved = validators.and_then(|v| v(&key));
-    let body = match client.fetch(loc, saved.as_ref()).await? {
-        Fetched::NotModified => {
-            out.not_modified += 1;
-            return Ok(None);
-        }
-        Fetched::Body(b) => b,
+    let Some(read) = read_feed(client, loc, saved.as_ref()).await? else {
+        out.not_modified += 1;
+        return Ok(None);
     };
-    let moved_to = body.moved_to.clone();
-    let (bytes, base, content_type) = (body.bytes, loc.base_url().to_string(), body.content_type);
-    let parsed =
-        blocking(move || feed::parse_feed(&bytes, &base, content_type.as_deref())).await??;
+    let parsed = read.feed;
     out.items.extend(parsed.items);
     out.errors
         .extend(parsed.errors.into_iter().map(|e| format!("{key}: {e}")));
-    out.validators.push((key, body.validators));
-    out.min_interval = out.min_interval.max(parsed.ttl.max(body.max_age));
-    Ok(moved_to)
+    out.validators.push((key, read.validators));
+    out.min_interval = out.min_interval.max(parsed.ttl.max(read.max_age));
+    Ok(read.moved_to)
+}
+
+/// One feed document, fetched and parsed.
+#[derive(Debug)]
+pub struct ReadFeed {
+    pub feed: feed::ParsedFeed,
+    pub validators: Validators,
+    /// `Cache-Control: max-age`.
+    pub max_age: Option<Duration>,
+    /// Where the document lives now, when every redirect was permanent.
+    pub moved_to: Option<url::Url>,
+}
+
+/// Fetches the feed at `loc` and parses it; `None` when it answered 304 to
+/// `saved` validators.
+pub async fn read_feed(
+    client: &HttpClient,
+    loc: &Location,
+    saved: Option<&Validators>,
+) -> Result<Option<ReadFeed>, SourceError> {
+    let body = match client.fetch(loc, saved).await? {
+        Fetched::NotModified => return Ok(None),
+        Fetched::Body(b) => b,
+    };
+    let base = loc.base_url().to_string();
+    let (bytes, content_type, content_location) =
+        (body.bytes, body.content_type, body.content_location);
+    let feed = blocking(move || {
+        let meta = feed::ResponseMeta {
+            url: &base,
+            content_type: content_type.as_deref(),
+            content_location: content_location.as_deref(),
+        };
+        feed::parse_feed(&bytes, &meta)
+    })
+    .await??;
+    Ok(Some(ReadFeed {
+        feed,
+        validators: body.validators,
+        max_age: body.max_age,
+        moved_to: body.moved_to,
+    }))
 }

@@ -13,6 +13,9 @@
 //! - `/huge`: an endless-looking body of 64 MiB with no Content-Length, made
 //!   a 64 KiB chunk at a time as it is read (counted as `/huge chunks`).
 //! - `/wrong-charset/PATH`: the file with `charset=iso-8859-1` in its header.
+//! - `/located/PATH`: the file as `application/atom+xml` with
+//!   `Content-Location: /mirror/PATH`, as a CDN or content negotiation
+//!   answers for a document that lives elsewhere.
 //! - `/broken-xml`: an RSS document whose tags do not nest, whole (not cut
 //!   off), so no repair can save it.
 //!
@@ -283,6 +286,21 @@ async fn wrong_charset(Path(path): Path<String>, State(h): State<Hits>) -> Respo
     }
 }
 
+async fn located(Path(path): Path<String>, State(h): State<Hits>) -> Response {
+    h.hit(&format!("/located/{path}"));
+    match read(&path) {
+        Some(bytes) => (
+            [
+                (header::CONTENT_LOCATION, format!("/mirror/{path}")),
+                (header::CONTENT_TYPE, "application/atom+xml".to_string()),
+            ],
+            bytes,
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
 /// Mismatched tags in a document that is otherwise complete.
 const BROKEN_XML: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0">
@@ -327,6 +345,7 @@ pub async fn start_server() -> FixtureServer {
         .route("/delay/{ms}/{*path}", get(delay))
         .route("/huge", get(huge))
         .route("/wrong-charset/{*path}", get(wrong_charset))
+        .route("/located/{*path}", get(located))
         .route("/broken-xml", get(broken_xml))
         .with_state(hits.clone())
         .layer(middleware::from_fn_with_state(in_flight.clone(), track));

@@ -200,7 +200,10 @@ mod tests {
             departed += 1;
             let got = score(text).score;
             // Never the other side of neutral from the reference.
-            assert!(got * reference >= 0.0, "{text:?}: {got} vs reference {reference}");
+            assert!(
+                got * reference >= 0.0,
+                "{text:?}: {got} vs reference {reference}"
+            );
         }
         assert!(departed <= 6, "most reference texts stay comparable");
     }

@@ -6,14 +6,15 @@
 //! `published`, `modified` as `updated`, `tagline` as `subtitle`, `copyright`
 //! as `rights`, a person's `url` as `uri`, and text constructs whose `type` is a MIME type with a
 //! `mode` of `xml`, `escaped` or `base64` as Atom 1.0's `text`, `html` and
-//! `xhtml`. It handles the default namespace and one prefix bound to it.
+//! `xhtml`. It handles the namespace as a default one and under any number of
+//! prefixes, and leaves same-named elements of other namespaces alone.
 
 use std::sync::OnceLock;
 
 use base64::Engine;
 use regex::{Captures, Regex};
 
-const ATOM_03: &str = "http://purl.org/atom/ns#";
+pub(super) const ATOM_03: &str = "http://purl.org/atom/ns#";
 const ATOM_10: &str = "http://www.w3.org/2005/Atom";
 
 /// `xml` with Atom 0.3 mapped to Atom 1.0; any other document is handed
@@ -22,15 +23,12 @@ pub(super) fn to_atom_10(xml: String) -> String {
     if !xml.contains(ATOM_03) {
         return xml;
     }
+    let Some(p) = bound_names(&xml) else {
+        return xml;
+    };
     let xml = xml.replace(ATOM_03, ATOM_10);
-    let prefix = prefix_of(&xml);
-    let p = prefix
-        .as_deref()
-        .map(|p| format!("{p}:"))
-        .unwrap_or_default();
-    let p = regex::escape(&p);
     let renamed = Regex::new(&format!(
-        r"<(/?)({p})?(issued|modified|tagline|copyright|url)(\s|/|>)"
+        r"<(/?)({p})(issued|modified|tagline|copyright|url)(\s|/|>)"
     ))
     .expect("escaped prefix");
     let xml = renamed.replace_all(&xml, |c: &Captures| {
@@ -45,7 +43,7 @@ pub(super) fn to_atom_10(xml: String) -> String {
         format!("<{}{prefix}{name}{}", &c[1], &c[4])
     });
     let text = Regex::new(&format!(
-        r"(?s)<((?:{p})?(?:title|subtitle|summary|content|rights))(\s[^>]*?)?(/?)>"
+        r"(?s)<((?:{p})(?:title|subtitle|summary|content|rights))(\s[^>]*?)?(/?)>"
     ))
     .expect("escaped prefix");
     let mut out = String::with_capacity(xml.len());
@@ -63,14 +61,30 @@ pub(super) fn to_atom_10(xml: String) -> String {
     out
 }
 
-/// The prefix bound to the Atom namespace, when the document uses one.
-fn prefix_of(xml: &str) -> Option<String> {
+/// A regex alternation of the ways the document names Atom 0.3 elements:
+/// every prefix bound to its namespace (`a03:|atom:`), and no prefix when it
+/// is a default namespace. Elements of other vocabularies with the same
+/// local name (an RSS `<url>`, a `dc:title`) are thereby left alone.
+/// `None` when nothing is bound to it.
+fn bound_names(xml: &str) -> Option<String> {
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = RE.get_or_init(|| {
-        Regex::new(r#"xmlns:([A-Za-z_][\w.-]*)\s*=\s*["']http://www\.w3\.org/2005/Atom["']"#)
+        Regex::new(r#"xmlns(?::([A-Za-z_][\w.-]*))?\s*=\s*["']http://purl\.org/atom/ns#["']"#)
             .expect("static regex")
     });
-    re.captures(xml).map(|c| c[1].to_string())
+    let mut forms: Vec<String> = Vec::new();
+    for c in re.captures_iter(xml) {
+        let form = c
+            .get(1)
+            .map(|p| format!("{}:", regex::escape(p.as_str())))
+            .unwrap_or_default();
+        if !forms.contains(&form) {
+            forms.push(form);
+        }
+    }
+    // The empty form last, so that a prefix is matched whole when present.
+    forms.sort_by_key(String::is_empty);
+    (!forms.is_empty()).then(|| forms.join("|"))
 }
 
 /// The rewritten start tag (and, for base64, the decoded body and end tag),
@@ -142,6 +156,15 @@ mod tests {
         assert_eq!(
             to_atom_10(xml.into()),
             r#"<feed version="0.3" xmlns="http://www.w3.org/2005/Atom"><subtitle type="html">&lt;b&gt;x&lt;/b&gt;</subtitle><entry><published>2025-01-06T10:00:00Z</published><content type="text">A &amp; B&lt;c&gt;</content></entry></feed>"#
+        );
+    }
+
+    #[test]
+    fn every_prefix_bound_to_atom_03_is_mapped_and_other_namespaces_are_not() {
+        let xml = r#"<a:feed xmlns:a="http://purl.org/atom/ns#"><a:modified>x</a:modified><url>rss</url><a:entry><b:issued xmlns:b="http://purl.org/atom/ns#">y</b:issued><b:content mode="escaped" type="text/html">z</b:content><dc:title>d</dc:title></a:entry></a:feed>"#;
+        assert_eq!(
+            to_atom_10(xml.into()),
+            r#"<a:feed xmlns:a="http://www.w3.org/2005/Atom"><a:updated>x</a:updated><url>rss</url><a:entry><b:published xmlns:b="http://www.w3.org/2005/Atom">y</b:published><b:content type="html">z</b:content><dc:title>d</dc:title></a:entry></a:feed>"#
         );
     }
 

@@ -19,17 +19,67 @@ const XML_NAMES: [&str; 5] = ["amp", "lt", "gt", "quot", "apos"];
 
 /// `xml` with HTML named entities as numeric references, and names nobody
 /// defines escaped (`&foo;` becomes the text "&foo;"), as feedparser reads
-/// them. A document needing neither is handed back as it is.
-pub(super) fn html_entities_to_xml(xml: String) -> String {
+/// them. A document needing neither is handed back as it is; one that needed
+/// either was not well-formed XML, and `warnings` says so.
+pub(super) fn html_entities_to_xml(xml: String, warnings: &mut Vec<String>) -> String {
     // A JSON Feed's strings are not XML; their `&` is literal.
     let is_xml = xml.trim_start().starts_with('<');
     if !is_xml || !has_foreign_name(&xml) || xml.contains("<!ENTITY") {
         return xml;
     }
+    let mut seen = Seen::default();
+    let out = rewrite(&xml, &mut seen);
+    warnings.extend(seen.warnings());
+    out
+}
+
+/// The references rewritten, for the warnings: a few examples of each kind.
+#[derive(Default)]
+struct Seen {
+    html: Vec<String>,
+    c1: Vec<String>,
+    unknown: Vec<String>,
+}
+
+impl Seen {
+    const EXAMPLES: usize = 3;
+
+    fn note(list: &mut Vec<String>, reference: &str) {
+        if list.len() < Self::EXAMPLES && !list.iter().any(|r| r == reference) {
+            list.push(reference.to_string());
+        }
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        let list = |refs: &[String]| refs.join(", ");
+        let mut out = Vec::new();
+        if !self.html.is_empty() {
+            out.push(format!(
+                "HTML entities that XML does not define ({}) were read as HTML",
+                list(&self.html)
+            ));
+        }
+        if !self.c1.is_empty() {
+            out.push(format!(
+                "references to C1 control characters ({}) were read as Windows-1252",
+                list(&self.c1)
+            ));
+        }
+        if !self.unknown.is_empty() {
+            out.push(format!(
+                "entities nobody defines ({}) were kept as text",
+                list(&self.unknown)
+            ));
+        }
+        out
+    }
+}
+
+fn rewrite(xml: &str, seen: &mut Seen) -> String {
     let mut out = String::with_capacity(xml.len() + 64);
-    let mut rest = xml.as_str();
+    let mut rest = xml;
     while let Some(at) = rest.find("<!") {
-        replace_in(&rest[..at], &mut out);
+        replace_in(&rest[..at], &mut out, seen);
         rest = &rest[at..];
         let end = if rest.starts_with("<![CDATA[") {
             rest.find("]]>").map(|i| i + 3)
@@ -42,7 +92,7 @@ pub(super) fn html_entities_to_xml(xml: String) -> String {
         out.push_str(&rest[..end]);
         rest = &rest[end..];
     }
-    replace_in(rest, &mut out);
+    replace_in(rest, &mut out, seen);
     out
 }
 
@@ -84,7 +134,7 @@ fn c1_as_windows_1252(number: &str) -> Option<char> {
 
 /// Appends `text`, which holds no CDATA section or comment, with its
 /// entities rewritten.
-fn replace_in(text: &str, out: &mut String) {
+fn replace_in(text: &str, out: &mut String, seen: &mut Seen) {
     let mut last = 0;
     for c in entity().captures_iter(text) {
         let whole = c.get(0).expect("group 0");
@@ -95,18 +145,21 @@ fn replace_in(text: &str, out: &mut String) {
         out.push_str(&text[last..whole.start()]);
         if let Some(number) = name.strip_prefix('#') {
             let meant = c1_as_windows_1252(number).expect("not native");
+            Seen::note(&mut seen.c1, whole.as_str());
             out.push_str(&format!("&#{};", u32::from(meant)));
             last = whole.end();
             continue;
         }
         match NAMED_ENTITIES.get(&format!("{name};")[..]) {
             Some(&(first, second)) => {
+                Seen::note(&mut seen.html, whole.as_str());
                 out.push_str(&format!("&#{first};"));
                 if second != 0 {
                     out.push_str(&format!("&#{second};"));
                 }
             }
             None => {
+                Seen::note(&mut seen.unknown, whole.as_str());
                 out.push_str("&amp;");
                 out.push_str(&whole.as_str()[1..]);
             }
@@ -118,7 +171,26 @@ fn replace_in(text: &str, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    fn html_entities_to_xml(xml: String) -> String {
+        super::html_entities_to_xml(xml, &mut Vec::new())
+    }
+
+    #[test]
+    fn each_kind_of_rewrite_is_reported_with_examples() {
+        let mut warnings = Vec::new();
+        let xml = "<t>&eacute;&eacute;&nbsp;&#146;&bogus;</t>";
+        super::html_entities_to_xml(xml.into(), &mut warnings);
+        assert_eq!(
+            warnings,
+            [
+                "HTML entities that XML does not define (&eacute;, &nbsp;) were read as HTML",
+                "references to C1 control characters (&#146;) were read as Windows-1252",
+                "entities nobody defines (&bogus;) were kept as text",
+            ]
+        );
+        super::html_entities_to_xml("<t>&amp;</t>".into(), &mut warnings);
+        assert_eq!(warnings.len(), 3);
+    }
 
     #[test]
     fn html_names_become_numeric_references_outside_cdata() {

@@ -33,31 +33,54 @@ pub(super) fn declare_utf8(xml: String) -> String {
 /// 0.92 and calls anything else "not a feed"; feedparser reads every `<rss>`
 /// as RSS. A root with no version or another one ("0.93", "2.0.1") is
 /// labelled 2.0, whose reader understands the elements of every RSS
-/// version.
-pub(super) fn label_rss_version(xml: String) -> String {
-    static VERSION: OnceLock<Regex> = OnceLock::new();
-    let version = VERSION
-        .get_or_init(|| Regex::new(r#"\sversion\s*=\s*("[^"]*"|'[^']*')"#).expect("static regex"));
+/// version. A missing version, or one no RSS specification defines, is noted
+/// in `warnings`; 0.90 to 0.94 are real versions and are not.
+pub(super) fn label_rss_version(xml: String, warnings: &mut Vec<String>) -> String {
     let Some((at, "rss", len)) = root_tag(&xml) else {
         return xml;
     };
     let tag = &xml[at..at + len];
-    let fixed = match version.captures(tag) {
-        Some(c)
-            if matches!(
-                c[1].trim_matches(['"', '\'']).trim(),
-                "2.0" | "0.91" | "0.92"
-            ) =>
-        {
-            return xml;
+    let fixed = match version_attr(tag) {
+        Some((value, _)) if matches!(value.trim(), "2.0" | "0.91" | "0.92") => return xml,
+        Some((value, span)) => {
+            if !is_rss_version(value) {
+                warnings.push(format!(
+                    "the <rss> root's version \"{value}\" is no RSS version; read as RSS 2.0"
+                ));
+            }
+            format!("{}\"2.0\"{}", &tag[..span.start], &tag[span.end..])
         }
-        Some(c) => {
-            let value = c.get(1).expect("group 1");
-            format!("{}\"2.0\"{}", &tag[..value.start()], &tag[value.end()..])
+        None => {
+            warnings.push("the <rss> root has no version attribute; read as RSS 2.0".into());
+            format!("<rss version=\"2.0\"{}", &tag[4..])
         }
-        None => format!("<rss version=\"2.0\"{}", &tag[4..]),
     };
     format!("{}{fixed}{}", &xml[..at], &xml[at + len..])
+}
+
+/// The `version` an `<rss>` root declares: `Some(None)` when it has none,
+/// `None` when the root is not `<rss>`.
+pub(super) fn rss_version(xml: &str) -> Option<Option<&str>> {
+    let (at, "rss", len) = root_tag(xml)? else {
+        return None;
+    };
+    Some(version_attr(&xml[at..at + len]).map(|(v, _)| v.trim()))
+}
+
+fn is_rss_version(version: &str) -> bool {
+    let v = version.trim();
+    v == "2.0" || v == "2.00" || ("0.90"..="0.94").contains(&v) && v.len() == 4
+}
+
+/// The `version` attribute's value in a start tag, and the byte span of its
+/// quoted value.
+fn version_attr(tag: &str) -> Option<(&str, std::ops::Range<usize>)> {
+    static VERSION: OnceLock<Regex> = OnceLock::new();
+    let version = VERSION
+        .get_or_init(|| Regex::new(r#"\sversion\s*=\s*("[^"]*"|'[^']*')"#).expect("static regex"));
+    let quoted = version.captures(tag)?.get(1)?;
+    let value = &tag[quoted.start() + 1..quoted.end() - 1];
+    Some((value, quoted.range()))
 }
 
 /// Byte offset, name and length of the root element's start tag.
@@ -226,7 +249,7 @@ mod tests {
 
     #[test]
     fn an_rss_root_without_a_known_version_is_labelled_2_0() {
-        let fix = |s: &str| label_rss_version(s.into());
+        let fix = |s: &str| label_rss_version(s.into(), &mut Vec::new());
         assert_eq!(
             fix("<?xml version=\"1.0\"?>\n<rss><channel/></rss>"),
             "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel/></rss>"
@@ -242,6 +265,27 @@ mod tests {
         for whole in ["<rss version=\"0.91\"><channel/></rss>", "<feed/>", "{}"] {
             assert_eq!(fix(whole), whole);
         }
+    }
+
+    #[test]
+    fn only_a_missing_or_invented_rss_version_is_a_warning() {
+        let warnings = |s: &str| {
+            let mut w = Vec::new();
+            label_rss_version(s.into(), &mut w);
+            w
+        };
+        assert_eq!(
+            warnings("<rss><channel/></rss>"),
+            ["the <rss> root has no version attribute; read as RSS 2.0"]
+        );
+        assert_eq!(
+            warnings("<rss version='2.0.1'/>"),
+            ["the <rss> root's version \"2.0.1\" is no RSS version; read as RSS 2.0"]
+        );
+        assert!(warnings("<rss version=\"0.93\"/>").is_empty());
+        assert_eq!(rss_version("<rss version=' 0.94'/>"), Some(Some("0.94")));
+        assert_eq!(rss_version("<rss/>"), Some(None));
+        assert_eq!(rss_version("<feed/>"), None);
     }
 
     #[test]

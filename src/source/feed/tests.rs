@@ -2,6 +2,20 @@
 
 use super::*;
 
+/// [`parse_feed`] of a response that said only its URL and content type.
+pub(super) fn parse_with(
+    bytes: &[u8],
+    url: &str,
+    content_type: Option<&str>,
+) -> Result<ParsedFeed, FeedError> {
+    let meta = ResponseMeta {
+        url,
+        content_type,
+        content_location: None,
+    };
+    parse_feed(bytes, &meta)
+}
+
 pub(super) fn fixture(name: &str) -> Vec<u8> {
     let path = format!("{}/fixtures/feeds/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -23,7 +37,7 @@ pub(super) fn assert_golden(name: &str, items: &[Item]) {
 }
 
 fn parse(name: &str, url: &str) -> ParsedFeed {
-    parse_feed(&fixture(name), url, Some("application/xml")).unwrap()
+    parse_with(&fixture(name), url, Some("application/xml")).unwrap()
 }
 
 #[test]
@@ -61,8 +75,8 @@ fn rss2_entry_with_a_broken_date_keeps_its_other_fields() {
 #[test]
 fn keys_never_come_from_generated_ids() {
     let bytes = fixture("rss2.xml");
-    let once = parse_feed(&bytes, "https://rants.example.net/feed.xml", None).unwrap();
-    let again = parse_feed(&bytes, "https://rants.example.net/feed.xml", None).unwrap();
+    let once = parse_with(&bytes, "https://rants.example.net/feed.xml", None).unwrap();
+    let again = parse_with(&bytes, "https://rants.example.net/feed.xml", None).unwrap();
     let keys: Vec<_> = once.items.iter().map(|i| i.key.as_str()).collect();
     assert_eq!(
         keys,
@@ -100,7 +114,7 @@ fn atom_matches_golden() {
 #[test]
 fn json_feed_matches_golden() {
     let bytes = fixture("feed.json");
-    let feed = parse_feed(
+    let feed = parse_with(
         &bytes,
         "https://community.example.com/digest.json",
         Some("application/feed+json"),
@@ -126,7 +140,7 @@ fn cp1251_declared_in_xml_matches_golden() {
 fn a_default_latin1_header_does_not_override_the_declaration() {
     let bytes = fixture("koi8r.xml");
     let url = "https://zametki.example.ru/feed/";
-    let feed = parse_feed(&bytes, url, Some("text/xml; charset=iso-8859-1")).unwrap();
+    let feed = parse_with(&bytes, url, Some("text/xml; charset=iso-8859-1")).unwrap();
     assert_eq!(feed.items, parse("koi8r.xml", url).items);
 }
 
@@ -136,7 +150,7 @@ fn utf8_body_with_a_wrong_latin1_header() {
     let (text, _, _) = encoding_rs::WINDOWS_1251.decode(&bytes);
     let utf8 = text.replace("encoding=\"windows-1251\"", "encoding=\"UTF-8\"");
     let url = "https://forum.example.ru/rss";
-    let feed = parse_feed(
+    let feed = parse_with(
         utf8.as_bytes(),
         url,
         Some("application/rss+xml; charset=iso-8859-1"),
@@ -167,11 +181,11 @@ fn truncated_feed_keeps_its_complete_entries() {
 #[test]
 fn unusable_documents_name_the_url() {
     let url = "https://example.com/feed";
-    let err = parse_feed(b"<html><body>Not a feed</body></html>", url, None).unwrap_err();
+    let err = parse_with(b"<html><body>Not a feed</body></html>", url, None).unwrap_err();
     assert!(matches!(err, FeedError::NotAFeed { .. }), "{err:?}");
     assert!(err.to_string().contains(url));
 
-    let err = parse_feed(
+    let err = parse_with(
         b"{\"version\": \"https://jsonfeed.org/version/1.1\", \"items\": [",
         url,
         None,
@@ -186,7 +200,7 @@ fn duplicate_keys_keep_the_first_entry() {
     let xml = r#"<rss version="2.0"><channel><title>D</title>
         <item><guid>g1</guid><title>first</title></item>
         <item><guid>g1</guid><title>second</title></item></channel></rss>"#;
-    let feed = parse_feed(xml.as_bytes(), "https://example.com/rss", None).unwrap();
+    let feed = parse_with(xml.as_bytes(), "https://example.com/rss", None).unwrap();
     assert_eq!(feed.items.len(), 1);
     assert_eq!(feed.items[0].title.as_deref(), Some("first"));
     assert_eq!(feed.errors[0].key.as_deref(), Some("g1"));
@@ -230,7 +244,8 @@ fn rss_of(entries: usize) -> String {
 #[test]
 fn a_feed_over_the_entry_cap_keeps_the_first_entries_and_reports_the_rest() {
     let url = "https://many.example.org/feed.xml";
-    let (feed, logs) = logs_of(|| parse_feed_capped(rss_of(5).as_bytes(), url, None, 3).unwrap());
+    let (feed, logs) =
+        logs_of(|| parse_feed_capped(rss_of(5).as_bytes(), &ResponseMeta::url(url), 3).unwrap());
     let titles: Vec<_> = feed.items.iter().filter_map(|i| i.title.clone()).collect();
     assert_eq!(titles, ["Post 0", "Post 1", "Post 2"]);
     assert_eq!(
@@ -251,7 +266,8 @@ fn a_feed_over_the_entry_cap_keeps_the_first_entries_and_reports_the_rest() {
 
 #[test]
 fn a_feed_at_the_entry_cap_is_read_whole() {
-    let (feed, logs) = logs_of(|| parse_feed_capped(rss_of(3).as_bytes(), "https://x/", None, 3));
+    let (feed, logs) =
+        logs_of(|| parse_feed_capped(rss_of(3).as_bytes(), &ResponseMeta::url("https://x/"), 3));
     let feed = feed.unwrap();
     assert_eq!((feed.items.len(), feed.errors.len()), (3, 0));
     assert!(!logs.contains("cap"), "{logs}");
@@ -269,8 +285,13 @@ fn a_json_feed_over_the_entry_cap_keeps_the_first_entries() {
     // Logged under a subscriber too: a test without one that reaches the
     // warning at the same moment could leave tracing's per-callsite cache
     // saying "nobody listens" while the other test captures.
-    let (feed, logs) =
-        logs_of(|| parse_feed_capped(json.as_bytes(), "https://j.example/feed.json", None, 2));
+    let (feed, logs) = logs_of(|| {
+        parse_feed_capped(
+            json.as_bytes(),
+            &ResponseMeta::url("https://j.example/feed.json"),
+            2,
+        )
+    });
     let feed = feed.unwrap();
     assert!(logs.contains("entries=4 cap=2"), "{logs}");
     let texts: Vec<_> = feed.items.iter().map(|i| i.text.as_str()).collect();
@@ -320,7 +341,7 @@ fn a_relative_author_link_with_nothing_to_resolve_it_against_is_dropped() {
     let xml = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
       <entry><id>tag:x,2024:1</id><title>Acme</title>
       <author><name>A</name><uri>/about</uri></author></entry></feed>"#;
-    let feed = parse_feed(xml.as_bytes(), "file:///tmp/x.atom", None).unwrap();
+    let feed = parse_with(xml.as_bytes(), "file:///tmp/x.atom", None).unwrap();
     let author = feed.items[0].author.as_ref().unwrap();
     assert_eq!(author.name.as_deref(), Some("A"));
     assert_eq!(author.url, None, "not file:///about");

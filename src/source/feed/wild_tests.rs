@@ -2,11 +2,11 @@
 //! do not exercise (no version, other Unicode encodings, HTML entities,
 //! Atom 0.3, odd dates), each against a golden beside its fixture.
 
-use super::tests::{assert_golden, fixture};
+use super::tests::{assert_golden, fixture, parse_with};
 use super::*;
 
 fn parse(name: &str, url: &str) -> ParsedFeed {
-    parse_feed(&fixture(name), url, None).unwrap()
+    parse_with(&fixture(name), url, None).unwrap()
 }
 
 #[test]
@@ -68,7 +68,7 @@ fn windows_1252_bytes_in_a_feed_declared_latin1_are_read_as_windows_1252() {
     );
     // A server's default Latin-1 header does not change the reading.
     let bytes = fixture("latin1-cp1252.xml");
-    let with_header = parse_feed(&bytes, url, Some("text/xml; charset=ISO-8859-1")).unwrap();
+    let with_header = parse_with(&bytes, url, Some("text/xml; charset=ISO-8859-1")).unwrap();
     assert_eq!(with_header.items, feed.items);
 }
 
@@ -169,4 +169,78 @@ fn big5_declared_in_the_prolog_matches_golden() {
     assert_golden("big5", &feed.items);
     assert_eq!(feed.title.as_deref(), Some("科技抱怨筆記"));
     assert_eq!(feed.items[0].title.as_deref(), Some("Acme 雲端又當機了"));
+}
+
+#[test]
+fn greek_hungarian_korean_and_perforce_dates_are_read_and_half_dates_are_none() {
+    let feed = parse("intl-dates.xml", "https://intl.example.org/rss");
+    assert_golden("intl-dates", &feed.items);
+    let dates: Vec<_> = feed
+        .items
+        .iter()
+        .map(|i| i.published.map(|d| d.to_rfc3339()))
+        .collect();
+    let want = [
+        Some("2004-07-11T17:00:00+00:00"),
+        Some("2004-07-13T14:15:00+00:00"),
+        Some("2004-05-27T16:31:15+00:00"),
+        Some("2004-05-25T14:23:17+00:00"),
+        Some("2006-09-15T12:19:53+00:00"),
+        None,
+    ];
+    assert_eq!(dates, want.map(|d| d.map(String::from)));
+}
+
+#[test]
+fn atom_03_under_prefixes_of_its_own_is_read_like_the_default_namespace() {
+    let feed = parse("atom03-prefixed.xml", "https://prefixed.example.org/atom");
+    assert_golden("atom03-prefixed", &feed.items);
+    assert_eq!(feed.format, FeedFormat::Atom03);
+    assert_eq!(feed.title.as_deref(), Some("Prefixed Gripes"));
+    let read: Vec<_> = feed
+        .items
+        .iter()
+        .map(|i| (i.text.as_str(), i.published.map(|d| d.to_rfc3339())))
+        .collect();
+    assert_eq!(
+        read,
+        [
+            (
+                "The Acme router resets nightly.",
+                Some("2005-02-09T19:00:00+00:00".to_string())
+            ),
+            (
+                "The Globex switch is fine & quiet.",
+                Some("2005-02-08T10:00:00+00:00".to_string())
+            ),
+        ]
+    );
+}
+
+#[test]
+fn an_entry_that_is_not_well_formed_loses_only_itself() {
+    let feed = parse("broken-entry.xml", "https://handedit.example.com/rss");
+    assert_golden("broken-entry", &feed.items);
+    let keys: Vec<_> = feed.items.iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "https://handedit.example.com/?p=31",
+            "https://handedit.example.com/?p=29"
+        ]
+    );
+    assert_eq!(feed.title.as_deref(), Some("Hand-edited Gripes"));
+    assert_eq!(feed.errors.len(), 1, "{:?}", feed.errors);
+    assert_eq!(feed.errors[0].index, 1);
+    assert!(
+        feed.errors[0].message.starts_with("not well-formed XML"),
+        "{}",
+        feed.errors[0]
+    );
+    assert!(!feed.well_formed());
+    assert!(
+        feed.warnings[0].starts_with("the document is not well-formed XML"),
+        "{:?}",
+        feed.warnings
+    );
 }

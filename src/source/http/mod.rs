@@ -67,6 +67,9 @@ pub enum Fetched {
 pub struct Body {
     pub bytes: Bytes,
     pub content_type: Option<String>,
+    /// `Content-Location`: where the server says the document lives, which
+    /// a feed's relative links resolve against.
+    pub content_location: Option<String>,
     pub validators: Validators,
     /// `Cache-Control: max-age`, which polling should not undercut.
     pub max_age: Option<Duration>,
@@ -331,6 +334,7 @@ impl HttpClient {
         Ok(Fetched::Body(Body {
             bytes: body,
             content_type: header_str(&headers, header::CONTENT_TYPE).map(str::to_string),
+            content_location: header_str(&headers, header::CONTENT_LOCATION).map(str::to_string),
             validators: Validators {
                 etag: header_str(&headers, header::ETAG).map(str::to_string),
                 last_modified: header_str(&headers, header::LAST_MODIFIED).map(str::to_string),
@@ -420,6 +424,7 @@ async fn read_file(path: &std::path::Path, limit: u64) -> Result<Fetched, FetchE
     Ok(Fetched::Body(Body {
         bytes: Bytes::from(bytes),
         content_type: None,
+        content_location: None,
         validators: Validators::default(),
         max_age: None,
         moved_to: None,
