@@ -23,6 +23,7 @@
 pub mod classify;
 pub mod cli;
 pub mod config;
+pub mod cores;
 pub mod eval;
 pub mod group;
 pub mod model;

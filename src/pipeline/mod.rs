@@ -88,8 +88,6 @@ pub struct Engine {
     pub profiles: Profiles,
     /// Each source's state and the sink's, for `/healthz`.
     pub health: health::Health,
-    /// Classifications under way, one per core.
-    cores: tokio::sync::Semaphore,
     /// Commits to state, grouped.
     commits: crate::group::Group<crate::state::Commit, StateError>,
     /// What polls decided and have not committed yet.
@@ -131,9 +129,6 @@ impl Engine {
             profiles: Profiles::default(),
             health,
             commits: crate::group::Group::default(),
-            cores: tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, |n| n.get()),
-            ),
             pending: Pending::default(),
         })
     }
@@ -256,10 +251,7 @@ impl Engine {
         let (items, classified) = {
             let (classifier, state) = (self.classifier.clone(), self.state.clone());
             let sid = source_id.to_string();
-            // One classification per core at a time: more would only add
-            // threads of the blocking pool, each with its stack and malloc
-            // arena, and no speed.
-            let _slot = self.cores.acquire().await.expect("never closed");
+            let _slot = crate::cores::slot().await;
             let job = tokio::task::spawn_blocking(move || {
                 let seen = |key: &str| state.seen_hash(&sid, key).ok().flatten();
                 let classified = classify(&classifier, &sid, &items, &seen);

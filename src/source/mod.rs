@@ -293,10 +293,12 @@ fn feed_location(url: &url::Url, page: &Location) -> Result<Location, SourceErro
 
 /// Runs a parser on the blocking pool: html5ever and XML parsing of a large
 /// or hostile document take CPU time that must not stall the async workers
-/// every other source shares. A panic in the parser stays a panic.
+/// every other source shares. One parse per core at a time (see
+/// [`crate::cores`]). A panic in the parser stays a panic.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, SourceError> {
+    let _slot = crate::cores::slot().await;
     match tokio::task::spawn_blocking(f).await {
         Ok(t) => Ok(t),
         Err(e) => match e.try_into_panic() {
