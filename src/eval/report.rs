@@ -147,12 +147,17 @@ pub(super) fn brands(path: &Path, text: &str, matcher: &BrandMatcher) -> Result<
             r.name, r.precision, r.recall, r.tp, r.fp, r.fn_
         ));
     }
-    let p = pooled(&rows);
-    out.push_str(&format!(
-        "brands (all, n={n}): precision={:.3} recall={:.3} tp={} fp={} fn={}\n",
-        p.precision, p.recall, p.tp, p.fp, p.fn_
-    ));
+    out.push_str(&pooled_line(&format!("brands (all, n={n}):"), &rows));
     Ok(out)
+}
+
+/// All brands of `rows` pooled, on one line headed `head`.
+fn pooled_line(head: &str, rows: &[PrecisionRecall]) -> String {
+    let p = pooled(rows);
+    format!(
+        "{head} precision={:.3} recall={:.3} tp={} fp={} fn={}\n",
+        p.precision, p.recall, p.tp, p.fp, p.fn_
+    )
 }
 
 /// `brands-both.jsonl`, with the queries of `brands.jsonl`: all brands
@@ -166,10 +171,9 @@ pub(super) fn brands_both(
     matcher: &BrandMatcher,
 ) -> Result<String, EvalError> {
     let (n, rows) = brand_rows(path, text, matcher)?;
-    let p = pooled(&rows);
-    Ok(format!(
-        "brands-both-senses{suffix}: n={n} precision={:.3} recall={:.3} tp={} fp={} fn={}\n",
-        p.precision, p.recall, p.tp, p.fp, p.fn_
+    Ok(pooled_line(
+        &format!("brands-both-senses{suffix}: n={n}"),
+        &rows,
     ))
 }
 
@@ -181,11 +185,7 @@ pub(super) fn brands_pooled(
     matcher: &BrandMatcher,
 ) -> Result<String, EvalError> {
     let (n, rows) = brand_rows(path, text, matcher)?;
-    let p = pooled(&rows);
-    Ok(format!(
-        "{name} (all, n={n}): precision={:.3} recall={:.3} tp={} fp={} fn={}\n",
-        p.precision, p.recall, p.tp, p.fp, p.fn_
-    ))
+    Ok(pooled_line(&format!("{name} (all, n={n}):"), &rows))
 }
 
 /// `intent.jsonl`: a line per intent, then a `none` line (texts with no

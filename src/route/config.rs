@@ -203,15 +203,6 @@ impl Default for SpikeConfig {
     }
 }
 
-const INTENTS: [Intent; 6] = [
-    Intent::Complaint,
-    Intent::Question,
-    Intent::Praise,
-    Intent::FeatureRequest,
-    Intent::ChurnRisk,
-    Intent::PurchaseIntent,
-];
-
 /// A problem in the section: the key, as `route.rules[2].queue`, and what is wrong.
 pub type KeyError = (String, String);
 
@@ -449,7 +440,7 @@ impl Checker {
             min_followers: r.min_followers,
             ..Conditions::default()
         };
-        let intents = INTENTS.map(|i| i.as_str()).join(", ");
+        let intents = Intent::ALL.map(|i| i.as_str()).join(", ");
         c.intent = self
             .list(key, "intent", r.intent)
             .map(|v| self.names(key, "intent", v, &intents));
