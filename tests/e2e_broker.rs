@@ -10,7 +10,7 @@
 mod common;
 mod e2e;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -143,12 +143,6 @@ fn schema(name: &str) -> jsonschema::Validator {
     jsonschema::validator_for(&schema).expect("a valid schema")
 }
 
-fn sorted<T: Ord>(items: impl Iterator<Item = T>) -> Vec<T> {
-    let mut v: Vec<T> = items.collect();
-    v.sort();
-    v
-}
-
 fn listen_addr() -> SocketAddr {
     ([127, 0, 0, 1], e2e::free_port()).into()
 }
@@ -178,45 +172,45 @@ fn backfill_delivers_every_record_to_kafka() {
     // Waits for the reference and checks it found something.
     expected_deliveries(&mut reference, &out);
     let want = read_jsonl(&out);
-    let want_fb: Vec<&Value> = want.iter().filter(|v| is_feedback(v)).collect();
-    let want_inf: Vec<&Value> = want.iter().filter(|v| is_influencer(v)).collect();
-    assert_eq!(
-        summary_records(&first.log()),
-        Some(want.len()),
-        "the backfill's summary counts what the reference delivered"
-    );
+    // Sources are polled side by side, so which copy of a post reached
+    // through two of them is delivered first, and so how many updates
+    // follow, differs from run to run; what each id ends as does not.
+    let want_fb = final_revisions(want.iter().filter(|v| is_feedback(v)));
+    let want_inf: BTreeSet<String> = want
+        .iter()
+        .filter(|v| is_influencer(v))
+        .map(|v| v["id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let delivered = summary_records(&first.log()).expect("a summary");
 
     let mut reader = Reader::new(
         &broker.bootstrap(),
         &[FEEDBACK_TOPIC, INFLUENCER_TOPIC],
         PARTITIONS,
     );
-    let (n_fb, n_inf) = (want_fb.len(), want_inf.len());
-    let complete = reader.read_until(Duration::from_secs(30), |got| {
-        got.iter().filter(|c| c.topic == FEEDBACK_TOPIC).count() >= n_fb
-            && got.iter().filter(|c| c.topic == INFLUENCER_TOPIC).count() >= n_inf
-    });
+    let complete = reader.read_until(Duration::from_secs(30), |got| got.len() >= delivered);
     assert!(
         complete,
-        "read {} of {n_fb} feedback and {} of {n_inf} influencer records",
-        reader.on(FEEDBACK_TOPIC).count(),
-        reader.on(INFLUENCER_TOPIC).count()
+        "read {} of the {delivered} records the backfill's summary counts",
+        reader.got.len()
     );
 
-    // The same records as the JSON lines sink, each once: the same
-    // feedback ids, the same deliveries, the same influencer ids.
+    // The same records as the JSON lines sink: each id ends with the same
+    // content, the same influencer ids, and every feedback id `created`
+    // once.
+    let got_fb = final_revisions(reader.on(FEEDBACK_TOPIC).map(|c| &c.value));
+    assert_eq!(got_fb, want_fb);
     let id = |v: &Value| v["id"].as_str().unwrap_or_default().to_string();
-    let got_ids: BTreeSet<String> = reader.on(FEEDBACK_TOPIC).map(|c| id(&c.value)).collect();
-    let want_ids: BTreeSet<String> = want_fb.iter().map(|v| id(v)).collect();
-    assert_eq!(got_ids, want_ids);
-    assert_eq!(
-        sorted(reader.on(FEEDBACK_TOPIC).map(|c| delivery(&c.value))),
-        sorted(want_fb.iter().map(|v| delivery(v)))
-    );
-    assert_eq!(
-        sorted(reader.on(INFLUENCER_TOPIC).map(|c| id(&c.value))),
-        sorted(want_inf.iter().map(|v| id(v)))
-    );
+    let got_inf: BTreeSet<String> = reader.on(INFLUENCER_TOPIC).map(|c| id(&c.value)).collect();
+    assert_eq!(got_inf, want_inf);
+    let mut created: HashMap<String, usize> = HashMap::new();
+    for c in reader.on(FEEDBACK_TOPIC) {
+        if c.value["event"] == "created" {
+            *created.entry(id(&c.value)).or_default() += 1;
+        }
+    }
+    assert!(created.values().all(|&n| n == 1), "{created:?}");
+    assert_eq!(created.len(), want_fb.len());
 
     let feedback_schema = schema("feedback.v1.json");
     let influencer_schema = schema("influencer.v1.json");
@@ -486,4 +480,11 @@ fn outage_longer_than_message_timeout_with_an_idempotent_producer_completes() {
             "fenced but not replaced:\n{log}"
         );
     }
+}
+
+/// The last revision of each feedback id, in the order given (a topic keeps
+/// the order of each key).
+fn final_revisions<'a>(records: impl Iterator<Item = &'a Value>) -> BTreeMap<String, String> {
+    let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    records.map(|v| (s(&v["id"]), s(&v["revision"]))).collect()
 }

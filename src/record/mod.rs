@@ -210,11 +210,18 @@ pub fn stable_id(prefix: &str, parts: &[&str]) -> String {
 }
 
 /// The influencer id of an item's author, if the item has one: platform plus
-/// the most stable identity the source gives (the platform's account id,
-/// else the profile URL, the handle, or the name on the site it wrote on).
+/// the most stable identity the source gives (the platform's account id;
+/// on the web, the name on the site it speaks for, so that a blogger's feed
+/// entries, byline, comments and guest posts linking back are one id
+/// whichever is seen first; else the profile URL, the handle, or the name
+/// on the site it wrote on).
 pub fn influencer_id(item: &Item) -> Option<String> {
     let author = item.author.as_ref().filter(|a| !a.is_empty())?;
     let identity = if let Some(id) = &author.id {
+        id.trim().to_string()
+    } else if let Some(named) = identity::name_on_site(item) {
+        named
+    } else if let Some(id) = &author.id {
         id.trim().to_string()
     } else if let Some(url) = &author.url {
         canonical_url(url)
