@@ -276,13 +276,20 @@ impl Stack {
 
     /// Puts a copy of entry `from` (a formatting element the adoption agency
     /// recreates) at `at`.
-    pub(super) fn insert_clone(&mut self, at: usize, from: &Entry) {
+    pub(super) fn insert_clone(&mut self, at: usize, from: &Entry) -> u32 {
         let mut e = from.clone();
         e.id = self.bump_id();
+        let id = e.id;
         if e.flags & MODAL != 0 {
             self.modal += 1;
         }
         self.entries.insert(at, e);
+        id
+    }
+
+    /// A fresh id, for an element the adoption agency recreates in place.
+    pub(super) fn new_id(&mut self) -> u32 {
+        self.bump_id()
     }
 
     /// Recomputes what entries from `from` up inherit, after the adoption

@@ -127,6 +127,7 @@ struct Reader {
     /// The tree builder moved content already read (see the module doc).
     fostered: bool,
     text: Vec<u8>,
+    formatting: Vec<formatting::Fmt>,
 }
 
 impl Reader {
@@ -155,6 +156,7 @@ impl Reader {
             form: None,
             fostered: false,
             text: Vec::with_capacity(256),
+            formatting: Vec::new(),
         }
     }
 
@@ -371,8 +373,10 @@ impl Reader {
             Mode::Table | Mode::TableBody | Mode::Row if self.stack.top_in(TABLE_OUTER) => {
                 if text.bytes().any(|b| !is_space(b)) {
                     self.fostered = true;
+                    self.body_chars(&text);
+                } else {
+                    self.stack.text(&text);
                 }
-                self.body_chars(&text);
             }
             Mode::ColGroup if self.stack.top_is(b"colgroup") => {
                 let ws = text.len()
@@ -386,14 +390,22 @@ impl Reader {
                     self.body_chars(&text[ws..]);
                 }
             }
+            Mode::Select | Mode::SelectInTable => self.stack.text(&text.replace('\0', "")),
             _ => self.body_chars(&text),
         }
     }
 
+    /// Text by the body rules: NUL is dropped, and formatting closed early
+    /// is opened again first.
     fn body_chars(&mut self, text: &str) {
         if text.contains('\0') {
-            self.stack.text(&text.replace('\0', ""));
+            let text = text.replace('\0', "");
+            if !text.is_empty() {
+                self.reconstruct();
+                self.stack.text(&text);
+            }
         } else {
+            self.reconstruct();
             self.stack.text(text);
         }
     }
@@ -486,6 +498,7 @@ impl Reader {
             b"template" => {
                 // Template content is body-like and never shown.
                 self.insert(name);
+                self.push_marker();
                 Done(None)
             }
             b"body" => {
@@ -524,6 +537,7 @@ impl Reader {
             b"script" => self.raw_text(name, State::ScriptData),
             b"template" => {
                 self.insert(name);
+                self.push_marker();
                 Done(None)
             }
             _ => return None,
@@ -536,6 +550,7 @@ impl Reader {
                 self.stack.pop();
             }
             self.pop_until(b"template");
+            self.clear_to_marker();
         }
         Done(None)
     }
@@ -558,6 +573,7 @@ fn boundary(s: &Stack, i: usize, scope: Scope) -> bool {
 
 mod body;
 mod foreign;
+mod formatting;
 mod table;
 
 impl Emitter for &mut Reader {

@@ -2,7 +2,7 @@
 
 use html5gum::State;
 
-use super::super::stack::{Ns, FORMATTING, MARKER, SCOPE, SPECIAL};
+use super::super::stack::{Ns, SCOPE, SPECIAL};
 use super::{Done, Flow, Reader, Scope, HEADINGS};
 
 /// Blocks that close an open `<p>` and are closed by their end tag in scope.
@@ -102,22 +102,31 @@ impl Reader {
                     self.implied_end(b"");
                     self.pop_until(b"button");
                 }
+                self.reconstruct();
                 self.insert(name);
             }
             b"a" => {
-                if self.open_formatting(b"a").is_some() {
-                    self.adoption(b"a");
-                    if let Some(i) = self.open_formatting(b"a") {
-                        self.stack.remove(i);
-                    }
-                }
-                self.insert(name);
+                self.misnested_a();
+                self.reconstruct();
+                self.push_formatting(name);
+            }
+            b"b" | b"big" | b"code" | b"em" | b"font" | b"i" | b"s" | b"small" | b"strike"
+            | b"strong" | b"tt" | b"u" => {
+                self.reconstruct();
+                self.push_formatting(name);
             }
             b"nobr" => {
+                self.reconstruct();
                 if self.in_scope(b"nobr", Scope::Default) {
                     self.adoption(b"nobr");
+                    self.reconstruct();
                 }
+                self.push_formatting(name);
+            }
+            b"applet" | b"marquee" | b"object" => {
+                self.reconstruct();
                 self.insert(name);
+                self.push_marker();
             }
             b"table" => {
                 // Documents without a doctype are in quirks mode, where a
@@ -125,9 +134,15 @@ impl Reader {
                 self.close_p();
                 self.insert(name);
             }
-            b"area" | b"br" | b"embed" | b"img" | b"keygen" | b"wbr" | b"input" | b"param"
-            | b"source" | b"track" => self.insert_void(name),
-            b"image" => self.insert_void(b"img"),
+            b"area" | b"br" | b"embed" | b"img" | b"keygen" | b"wbr" | b"input" => {
+                self.reconstruct();
+                self.insert_void(name);
+            }
+            b"param" | b"source" | b"track" => self.insert_void(name),
+            b"image" => {
+                self.reconstruct();
+                self.insert_void(b"img");
+            }
             b"hr" => {
                 self.close_p();
                 self.insert_void(name);
@@ -138,6 +153,7 @@ impl Reader {
             }
             b"xmp" => {
                 self.close_p();
+                self.reconstruct();
                 return self.raw_text(name, State::RawText);
             }
             // html5ever parses with scripting on: `<noscript>` is raw text.
@@ -146,6 +162,7 @@ impl Reader {
                 if self.stack.top_is(b"option") {
                     self.stack.pop();
                 }
+                self.reconstruct();
                 self.insert(name);
             }
             b"rb" | b"rtc" => {
@@ -161,6 +178,7 @@ impl Reader {
                 self.insert(name);
             }
             b"math" | b"svg" => {
+                self.reconstruct();
                 let ns = if name == b"math" { Ns::Math } else { Ns::Svg };
                 let ann = self.html_annotation.unwrap_or(false);
                 self.stack.push(name, ns, ann, None);
@@ -168,7 +186,11 @@ impl Reader {
                     self.stack.pop();
                 }
             }
-            _ => self.insert(name),
+            _ => {
+                // `<select>` and any other element.
+                self.reconstruct();
+                self.insert(name);
+            }
         }
         Done(None)
     }
@@ -232,9 +254,13 @@ impl Reader {
                 if self.in_scope(name, Scope::Default) {
                     self.implied_end(b"");
                     self.pop_until(name);
+                    self.clear_to_marker();
                 }
             }
-            b"br" => self.insert_void(b"br"),
+            b"br" => {
+                self.reconstruct();
+                self.insert_void(b"br");
+            }
             _ => self.any_other_end(name),
         }
         Done(None)
@@ -266,76 +292,5 @@ impl Reader {
                 return;
             }
         }
-    }
-
-    /// The open formatting element `name` after the last marker, standing
-    /// in for html5ever's list of active formatting elements.
-    fn open_formatting(&self, name: &[u8]) -> Option<usize> {
-        let s = &self.stack;
-        for i in (1..s.len()).rev() {
-            if s.is(i, name) {
-                return Some(i);
-            }
-            if s.has_flag(i, MARKER) {
-                return None;
-            }
-        }
-        None
-    }
-
-    /// The adoption agency, as far as it moves elements on the stack: a
-    /// block opened inside a formatting element that is closed early leaves
-    /// it (and any plain element between), so what was around the
-    /// formatting element is around the block again.
-    pub(super) fn adoption(&mut self, subject: &[u8]) {
-        for round in 0..8 {
-            let Some(fe) = self.open_formatting(subject) else {
-                if round == 0 {
-                    self.any_other_end(subject);
-                }
-                return;
-            };
-            if self.scoped_index(fe).is_none() {
-                return;
-            }
-            let s = &self.stack;
-            let Some(mut fb) = (fe + 1..s.len()).find(|&i| s.has_flag(i, SPECIAL)) else {
-                self.stack.pop_to(fe);
-                return;
-            };
-            let mut node = fb;
-            let mut inner = 0;
-            loop {
-                inner += 1;
-                node -= 1;
-                if node == fe {
-                    break;
-                }
-                if inner > 3 || !self.stack.has_flag(node, FORMATTING) {
-                    self.stack.remove(node);
-                    fb -= 1;
-                }
-            }
-            let fe_entry = self.stack.entries[fe].clone();
-            self.stack.remove(fe);
-            fb -= 1;
-            self.stack.insert_clone(fb + 1, &fe_entry);
-            if self.stack.reparent_from(fe) {
-                self.fostered = true;
-            }
-        }
-    }
-
-    fn scoped_index(&self, target: usize) -> Option<usize> {
-        let s = &self.stack;
-        for i in (0..s.len()).rev() {
-            if i == target {
-                return Some(i);
-            }
-            if s.has_flag(i, SCOPE) {
-                return None;
-            }
-        }
-        None
     }
 }

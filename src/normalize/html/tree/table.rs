@@ -15,6 +15,9 @@ impl Reader {
         match name {
             b"caption" | b"colgroup" | b"tbody" | b"tfoot" | b"thead" => {
                 self.clear_to(TABLE_CONTEXT);
+                if name == b"caption" {
+                    self.push_marker();
+                }
                 self.insert(name);
             }
             b"col" => {
@@ -118,6 +121,7 @@ impl Reader {
             b"th" | b"td" => {
                 self.clear_to(ROW_CONTEXT);
                 self.insert(name);
+                self.push_marker();
             }
             b"caption" | b"col" | b"colgroup" | b"tbody" | b"tfoot" | b"thead" | b"tr" => {
                 return self.leave_row();
@@ -159,6 +163,7 @@ impl Reader {
     fn close_cell(&mut self) -> Flow {
         self.implied_end(b"");
         self.pop_until_any(CELLS);
+        self.clear_to_marker();
         Again
     }
 
@@ -181,6 +186,7 @@ impl Reader {
                 if self.in_scope(name, Scope::Table) {
                     self.implied_end(b"");
                     self.pop_until(name);
+                    self.clear_to_marker();
                 }
                 Done(None)
             }
@@ -207,6 +213,7 @@ impl Reader {
         if self.in_scope(b"caption", Scope::Table) {
             self.implied_end(b"");
             self.pop_until(b"caption");
+            self.clear_to_marker();
             return if end { Done(None) } else { Again };
         }
         Done(None)
@@ -288,7 +295,10 @@ impl Reader {
                 }
             }
             b"script" => return self.raw_text(name, State::ScriptData),
-            b"template" => self.insert(name),
+            b"template" => {
+                self.insert(name);
+                self.push_marker();
+            }
             _ => {}
         }
         Done(None)
