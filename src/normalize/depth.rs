@@ -160,7 +160,9 @@ pub fn estimated_depth(html: &str) -> usize {
 /// `html` with every counted tag deeper than `limit` removed (text kept);
 /// `html` itself when nothing is that deep.
 pub fn limit_depth(html: &str, limit: usize) -> Cow<'_, str> {
-    if estimated_depth(html) <= limit {
+    // Every counted element starts with `<`: with few of them (most feed
+    // items) the nesting cannot pass the limit, and counting is cheap.
+    if html.bytes().filter(|&b| b == b'<').count() <= limit || estimated_depth(html) <= limit {
         return Cow::Borrowed(html);
     }
     let mut out = String::with_capacity(html.len());

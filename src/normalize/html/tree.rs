@@ -14,7 +14,7 @@
 //! written directly inside a table, outside any cell, stay where they were
 //! written; a browser moves them in front of the table.
 
-use html5gum::{Emitter, Error, State, Tokenizer};
+use html5gum::{State, Tokenizer};
 
 use super::stack::{Ns, Stack, HTML_POINT, MATH_TEXT, SCOPE};
 
@@ -350,7 +350,10 @@ impl Reader {
         if s.is_empty() {
             return;
         }
-        let text = String::from_utf8_lossy(s);
+        let text = match std::str::from_utf8(s) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(s),
+        };
         if self.raw {
             self.stack.text(&text);
             return;
@@ -484,76 +487,6 @@ impl Reader {
             Mode::SelectInTable => self.select_in_table_end(name),
         }
     }
-
-    // ---- a document's head ----
-
-    fn head_start(&mut self, name: &[u8]) -> Flow {
-        match name {
-            b"html" | b"head" | b"base" | b"basefont" | b"bgsound" | b"link" | b"meta" => {
-                Done(None)
-            }
-            b"title" => self.raw_text(name, State::RcData),
-            b"noscript" | b"noframes" | b"style" => self.raw_text(name, State::RawText),
-            b"script" => self.raw_text(name, State::ScriptData),
-            b"template" => {
-                // Template content is body-like and never shown.
-                self.insert(name);
-                self.push_marker();
-                Done(None)
-            }
-            b"body" => {
-                self.stack.start_body();
-                self.in_head = false;
-                Done(None)
-            }
-            _ => {
-                self.stack.start_body();
-                self.in_head = false;
-                Again
-            }
-        }
-    }
-
-    fn head_end(&mut self, name: &[u8]) -> Flow {
-        match name {
-            b"body" | b"html" | b"br" => {
-                self.stack.start_body();
-                self.in_head = false;
-                Again
-            }
-            _ => Done(None),
-        }
-    }
-
-    /// Elements the body takes by the head's rules.
-    fn head_element(&mut self, name: &[u8]) -> Option<Flow> {
-        Some(match name {
-            b"base" | b"basefont" | b"bgsound" | b"link" | b"meta" => {
-                self.insert_void(name);
-                Done(None)
-            }
-            b"title" => self.raw_text(name, State::RcData),
-            b"noframes" | b"style" => self.raw_text(name, State::RawText),
-            b"script" => self.raw_text(name, State::ScriptData),
-            b"template" => {
-                self.insert(name);
-                self.push_marker();
-                Done(None)
-            }
-            _ => return None,
-        })
-    }
-
-    fn template_end(&mut self) -> Flow {
-        if self.on_stack(b"template") {
-            while self.stack.top_in(THOROUGH_END) {
-                self.stack.pop();
-            }
-            self.pop_until(b"template");
-            self.clear_to_marker();
-        }
-        Done(None)
-    }
 }
 
 fn is_space(b: u8) -> bool {
@@ -572,114 +505,8 @@ fn boundary(s: &Stack, i: usize, scope: Scope) -> bool {
 }
 
 mod body;
+mod emit;
 mod foreign;
 mod formatting;
+mod head;
 mod table;
-
-impl Emitter for &mut Reader {
-    type Token = ();
-
-    fn set_last_start_tag(&mut self, last_start_tag: Option<&[u8]>) {
-        self.last_start.clear();
-        self.last_start.extend(last_start_tag.unwrap_or_default());
-    }
-
-    fn emit_eof(&mut self) {
-        self.flush_text();
-    }
-
-    fn emit_error(&mut self, _: Error) {}
-
-    fn should_emit_errors(&mut self) -> bool {
-        false
-    }
-
-    fn pop_token(&mut self) -> Option<()> {
-        None
-    }
-
-    fn emit_string(&mut self, c: &[u8]) {
-        self.text.extend_from_slice(c);
-    }
-
-    fn init_start_tag(&mut self) {
-        self.reset_tag(false);
-    }
-
-    fn init_end_tag(&mut self) {
-        self.reset_tag(true);
-    }
-
-    fn init_comment(&mut self) {}
-
-    fn emit_current_tag(&mut self) -> Option<State> {
-        self.flush_text();
-        self.finish_attr();
-        if self.end_tag {
-            self.on_end_tag();
-            None
-        } else {
-            self.on_start_tag()
-        }
-    }
-
-    fn emit_current_comment(&mut self) {
-        self.flush_text();
-        self.ignore_lf = false;
-    }
-
-    fn emit_current_doctype(&mut self) {
-        self.flush_text();
-        self.ignore_lf = false;
-    }
-
-    fn set_self_closing(&mut self) {
-        if !self.end_tag {
-            self.self_closing = true;
-        }
-    }
-
-    fn set_force_quirks(&mut self) {}
-
-    fn push_tag_name(&mut self, s: &[u8]) {
-        self.tag.extend_from_slice(s);
-    }
-
-    fn push_comment(&mut self, _: &[u8]) {}
-
-    fn push_doctype_name(&mut self, _: &[u8]) {}
-
-    fn init_doctype(&mut self) {}
-
-    fn init_attribute(&mut self) {
-        self.finish_attr();
-        self.in_attr = true;
-        self.attr_name.clear();
-        self.attr_value.clear();
-    }
-
-    fn push_attribute_name(&mut self, s: &[u8]) {
-        self.attr_name.extend_from_slice(s);
-    }
-
-    fn push_attribute_value(&mut self, s: &[u8]) {
-        self.attr_value.extend_from_slice(s);
-    }
-
-    fn set_doctype_public_identifier(&mut self, _: &[u8]) {}
-
-    fn set_doctype_system_identifier(&mut self, _: &[u8]) {}
-
-    fn push_doctype_public_identifier(&mut self, _: &[u8]) {}
-
-    fn push_doctype_system_identifier(&mut self, _: &[u8]) {}
-
-    fn current_is_appropriate_end_tag_token(&mut self) -> bool {
-        self.end_tag && !self.last_start.is_empty() && self.tag == self.last_start
-    }
-
-    fn adjusted_current_node_present_but_not_in_html_namespace(&mut self) -> bool {
-        let s = &self.stack;
-        s.entries[s.top()].ns != Ns::Html
-    }
-}

@@ -178,7 +178,8 @@ impl Reader {
                 self.insert(name);
             }
             b"math" | b"svg" => {
-                self.reconstruct();
+                // html5ever does not reopen formatting here, unlike the
+                // standard; the text follows html5ever.
                 let ns = if name == b"math" { Ns::Math } else { Ns::Svg };
                 let ann = self.html_annotation.unwrap_or(false);
                 self.stack.push(name, ns, ann, None);
