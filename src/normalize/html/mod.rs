@@ -68,7 +68,8 @@ const MAX_DEPTH: usize = 256;
 /// decoded, whitespace collapsed, trimmed. A document yields its body only.
 ///
 /// Read in one pass over the tokens, without building a tree; the text is
-/// the same as a walk over html5ever's DOM would give (see `tree`).
+/// the same as a walk over html5ever's DOM would give, but for two moves of
+/// misplaced content described in `tree`.
 pub fn html_to_text(html: &str) -> String {
     let limited = super::depth::limit_depth(html, super::depth::MAX_DEPTH);
     super::tidy(&tree::raw_text(&limited, is_document(html)))

@@ -18,8 +18,6 @@ pub(super) enum Ns {
 
 /// Ends "any other end tag" and is the furthest block of misnested tags.
 pub(super) const SPECIAL: u16 = 1;
-/// `<b>`, `<a>` and the like, which the adoption agency moves.
-pub(super) const FORMATTING: u16 = 2;
 /// Bounds the default scope.
 pub(super) const SCOPE: u16 = 4;
 /// A MathML text integration point (`<mi>` ...).
@@ -59,8 +57,6 @@ pub(super) struct Stack {
 
 fn html_flags(name: &[u8]) -> u16 {
     let mut f = match name {
-        b"a" | b"b" | b"big" | b"code" | b"em" | b"font" | b"i" | b"nobr" | b"s" | b"small"
-        | b"strike" | b"strong" | b"tt" | b"u" => FORMATTING,
         b"address" | b"area" | b"article" | b"aside" | b"base" | b"basefont" | b"bgsound"
         | b"blockquote" | b"body" | b"br" | b"button" | b"center" | b"col" | b"colgroup"
         | b"dd" | b"details" | b"dir" | b"div" | b"dl" | b"dt" | b"embed" | b"fieldset"

@@ -71,19 +71,19 @@ fn html_is_told_apart_from_plain_text() {
 /// The text users see, read both ways.
 fn both(html: &str) -> (String, String, bool) {
     let limited = crate::normalize::depth::limit_depth(html, crate::normalize::depth::MAX_DEPTH);
-    let (stream, fostered) = tree::raw_text_and_fostered(&limited, is_document(html));
+    let (stream, moved) = tree::raw_text_and_moved(&limited, is_document(html));
     let dom = dom::raw_text(html);
     (
         crate::normalize::tidy(&stream),
         crate::normalize::tidy(&dom),
-        fostered,
+        moved,
     )
 }
 
 #[track_caller]
 fn same(html: &str) {
-    let (stream, dom, fostered) = both(html);
-    if !fostered {
+    let (stream, dom, moved) = both(html);
+    if !moved {
         assert_eq!(stream, dom, "streaming and DOM differ on {html:?}");
     }
 }
@@ -209,11 +209,22 @@ fn streaming_matches_the_dom_on_deep_nesting() {
 #[test]
 fn misplaced_table_text_stays_in_reading_order() {
     let html = "<table><tr><td>cell</td></tr>stray</table>";
-    let (stream, dom, fostered) = both(html);
-    assert!(fostered);
+    let (stream, dom, moved) = both(html);
+    assert!(moved);
     assert_eq!(dom, "stray\n\ncell");
     assert_eq!(stream, "cell\nstray");
     assert_eq!(html_to_text(html), "cell\nstray");
+}
+
+/// A block moved out of a hidden element by misnested formatting was read
+/// while hidden; the DOM shows what it held.
+#[test]
+fn a_block_moved_out_of_a_hidden_element_keeps_its_first_text_hidden() {
+    let html = "<b><canvas><div>x</b>y</div>z";
+    let (stream, dom, moved) = both(html);
+    assert!(moved);
+    assert_eq!(dom, "xy\nz");
+    assert_eq!(stream, "y\nz");
 }
 
 fn fixture_html() -> Vec<(String, String)> {
@@ -283,8 +294,8 @@ fn streaming_matches_the_dom_on_every_fixture() {
     let found = fixture_html();
     assert!(found.len() > 20, "fixtures hold HTML: {}", found.len());
     for (name, html) in &found {
-        let (stream, dom, fostered) = both(html);
-        assert!(!fostered, "{name}");
+        let (stream, dom, moved) = both(html);
+        assert!(!moved, "{name}");
         assert_eq!(stream, dom, "{name}: {html:?}");
     }
 }
@@ -444,8 +455,8 @@ fn streaming_matches_the_dom_on_generated_markup() {
         .unwrap_or(20_000);
     for _ in 0..cases {
         let html = snippet(&mut g);
-        let (stream, dom, fostered) = both(&html);
-        if fostered {
+        let (stream, dom, moved) = both(&html);
+        if moved {
             continue;
         }
         checked += 1;

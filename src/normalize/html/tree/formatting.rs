@@ -183,7 +183,7 @@ impl Reader {
                 }
             }
             if self.stack.reparent_from(fe) {
-                self.fostered = true;
+                self.moved = true;
             }
         }
     }

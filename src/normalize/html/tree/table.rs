@@ -49,7 +49,7 @@ impl Reader {
             }
             _ => {
                 if self.stack.top_in(TABLE_OUTER) {
-                    self.fostered = true;
+                    self.moved = true;
                 }
                 return self.body_start(name);
             }
@@ -283,16 +283,10 @@ impl Reader {
                     self.stack.pop();
                 }
             }
-            b"select" => {
-                if self.in_scope(b"select", Scope::Select) {
-                    self.pop_until(b"select");
-                }
-            }
-            b"input" | b"keygen" | b"textarea" => {
-                if self.in_scope(b"select", Scope::Select) {
-                    self.pop_until(b"select");
-                    return Again;
-                }
+            b"select" if self.in_scope(b"select", Scope::Select) => self.pop_until(b"select"),
+            b"input" | b"keygen" | b"textarea" if self.in_scope(b"select", Scope::Select) => {
+                self.pop_until(b"select");
+                return Again;
             }
             b"script" => return self.raw_text(name, State::ScriptData),
             b"template" => {
@@ -316,16 +310,8 @@ impl Reader {
                     self.stack.pop();
                 }
             }
-            b"option" => {
-                if self.stack.top_is(b"option") {
-                    self.stack.pop();
-                }
-            }
-            b"select" => {
-                if self.in_scope(b"select", Scope::Select) {
-                    self.pop_until(b"select");
-                }
-            }
+            b"option" if self.stack.top_is(b"option") => self.stack.pop(),
+            b"select" if self.in_scope(b"select", Scope::Select) => self.pop_until(b"select"),
             b"template" => return self.template_end(),
             _ => {}
         }
