@@ -67,7 +67,14 @@ impl Reader {
             b"body" | b"caption" | b"col" | b"colgroup" | b"html" | b"tbody" | b"td" | b"tfoot"
             | b"th" | b"thead" | b"tr" => {}
             b"template" => return self.template_end(),
-            _ => return self.body_end(name),
+            _ => {
+                // `</p>` and `</br>` insert an element, which would go in
+                // front of the table.
+                if matches!(name, b"p" | b"br") && self.stack.top_in(TABLE_OUTER) {
+                    self.moved = true;
+                }
+                return self.body_end(name);
+            }
         }
         Done(None)
     }
