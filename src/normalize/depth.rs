@@ -7,7 +7,9 @@
 //! CPU for one megabyte. Real pages nest a few dozen levels. So one linear
 //! pass estimates the nesting, and only when it passes [`MAX_DEPTH`] is the
 //! document rewritten with the tags below that depth dropped and their text
-//! kept. A page within the limit is passed on untouched (borrowed).
+//! kept. A page within the limit is passed on untouched (borrowed). The
+//! streaming HTML-to-text reader scans its stack of open elements the same
+//! way, so it reads the limited document too.
 //!
 //! The estimate reads tags the way a tokenizer does (quoted attribute values,
 //! comments, raw-text elements such as `<script>`), and does not count void
@@ -160,7 +162,9 @@ pub fn estimated_depth(html: &str) -> usize {
 /// `html` with every counted tag deeper than `limit` removed (text kept);
 /// `html` itself when nothing is that deep.
 pub fn limit_depth(html: &str, limit: usize) -> Cow<'_, str> {
-    if estimated_depth(html) <= limit {
+    // Every counted element starts with `<`: with few of them (most feed
+    // items) the nesting cannot pass the limit, and counting is cheap.
+    if html.bytes().filter(|&b| b == b'<').count() <= limit || estimated_depth(html) <= limit {
         return Cow::Borrowed(html);
     }
     let mut out = String::with_capacity(html.len());

@@ -84,12 +84,22 @@ pub(crate) fn tidy(s: &str) -> String {
     } else {
         composed
     };
+    let keep = |c: char| {
+        !matches!(c, '\u{200b}' | '\u{feff}' | '\u{ad}') && (c == '\t' || !c.is_control())
+    };
     for line in unix.split(['\n', '\r']) {
-        let line: String = line
-            .chars()
-            .filter(|c| !matches!(c, '\u{200b}' | '\u{feff}' | '\u{ad}'))
-            .filter(|c| *c == '\t' || !c.is_control())
-            .collect();
+        // Most lines have nothing to remove: borrow them.
+        let clean = if line.is_ascii() {
+            line.bytes()
+                .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+        } else {
+            line.chars().all(keep)
+        };
+        let line: Cow<str> = if clean {
+            Cow::Borrowed(line)
+        } else {
+            Cow::Owned(line.chars().filter(|c| keep(*c)).collect())
+        };
         let line = line.trim_end();
         if line.trim().is_empty() {
             newlines += 1;
