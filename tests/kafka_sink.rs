@@ -81,6 +81,7 @@ fn records(n: usize) -> Vec<Record> {
         let class = Classification {
             sentiment: Sentiment::from_score(-0.6),
             lang: None,
+            emotions: vec![],
             mentions: vec![Mention {
                 brand: "Acme".into(),
                 products: vec![],
@@ -88,6 +89,7 @@ fn records(n: usize) -> Vec<Record> {
                 sentiment: Sentiment::from_score(-0.6),
                 excerpt: "Acme Cloud is down".into(),
                 intents: vec![],
+                emotions: vec![],
                 capped: None,
             }],
         };

@@ -21,6 +21,7 @@ fn class() -> Classification {
     Classification {
         sentiment: Sentiment::from_score(-0.7),
         lang: Some("en".into()),
+        emotions: vec![],
         mentions: vec![Mention {
             brand: "Acme".into(),
             products: vec!["Acme Cloud".into()],
@@ -28,6 +29,7 @@ fn class() -> Classification {
             sentiment: Sentiment::from_score(-0.7),
             excerpt: "Acme Cloud is down again.".into(),
             intents: vec![],
+            emotions: vec![],
             capped: None,
         }],
     }
