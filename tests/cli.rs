@@ -369,7 +369,7 @@ fn backfill_of_the_demo_pipeline_writes_records() {
     assert!(!records.is_empty());
     assert!(records
         .iter()
-        .all(|r| r["schema"] == "earshot.feedback/1" || r["schema"] == "earshot.influencer/1"));
+        .all(|r| r["schema"] == "earshot.feedback/2" || r["schema"] == "earshot.influencer/1"));
     assert!(dir.path().join("state").is_dir());
 
     // The same state: nothing new to deliver.
@@ -403,7 +403,7 @@ fn the_demo_delivers_each_post_once_per_brand_and_each_person_once() {
     let records = demo_records(dir.path());
     let feedback: Vec<&Value> = records
         .iter()
-        .filter(|r| r["schema"] == "earshot.feedback/1")
+        .filter(|r| r["schema"] == "earshot.feedback/2")
         .collect();
     // The demo reads the same posts through a feed, the page that announces
     // it and a page of its own: one `created` per id, whichever came first.
@@ -468,7 +468,7 @@ fn the_demo_ends_with_the_same_content_whichever_source_was_first() {
     let last = |records: Vec<Value>| -> HashMap<String, (String, String)> {
         records
             .into_iter()
-            .filter(|r| r["schema"] == "earshot.feedback/1")
+            .filter(|r| r["schema"] == "earshot.feedback/2")
             .map(|r| {
                 let id = r["id"].as_str().unwrap().to_string();
                 let rev = r["revision"].as_str().unwrap().to_string();

@@ -357,9 +357,9 @@ async fn records_arrive_keyed_by_id_with_cloudevents_headers() {
             Some(key.as_str()),
             "key is the record id"
         );
-        assert_eq!(value["schema"], "earshot.feedback/1");
+        assert_eq!(value["schema"], "earshot.feedback/2");
         assert_eq!(headers["ce_specversion"], "1.0");
-        assert_eq!(headers["ce_type"], "dev.earshot.feedback.v1");
+        assert_eq!(headers["ce_type"], "dev.earshot.feedback.v2");
         assert_eq!(headers["ce_source"], "earshot/t");
         assert_eq!(headers["ce_subject"], *key);
         assert!(headers["ce_id"].starts_with(key.as_str()));
