@@ -291,6 +291,18 @@ fn match_at(elems: &[Elem], words: &[Word<'_>], at: usize, sentence: usize) -> O
     }
 }
 
+/// The text of each cue span, as written, each distinct text once, in order.
+pub(crate) fn cue_texts(text: &str, spans: Vec<Range<usize>>) -> Vec<String> {
+    let mut cues: Vec<String> = Vec::with_capacity(spans.len());
+    for s in spans {
+        let cue = &text[s];
+        if !cues.iter().any(|c| c == cue) {
+            cues.push(cue.to_string());
+        }
+    }
+    cues
+}
+
 /// Words that turn the cue after them around.
 const NEGATORS: &[&str] = &[
     "not", "no", "never", "dont", "doesnt", "didnt", "isnt", "wasnt", "arent", "werent", "wont",

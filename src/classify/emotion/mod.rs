@@ -167,15 +167,9 @@ impl Evidence {
         let mut hits = self.hits;
         hits.sort_by(|a, b| b.1.total_cmp(&a.1));
         hits.into_iter()
-            .map(|(emotion, _, spans)| {
-                let mut cues: Vec<String> = Vec::with_capacity(spans.len());
-                for s in spans {
-                    let cue = &text[s];
-                    if !cues.iter().any(|c| c == cue) {
-                        cues.push(cue.to_string());
-                    }
-                }
-                EmotionHit { emotion, cues }
+            .map(|(emotion, _, spans)| EmotionHit {
+                emotion,
+                cues: matcher::cue_texts(text, spans),
             })
             .collect()
     }

@@ -201,15 +201,9 @@ impl Evidence {
         }
         hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.rank().cmp(&b.0.rank())));
         hits.into_iter()
-            .map(|(intent, _, spans)| {
-                let mut cues: Vec<String> = Vec::with_capacity(spans.len());
-                for s in spans {
-                    let cue = &text[s];
-                    if !cues.iter().any(|c| c == cue) {
-                        cues.push(cue.to_string());
-                    }
-                }
-                IntentHit { intent, cues }
+            .map(|(intent, _, spans)| IntentHit {
+                intent,
+                cues: matcher::cue_texts(text, spans),
             })
             .collect()
     }
