@@ -1,7 +1,8 @@
 //! Sentiment items per second: ours against the Rust ports of VADER on
 //! crates.io (`vader_sentiment`, `vader-sentimental`, which bills itself as
 //! the faster one, and `vader-parity`), on the labelled evaluation texts, in
-//! one run.
+//! one run; and, beside our sentiment, what intent and emotion detection
+//! cost on the same texts (group `cues`).
 //! Run with `cargo bench --bench sentiment`.
 
 use std::hint::black_box;
@@ -64,5 +65,35 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// What reading intents and emotions adds to a mention, next to scoring its
+/// sentiment, which every mention pays for already.
+fn cues(c: &mut Criterion) {
+    let texts = texts();
+    let mut g = c.benchmark_group("cues");
+    g.throughput(Throughput::Elements(texts.len() as u64));
+    g.bench_function("sentiment", |b| {
+        b.iter(|| {
+            for t in &texts {
+                black_box(earshot::classify::sentiment::score(black_box(t)));
+            }
+        })
+    });
+    g.bench_function("intent", |b| {
+        b.iter(|| {
+            for t in &texts {
+                black_box(earshot::classify::intent::detect(black_box(t), 0.0));
+            }
+        })
+    });
+    g.bench_function("emotion", |b| {
+        b.iter(|| {
+            for t in &texts {
+                black_box(earshot::classify::emotion::detect(black_box(t)));
+            }
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, cues);
 criterion_main!(benches);

@@ -19,7 +19,7 @@
   brands: the corpus' own and invented names that appear nowhere).
 
 `check` counts the feedback records of each output (earshot's, with schema
-earshot.feedback/1, and the peer's) per brand and product, prints them
+earshot.feedback/1 or /2, and the peer's) per brand and product, prints them
 beside the truth, names the first entries that differ, and exits 1 if an
 output whose name starts with "earshot" differs from the truth.
 """
@@ -167,7 +167,7 @@ def counts(path):
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             r = json.loads(line)
-            if "schema" in r and r["schema"] != "earshot.feedback/1":
+            if "schema" in r and r["schema"] not in ("earshot.feedback/1", "earshot.feedback/2"):
                 continue
             per_name[r["brand"]] += 1
             for p in r.get("products", []):

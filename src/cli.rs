@@ -112,10 +112,10 @@ pub fn parse_time(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> 
 }
 
 /// Runs the labelled evaluation sets in `dir` (see `fixtures/eval/README.md`)
-/// through our sentiment scorer, classifier and intent finder, and returns
+/// through our sentiment scorer, classifier, intent and emotion finders, and returns
 /// the report.
 pub fn eval_report(dir: &Path) -> Result<String, crate::eval::EvalError> {
-    use crate::classify::{intent, sentiment};
+    use crate::classify::{emotion, intent, sentiment};
     use crate::eval::{BrandMatcher, FoundMention, Scorers};
     #[derive(Deserialize)]
     struct BrandsFile {
@@ -163,6 +163,7 @@ pub fn eval_report(dir: &Path) -> Result<String, crate::eval::EvalError> {
         brands: &brands,
         sentiment: &|t| sentiment::score(t).score,
         intents: &intents,
+        emotions: &|t| emotion::detect(t).into_iter().map(|h| h.emotion).collect(),
     };
     crate::eval::run_eval(dir, &scorers)
 }

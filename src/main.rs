@@ -73,7 +73,7 @@ enum Command {
         #[arg(short, long)]
         pipeline: Option<PathBuf>,
     },
-    /// Measure sentiment, brand-query and intent accuracy on labelled sets.
+    /// Measure sentiment, brand-query, intent and emotion accuracy on labelled sets.
     Eval {
         /// Folder holding sentiment.jsonl, brands.jsonl and brands.toml, and
         /// optionally the other sets of fixtures/eval/README.md.

@@ -161,8 +161,12 @@ pub struct Mention {
     /// What the author wants (complaint, question, churn risk, ...), with the
     /// cues that show it, read from the sentences around the mention.
     pub intents: Vec<crate::classify::intent::IntentHit>,
+    /// The emotions the author expresses (anger, disgust, fear, joy,
+    /// surprise, sadness), with their cues, read from the same sentences.
+    #[serde(default)]
+    pub emotions: Vec<crate::classify::emotion::EmotionHit>,
     /// Present when the brand occurs in the item more often than the
-    /// classifier reads: sentiment, excerpt and intents then come from the
+    /// classifier reads: sentiment, excerpt, intents and emotions then come from the
     /// first occurrences only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capped: Option<Capped>,
@@ -186,5 +190,8 @@ pub struct Classification {
     /// [`crate::classify::Detect`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
+    /// The emotions of the whole item (title and text), with their cues.
+    #[serde(default)]
+    pub emotions: Vec<crate::classify::emotion::EmotionHit>,
     pub mentions: Vec<Mention>,
 }

@@ -212,11 +212,11 @@ fn backfill_delivers_every_record_to_kafka() {
     assert!(created.values().all(|&n| n == 1), "{created:?}");
     assert_eq!(created.len(), want_fb.len());
 
-    let feedback_schema = schema("feedback.v1.json");
+    let feedback_schema = schema("feedback.v2.json");
     let influencer_schema = schema("influencer.v1.json");
     for c in &reader.got {
         let (validator, ce_type) = if c.topic == FEEDBACK_TOPIC {
-            (&feedback_schema, "dev.earshot.feedback.v1")
+            (&feedback_schema, "dev.earshot.feedback.v2")
         } else {
             (&influencer_schema, "dev.earshot.influencer.v1")
         };

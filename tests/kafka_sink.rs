@@ -81,6 +81,7 @@ fn records(n: usize) -> Vec<Record> {
         let class = Classification {
             sentiment: Sentiment::from_score(-0.6),
             lang: None,
+            emotions: vec![],
             mentions: vec![Mention {
                 brand: "Acme".into(),
                 products: vec![],
@@ -88,6 +89,7 @@ fn records(n: usize) -> Vec<Record> {
                 sentiment: Sentiment::from_score(-0.6),
                 excerpt: "Acme Cloud is down".into(),
                 intents: vec![],
+                emotions: vec![],
                 capped: None,
             }],
         };
@@ -355,9 +357,9 @@ async fn records_arrive_keyed_by_id_with_cloudevents_headers() {
             Some(key.as_str()),
             "key is the record id"
         );
-        assert_eq!(value["schema"], "earshot.feedback/1");
+        assert_eq!(value["schema"], "earshot.feedback/2");
         assert_eq!(headers["ce_specversion"], "1.0");
-        assert_eq!(headers["ce_type"], "dev.earshot.feedback.v1");
+        assert_eq!(headers["ce_type"], "dev.earshot.feedback.v2");
         assert_eq!(headers["ce_source"], "earshot/t");
         assert_eq!(headers["ce_subject"], *key);
         assert!(headers["ce_id"].starts_with(key.as_str()));

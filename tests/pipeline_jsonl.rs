@@ -106,7 +106,7 @@ fn lines(path: &Path) -> Vec<Value> {
 fn feedback(records: &[Value]) -> Vec<&Value> {
     records
         .iter()
-        .filter(|r| r["schema"] == "earshot.feedback/1")
+        .filter(|r| r["schema"] == "earshot.feedback/2")
         .collect()
 }
 
@@ -149,12 +149,12 @@ async fn a_backfill_writes_records_that_match_the_published_schemas() {
 
     let records = lines(&dir.path().join("out.jsonl"));
     assert_eq!(records.len(), summary.totals().records);
-    let fb = schema("feedback.v1.json");
+    let fb = schema("feedback.v2.json");
     let inf = schema("influencer.v1.json");
     let (mut n_fb, mut n_inf) = (0, 0);
     for r in &records {
         let validator = match r["schema"].as_str() {
-            Some("earshot.feedback/1") => {
+            Some("earshot.feedback/2") => {
                 n_fb += 1;
                 &fb
             }
@@ -174,7 +174,7 @@ async fn a_backfill_writes_records_that_match_the_published_schemas() {
     let quit = records
         .iter()
         .find(|r| {
-            r["schema"] == "earshot.feedback/1"
+            r["schema"] == "earshot.feedback/2"
                 && r["title"] == "Guest post: why I quit Acme Cloud"
                 && r["brand"] == "Acme"
         })

@@ -66,12 +66,13 @@ fn routed_schema() -> jsonschema::Validator {
     let load = |n: &str| -> Value {
         serde_json::from_str(&std::fs::read_to_string(dir.join(n)).unwrap()).unwrap()
     };
-    let fb = load("feedback.v1.json");
+    let resource = |n: &str| {
+        let fb = load(n);
+        let id = fb["$id"].as_str().unwrap().to_string();
+        (id, jsonschema::Resource::from_contents(fb).unwrap())
+    };
     jsonschema::options()
-        .with_resource(
-            fb["$id"].as_str().unwrap().to_string(),
-            jsonschema::Resource::from_contents(fb).unwrap(),
-        )
+        .with_resources([resource("feedback.v1.json"), resource("feedback.v2.json")].into_iter())
         .build(&load("routed.v1.json"))
         .unwrap()
 }

@@ -1,6 +1,6 @@
 //! From where a brand's queries matched in an item to the [`Mention`] a
 //! record is made of: the sentiment of the sentences around the matches,
-//! the excerpt, the intents read in those sentences.
+//! the excerpt, the intents and emotions read in those sentences.
 //!
 //! Work here is proportional to the item, not to the item times its
 //! mentions: the text is split into sentences once, each mention is placed
@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use super::{compare, intent, sentiment};
+use super::{compare, emotion, intent, sentiment};
 use crate::model::{Capped, Mention, Sentiment};
 
 /// Places of one brand read per item. A post that names a brand more often
@@ -96,7 +96,9 @@ impl<'a> Item<'a> {
             // Matched in the title or author only.
             None => (self.whole, vec![self.title.unwrap_or(self.text)]),
         };
-        let intents = intent::detect(&sentences.join("\n"), sentiment.score);
+        let read = sentences.join("\n");
+        let intents = intent::detect(&read, sentiment.score);
+        let emotions = emotion::detect(&read);
         Mention {
             brand: brand.to_string(),
             products,
@@ -104,6 +106,7 @@ impl<'a> Item<'a> {
             sentiment,
             excerpt: excerpt(sentences[0]),
             intents,
+            emotions,
             capped,
         }
     }

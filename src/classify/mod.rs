@@ -4,11 +4,13 @@
 //! [`query::QuerySet`], then classifies items with plain synchronous calls.
 //! The query language lives in [`query`], sentiment in [`sentiment`], and
 //! how a brand's matches become one mention (its sentences, excerpt,
-//! intents, and the cap on how many places are read) in `mentions`. This
+//! intents, emotions, and the cap on how many places are read) in `mentions`. This
 //! module does not decide what is worth a record: that is [`crate::record`].
 
 mod compare;
 pub mod config;
+mod cues;
+pub mod emotion;
 pub mod intent;
 pub mod lang;
 mod mentions;
@@ -149,10 +151,16 @@ impl Classifier {
             lang: lang.as_deref(),
             ..*doc
         };
-        let whole = match doc.title {
-            Some(t) if !t.is_empty() => sentiment::score(&format!("{t}.\n{}", doc.text)),
-            _ => sentiment::score(doc.text),
+        let titled;
+        let read = match doc.title {
+            Some(t) if !t.is_empty() => {
+                titled = format!("{t}.\n{}", doc.text);
+                titled.as_str()
+            }
+            _ => doc.text,
         };
+        let whole = sentiment::score(read);
+        let emotions = emotion::detect(read);
         // Per brand mentioned: products, terms, and every span that matched.
         // A map of the few brands found, not a slot per brand: with 10,000
         // brands, clearing a slot each per item would cost more than matching.
@@ -185,6 +193,7 @@ impl Classifier {
         Classification {
             sentiment: whole,
             lang,
+            emotions,
             mentions,
         }
     }
@@ -267,6 +276,31 @@ mod tests {
         assert!(acme.intents.iter().any(|h| h.intent == Intent::ChurnRisk));
         assert!(!globex.intents.iter().any(|h| h.intent == Intent::ChurnRisk));
         assert!(acme.excerpt.starts_with("Acme Cloud lost my files"));
+    }
+
+    #[test]
+    fn each_brand_gets_the_emotions_of_its_own_sentences_and_the_item_all_of_them() {
+        use crate::classify::emotion::Emotion;
+        let c = Classifier::new(&[brand("Acme", "acme"), brand("Globex", "globex")]).unwrap();
+        let t = "Thrilled with my Globex router. Acme billed me twice and I am furious.";
+        let found = c.classify(&text(t));
+        let of = |name: &str| -> Vec<Emotion> {
+            let m = found.mentions.iter().find(|m| m.brand == name).unwrap();
+            m.emotions.iter().map(|h| h.emotion).collect()
+        };
+        assert_eq!(of("Globex"), [Emotion::Joy]);
+        assert_eq!(of("Acme"), [Emotion::Anger]);
+        let acme = found.mentions.iter().find(|m| m.brand == "Acme").unwrap();
+        assert_eq!(acme.emotions[0].cues, ["furious"]);
+        let whole: Vec<Emotion> = found.emotions.iter().map(|h| h.emotion).collect();
+        assert_eq!(whole, [Emotion::Joy, Emotion::Anger]);
+        // The title is part of the item.
+        let titled = Fields {
+            title: Some("Worried about my data"),
+            ..text("Nothing else to say.")
+        };
+        let item = c.classify(&titled);
+        assert_eq!(item.emotions[0].emotion, Emotion::Fear);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::io::{BufRead, Write};
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::classify::emotion::EmotionHit;
 use crate::classify::{Classifier, Detect, Fields};
 use crate::model::{Author, Mention, Sentiment};
 
@@ -66,6 +67,8 @@ pub struct ClassifyOutput {
     /// Declared or detected; `null` when the text is too short or mixed to
     /// tell.
     pub lang: Option<String>,
+    /// Emotions of the whole item (title and text), with their cues.
+    pub emotions: Vec<EmotionHit>,
     pub mentions: Vec<Mention>,
 }
 
@@ -141,6 +144,7 @@ fn classify_line(classifier: &Classifier, line: &[u8]) -> Result<ClassifyOutput,
         id,
         sentiment: c.sentiment,
         lang: c.lang,
+        emotions: c.emotions,
         mentions: c.mentions,
     })
 }
@@ -229,5 +233,28 @@ mod tests {
         assert_eq!(bad, 0, "{lines:?}");
         assert_eq!(lines[0]["id"], "post-1");
         assert_eq!(lines[0]["mentions"][0]["brand"], "Acme");
+    }
+
+    #[test]
+    fn each_line_and_each_mention_shows_its_emotions_with_their_cues() {
+        let brands = [crate::config::BrandConfig {
+            name: "Acme".into(),
+            query: "acme".into(),
+            products: vec![],
+            should_match: vec![],
+            should_not_match: vec![],
+        }];
+        let c = Classifier::new(&brands).unwrap();
+        let input = b"{\"id\": 1, \"title\": \"Gutted\", \"text\": \"Acme lost my photos and I am furious.\"}\n";
+        let (_, lines) = classify(&c, input);
+        let anger = serde_json::json!({"emotion": "anger", "cues": ["furious"]});
+        let sadness = serde_json::json!({"emotion": "sadness", "cues": ["Gutted"]});
+        assert_eq!(lines[0]["emotions"], serde_json::json!([sadness, anger]));
+        assert_eq!(
+            lines[0]["mentions"][0]["emotions"],
+            serde_json::json!([anger])
+        );
+        let (_, lines) = classify(&c, b"{\"id\": 2, \"text\": \"It is blue.\"}\n");
+        assert_eq!(lines[0]["emotions"], serde_json::json!([]));
     }
 }

@@ -2,8 +2,8 @@
 //! (accuracy, macro F1 over the three labels, Pearson correlation of the
 //! scores) on the tuning set and on three held-out ones, sentiment per brand
 //! mention in multi-brand posts, brand matching (precision and recall per
-//! brand, and on posts using a name in both senses), and intent (precision
-//! and recall per intent, micro and macro F1).
+//! brand, and on posts using a name in both senses), intent and emotion
+//! (precision and recall per intent and per emotion, micro and macro F1).
 //!
 //! The figures are pure functions of gold and predicted values
 //! ([`metrics`]); the files' formats are in [`sets`]. [`run_eval`] is the
@@ -11,9 +11,8 @@
 //! at least `sentiment.jsonl`, `brands.jsonl` and `brands.toml`; the other
 //! sets are scored when present) and formats a report. It does not know how
 //! sentiment is scored, how brand queries are compiled or how intents are
-//! found: the caller hands in all three ([`Scorers`]), so the same code
-//! measures our classifier, a stand-in, or a candidate change. Emotion has a
-//! labelled set but no classifier yet: the report says so rather than score it.
+//! found: the caller hands them all in ([`Scorers`]), so the same code
+//! measures our classifier, a stand-in, or a candidate change.
 
 pub mod metrics;
 mod report;
@@ -30,6 +29,7 @@ pub use metrics::{
 pub use report::sentiment_line;
 pub use sets::{parse_brands, parse_sentiment, BrandExample, SentimentExample};
 
+use crate::classify::emotion::Emotion;
 use crate::classify::intent::Intent;
 use crate::model::SentimentLabel;
 
@@ -84,6 +84,8 @@ pub struct Scorers<'a> {
     pub sentiment: &'a dyn Fn(&str) -> f64,
     /// The intents of a whole text, as if it were one mention's excerpt.
     pub intents: &'a dyn Fn(&str) -> Vec<Intent>,
+    /// The emotions of a whole text, as if it were one mention's excerpt.
+    pub emotions: &'a dyn Fn(&str) -> Vec<Emotion>,
 }
 
 /// Runs the evaluation set in `dir` and returns the report: one line of
@@ -130,8 +132,8 @@ pub fn run_eval(dir: &Path, scorers: &Scorers<'_>) -> Result<String, EvalError> 
     if let Some((path, text)) = read_if_present(dir, "intent.jsonl")? {
         report.push_str(&report::intents(&path, &text, scorers.intents)?);
     }
-    if dir.join("emotion.jsonl").exists() {
-        report.push_str("emotion: no classifier yet (emotion.jsonl not scored)\n");
+    if let Some((path, text)) = read_if_present(dir, "emotion.jsonl")? {
+        report.push_str(&report::emotions(&path, &text, scorers.emotions)?);
     }
     Ok(report)
 }

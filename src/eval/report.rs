@@ -8,8 +8,9 @@ use std::path::Path;
 use super::metrics::{
     label_metrics, pooled, precision_recall, sentiment_metrics, Metrics, PrecisionRecall, LABELS,
 };
-use super::sets::{self, IntentExample, MentionsExample};
+use super::sets::{self, EmotionExample, IntentExample, MentionsExample};
 use super::{BrandMatcher, EvalError};
+use crate::classify::emotion::Emotion;
 use crate::classify::intent::Intent;
 use crate::model::{Sentiment, SentimentLabel};
 
@@ -198,21 +199,58 @@ pub(super) fn intents(
 ) -> Result<String, EvalError> {
     let examples: Vec<IntentExample> = sets::parse(path, text)?;
     let predicted: Vec<Vec<Intent>> = examples.iter().map(|e| finder(&e.text)).collect();
-    let pairs = || examples.iter().map(|e| &e.intents).zip(&predicted);
-    let rows: Vec<PrecisionRecall> = Intent::ALL
+    let gold: Vec<&[Intent]> = examples.iter().map(|e| e.intents.as_slice()).collect();
+    let labels = Intent::ALL.map(|i| (i, i.as_str()));
+    Ok(multi_label(
+        ("intent", "intents"),
+        &labels,
+        &gold,
+        &predicted,
+    ))
+}
+
+/// `emotion.jsonl`, as [`intents`]: a line per emotion, `none`, then the
+/// six pooled.
+pub(super) fn emotions(
+    path: &Path,
+    text: &str,
+    finder: &dyn Fn(&str) -> Vec<Emotion>,
+) -> Result<String, EvalError> {
+    let examples: Vec<EmotionExample> = sets::parse(path, text)?;
+    let predicted: Vec<Vec<Emotion>> = examples.iter().map(|e| finder(&e.text)).collect();
+    let gold: Vec<&[Emotion]> = examples.iter().map(|e| e.emotions.as_slice()).collect();
+    let labels = Emotion::ALL.map(|e| (e, e.as_str()));
+    Ok(multi_label(
+        ("emotion", "emotions"),
+        &labels,
+        &gold,
+        &predicted,
+    ))
+}
+
+/// A set where each text has any number of labels: one line per label
+/// (each its own yes/no question over every text), a `none` line (no label,
+/// gold and predicted; not in the pooled figures), then the labels pooled
+/// (micro F1) and averaged (macro F1). `names` is what one line and the
+/// pooled line are called.
+fn multi_label<L: PartialEq + Copy>(
+    (one, all): (&str, &str),
+    labels: &[(L, &str)],
+    gold: &[&[L]],
+    predicted: &[Vec<L>],
+) -> String {
+    let pairs = || gold.iter().zip(predicted);
+    let rows: Vec<PrecisionRecall> = labels
         .iter()
-        .map(|&i| {
-            PrecisionRecall::count(
-                i.as_str(),
-                pairs().map(|(g, p)| (g.contains(&i), p.contains(&i))),
-            )
+        .map(|&(l, name)| {
+            PrecisionRecall::count(name, pairs().map(|(g, p)| (g.contains(&l), p.contains(&l))))
         })
         .collect();
     let none = PrecisionRecall::count("none", pairs().map(|(g, p)| (g.is_empty(), p.is_empty())));
     let mut out = String::new();
     for r in rows.iter().chain([&none]) {
         out.push_str(&format!(
-            "intent {}: precision={:.3} recall={:.3} f1={:.3} tp={} fp={} fn={}\n",
+            "{one} {}: precision={:.3} recall={:.3} f1={:.3} tp={} fp={} fn={}\n",
             r.name,
             r.precision,
             r.recall,
@@ -224,12 +262,12 @@ pub(super) fn intents(
     }
     let p = pooled(&rows);
     out.push_str(&format!(
-        "intents (whole text, n={}): precision={:.3} recall={:.3} micro_f1={:.3} macro_f1={:.3}\n",
-        examples.len(),
+        "{all} (whole text, n={}): precision={:.3} recall={:.3} micro_f1={:.3} macro_f1={:.3}\n",
+        gold.len(),
         p.precision,
         p.recall,
         p.micro_f1,
         p.macro_f1
     ));
-    Ok(out)
+    out
 }

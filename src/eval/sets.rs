@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use super::EvalError;
+use crate::classify::emotion::Emotion;
 use crate::classify::intent::Intent;
 use crate::model::SentimentLabel;
 
@@ -56,6 +57,15 @@ pub struct LabelledMention {
 pub struct IntentExample {
     pub text: String,
     pub intents: Vec<Intent>,
+}
+
+/// One line of `emotion.jsonl`: every emotion the author expresses, none
+/// for an empty list.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmotionExample {
+    pub text: String,
+    pub emotions: Vec<Emotion>,
 }
 
 /// Parses JSON lines, skipping blank ones, each with its 1-based line number.

@@ -69,10 +69,19 @@ fn intents(t: &str) -> Vec<Intent> {
     }
 }
 
+fn emotions(t: &str) -> Vec<Emotion> {
+    if t.contains("Yay") {
+        vec![Emotion::Joy, Emotion::Surprise]
+    } else {
+        vec![]
+    }
+}
+
 const SCORERS: Scorers<'static> = Scorers {
     brands: &make,
     sentiment: &score,
     intents: &intents,
+    emotions: &emotions,
 };
 
 #[test]
@@ -133,6 +142,9 @@ fn run_eval_scores_the_optional_sets_when_present() {
 {"text": "Initech is fine", "mentions": [{"brand": "Initech", "label": "neutral"}]}"#;
     let both = r#"{"text": "Shell oil and sea shells", "brand": "Shell", "both_senses": true}
 {"text": "Apple pie, apple juice", "brand": null, "both_senses": false}"#;
+    const EMOTION: &str = r#"{"text": "Yay", "emotions": ["joy"]}
+{"text": "So scared", "emotions": ["fear"]}
+{"text": "It is blue", "emotions": []}"#;
     let intent = r#"{"text": "Is it open?", "intents": ["question"]}
 {"text": "Please add dark mode", "intents": ["feature_request"]}
 {"text": "Lovely weather", "intents": []}"#;
@@ -147,7 +159,7 @@ fn run_eval_scores_the_optional_sets_when_present() {
             ("mentions.toml", "queries"),
             ("brands-both.jsonl", both),
             ("intent.jsonl", intent),
-            ("emotion.jsonl", r#"{"text": "Yay", "emotions": ["joy"]}"#),
+            ("emotion.jsonl", EMOTION),
         ],
     );
     let report = run_eval(&dir.0, &SCORERS).unwrap();
@@ -190,9 +202,24 @@ fn run_eval_scores_the_optional_sets_when_present() {
         line("intents (whole text"),
         "intents (whole text, n=3): precision=1.000 recall=0.500 micro_f1=0.667 macro_f1=0.500"
     );
+    // "Yay": joy right, surprise a false alarm; "So scared": fear missed.
     assert_eq!(
-        line("emotion:"),
-        "emotion: no classifier yet (emotion.jsonl not scored)"
+        line("emotion joy:"),
+        "emotion joy: precision=1.000 recall=1.000 f1=1.000 tp=1 fp=0 fn=0"
+    );
+    assert_eq!(
+        line("emotion surprise:"),
+        "emotion surprise: precision=0.000 recall=0.000 f1=0.000 tp=0 fp=1 fn=0"
+    );
+    assert_eq!(
+        line("emotion none:"),
+        "emotion none: precision=0.500 recall=1.000 f1=0.667 tp=1 fp=1 fn=0"
+    );
+    // Pooled: tp 1 (joy), fp 1 (surprise), fn 1 (fear); macro over the
+    // emotions seen in gold or predictions: joy 1, fear 0, surprise 0.
+    assert_eq!(
+        line("emotions (whole text"),
+        "emotions (whole text, n=3): precision=0.500 recall=0.500 micro_f1=0.500 macro_f1=0.333"
     );
     std::fs::remove_file(dir.0.join("mentions.toml")).unwrap();
     let err = run_eval(&dir.0, &SCORERS).unwrap_err();

@@ -14,12 +14,18 @@ mod priority;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::classify::emotion::EmotionHit;
 use crate::classify::intent::IntentHit;
 use crate::model::{Author, Classification, Item, Sentiment};
 pub use identity::{Account, Person};
 pub use priority::{priority, Priority};
 
-pub const FEEDBACK_SCHEMA: &str = "earshot.feedback/1";
+/// The feedback schema this version writes.
+pub const FEEDBACK_SCHEMA: &str = "earshot.feedback/2";
+/// The earlier feedback schema, without `emotions`. Readers (`route`,
+/// `serve`) take records by their fields, not by this name, so records of
+/// an older producer still flow, and pass on unchanged.
+pub const FEEDBACK_SCHEMA_V1: &str = "earshot.feedback/1";
 pub const INFLUENCER_SCHEMA: &str = "earshot.influencer/1";
 
 /// Whether a feedback record is the first for its item or follows an edit.
@@ -62,6 +68,10 @@ pub struct FeedbackRecord {
     pub terms: Vec<String>,
     /// Intents read around the mention, each with the cues that show it.
     pub intents: Vec<IntentHit>,
+    /// Emotions read around the mention, each with the cues that show it;
+    /// `None` only in a record of `earshot.feedback/1`, which had none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emotions: Option<Vec<EmotionHit>>,
     /// Sentiment of the sentences around the mention.
     pub sentiment: Sentiment,
     /// Sentiment of the whole item.
@@ -273,6 +283,7 @@ pub fn build(item: &Item, class: &Classification, ctx: &Context<'_>) -> Vec<Reco
                 products: m.products.clone(),
                 terms: m.terms.clone(),
                 intents: m.intents.clone(),
+                emotions: Some(m.emotions.clone()),
                 sentiment: m.sentiment,
                 item_sentiment: class.sentiment,
                 excerpt: m.excerpt.clone(),

@@ -21,6 +21,7 @@ fn class() -> Classification {
     Classification {
         sentiment: Sentiment::from_score(-0.7),
         lang: Some("en".into()),
+        emotions: vec![],
         mentions: vec![Mention {
             brand: "Acme".into(),
             products: vec!["Acme Cloud".into()],
@@ -28,6 +29,7 @@ fn class() -> Classification {
             sentiment: Sentiment::from_score(-0.7),
             excerpt: "Acme Cloud is down again.".into(),
             intents: vec![],
+            emotions: vec![],
             capped: None,
         }],
     }
@@ -137,4 +139,32 @@ fn a_detected_language_fills_in_for_an_undeclared_one() {
         panic!()
     };
     assert_eq!(fb.lang.as_deref(), Some("en-GB"));
+}
+
+#[test]
+fn feedback_carries_the_mentions_emotions_and_a_v1_record_reads_and_writes_unchanged() {
+    use crate::classify::emotion::{Emotion, EmotionHit};
+    let mut c = class();
+    c.mentions[0].emotions = vec![EmotionHit {
+        emotion: Emotion::Anger,
+        cues: vec!["fuming".into()],
+    }];
+    let recs = build(&item(), &c, &ctx("2026-01-01T00:00:00Z"));
+    let Record::Feedback(fb) = &recs[0] else {
+        panic!("feedback first")
+    };
+    assert_eq!(fb.schema, FEEDBACK_SCHEMA);
+    let v2 = serde_json::to_value(fb).unwrap();
+    assert_eq!(
+        v2["emotions"],
+        serde_json::json!([{"emotion": "anger", "cues": ["fuming"]}])
+    );
+    // A record from an older producer: no emotions, and none added on the
+    // way through.
+    let mut v1 = v2.clone();
+    v1["schema"] = FEEDBACK_SCHEMA_V1.into();
+    v1.as_object_mut().unwrap().remove("emotions");
+    let read: FeedbackRecord = serde_json::from_value(v1.clone()).unwrap();
+    assert_eq!(read.emotions, None);
+    assert_eq!(serde_json::to_value(&read).unwrap(), v1);
 }

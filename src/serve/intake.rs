@@ -11,7 +11,7 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::classify::{intent, Classifier, Detect};
+use crate::classify::{emotion, intent, Classifier, Detect};
 use crate::model::{Author, Classification, Item, Mention};
 
 /// What kind of information it is.
@@ -256,6 +256,7 @@ pub fn classify(classifier: &Classifier, item: &Item, intake: &Intake) -> Option
                 sentiment: class.sentiment,
                 excerpt: excerpt(&item.text),
                 intents: intent::detect(&item.text, class.sentiment.score),
+                emotions: emotion::detect(&item.text),
                 capped: None,
             },
         };

@@ -139,7 +139,7 @@ pub fn read_jsonl(path: &Path) -> Vec<Value> {
 }
 
 pub fn is_feedback(v: &Value) -> bool {
-    v["schema"] == "earshot.feedback/1"
+    v["schema"] == "earshot.feedback/2"
 }
 
 pub fn is_influencer(v: &Value) -> bool {

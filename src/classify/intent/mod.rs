@@ -16,7 +16,8 @@ mod tests;
 
 use std::ops::Range;
 
-use cues::{Found, Kind, Word};
+use crate::classify::cues::{self as matcher, negator, Found, Word};
+use cues::Kind;
 
 /// Something the author wants, plans or feels that a team can act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -89,19 +90,12 @@ const CLEARLY_HAPPY: f64 = 0.5;
 /// those kept).
 const MAX_CUES: usize = 50;
 
-/// Words that turn the cue after them around.
-const NEGATORS: &[&str] = &[
-    "not", "no", "never", "dont", "doesnt", "didnt", "isnt", "wasnt", "arent", "werent", "wont",
-    "wouldnt", "cant", "cannot", "couldnt", "shouldnt", "havent", "hasnt", "aint", "hardly",
-    "barely", "without", "zero",
-];
-
 /// Intents of a text (typically the excerpt around a mention), strongest
 /// evidence first; `sentiment` is that text's compound score, used to tell
 /// praise from complaint where cues are ambiguous.
 pub fn detect(text: &str, sentiment: f64) -> Vec<IntentHit> {
     let sentences = crate::classify::sentiment::sentences(text);
-    let words = cues::words(text, &sentences);
+    let words = matcher::words(text, &sentences);
     let questions: Vec<Option<Range<usize>>> = sentences
         .iter()
         .map(|s| question_mark(text, s.clone(), &words))
@@ -109,7 +103,7 @@ pub fn detect(text: &str, sentiment: f64) -> Vec<IntentHit> {
     let table = &*cues::TABLE;
     let mut evidence = Evidence::default();
     let mut asked = vec![false; sentences.len()];
-    for Found { cue, words: range } in cues::find(text, &words) {
+    for Found { cue, words: range } in table.find(text, &words) {
         let kind = table.cues[cue].kind;
         let negator = match kind {
             Kind::Question | Kind::Shadow => None,
@@ -207,43 +201,12 @@ impl Evidence {
         }
         hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.rank().cmp(&b.0.rank())));
         hits.into_iter()
-            .map(|(intent, _, spans)| {
-                let mut cues: Vec<String> = Vec::with_capacity(spans.len());
-                for s in spans {
-                    let cue = &text[s];
-                    if !cues.iter().any(|c| c == cue) {
-                        cues.push(cue.to_string());
-                    }
-                }
-                IntentHit { intent, cues }
+            .map(|(intent, _, spans)| IntentHit {
+                intent,
+                cues: matcher::cue_texts(text, spans),
             })
             .collect()
     }
-}
-
-/// The negating word shortly before word `at` in the same clause, if any.
-/// "never so disappointed" and "never been this bad" intensify rather than
-/// negate, as in VADER.
-fn negator(text: &str, words: &[Word], at: usize) -> Option<usize> {
-    let sentence = words[at].sentence;
-    for j in (at.saturating_sub(3)..at).rev() {
-        let between = &text[words[j].span.end..words[j + 1].span.start];
-        let w = words[j].norm.as_str();
-        if words[j].sentence != sentence
-            || between.contains([',', ';', ':', '—'])
-            || matches!(w, "but" | "though" | "although" | "however")
-        {
-            return None;
-        }
-        if NEGATORS.contains(&w) {
-            let intensified = w == "never"
-                && words[j + 1..at]
-                    .iter()
-                    .any(|x| matches!(x.norm.as_str(), "so" | "this" | "more"));
-            return (!intensified).then_some(j);
-        }
-    }
-    None
 }
 
 /// Words a question usually opens with; the opener is the cue when there is
@@ -259,7 +222,7 @@ const OPENERS: &[&str] = &[
 /// question; a "?" inside a link or a word is not. Returns the span of the
 /// sentence's opening word when it is an interrogative one, else of the
 /// question marks.
-fn question_mark(text: &str, sentence: Range<usize>, words: &[Word]) -> Option<Range<usize>> {
+fn question_mark(text: &str, sentence: Range<usize>, words: &[Word<'_>]) -> Option<Range<usize>> {
     let s = &text[sentence.clone()];
     let end = s.trim_end_matches(|c: char| !(c.is_alphanumeric() || c == '?'));
     let marks = end.len() - end.trim_end_matches('?').len();
@@ -272,7 +235,7 @@ fn question_mark(text: &str, sentence: Range<usize>, words: &[Word]) -> Option<R
         .first()
         .filter(|w| w.span.end <= sentence.end);
     Some(match first {
-        Some(w) if OPENERS.contains(&w.norm.as_str()) => w.span.clone(),
+        Some(w) if OPENERS.contains(&&*w.norm) => w.span.clone(),
         _ => sentence.start + end.len() - marks..sentence.start + end.len(),
     })
 }

@@ -11,7 +11,7 @@ use crate::route::rules::Decision;
 /// large account. Other tests change what they need.
 pub(crate) fn feedback() -> FeedbackRecord {
     serde_json::from_value(json!({
-        "schema": "earshot.feedback/1",
+        "schema": "earshot.feedback/2",
         "id": "fb_0123456789abcdef0123456789abcdef",
         "event": "created",
         "revision": "b3:9f2c",
@@ -20,6 +20,7 @@ pub(crate) fn feedback() -> FeedbackRecord {
         "terms": ["acme cloud"],
         "intents": [{"intent": "complaint", "cues": ["keeps failing"]},
                     {"intent": "churn_risk", "cues": ["switching to Globex"]}],
+        "emotions": [{"emotion": "anger", "cues": ["fed up"]}],
         "sentiment": {"score": -0.72, "label": "negative"},
         "item_sentiment": {"score": -0.61, "label": "negative"},
         "excerpt": "Acme Cloud sync keeps failing, switching to Globex.",
@@ -36,6 +37,16 @@ pub(crate) fn feedback() -> FeedbackRecord {
         "priority_reason": "strongly negative (-0.72) from an author with 52000 followers; churn risk (\"switching to Globex\")"
     }))
     .unwrap()
+}
+
+/// The same record as a producer of `earshot.feedback/1` wrote it, before
+/// records carried emotions.
+pub(crate) fn feedback_v1() -> FeedbackRecord {
+    FeedbackRecord {
+        schema: "earshot.feedback/1".into(),
+        emotions: None,
+        ..feedback()
+    }
 }
 
 pub(crate) fn t(s: &str) -> DateTime<Utc> {
@@ -59,14 +70,17 @@ fn schema_json(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// A validator of one of our schemas, with the feedback schema registered
-/// under its `$id` so that references to it resolve offline.
+/// A validator of one of our schemas, with both feedback schemas
+/// registered under their `$id` so that references to them resolve offline.
 pub(crate) fn schema(name: &str) -> jsonschema::Validator {
-    let fb = schema_json("feedback.v1.json");
-    let id = fb["$id"].as_str().unwrap().to_string();
+    let resource = |name: &str| {
+        let fb = schema_json(name);
+        let id = fb["$id"].as_str().unwrap().to_string();
+        (id, jsonschema::Resource::from_contents(fb).unwrap())
+    };
     jsonschema::options()
         .should_validate_formats(true)
-        .with_resource(id, jsonschema::Resource::from_contents(fb).unwrap())
+        .with_resources([resource("feedback.v1.json"), resource("feedback.v2.json")].into_iter())
         .build(&schema_json(name))
         .unwrap()
 }
@@ -102,22 +116,66 @@ fn a_routed_record_is_the_feedback_plus_routing_and_matches_its_schema() {
     let mut broken = doc.clone();
     broken["routing"].as_object_mut().unwrap().remove("queue");
     assert!(!v.is_valid(&broken));
+
+    // A record of the earlier version is routed as it came: no emotions
+    // added, its schema name kept.
+    let old = RoutedRecord::new(feedback_v1(), &decision(None, false, None), routed_at);
+    let doc = serde_json::to_value(&old).unwrap();
+    assert_eq!(doc["schema"], "earshot.feedback/1");
+    assert!(doc.get("emotions").is_none(), "{doc}");
+    assert_valid(&v, &doc);
+    assert_valid(
+        &schema("feedback.v1.json"),
+        &serde_json::to_value(feedback_v1()).unwrap(),
+    );
+    assert_valid(
+        &schema("feedback.v2.json"),
+        &serde_json::to_value(feedback()).unwrap(),
+    );
 }
 
+/// Routed records restate feedback version 2, accept either version's
+/// name, and require only what version 1 had (a record of version 1 has no
+/// `emotions`).
 #[test]
 fn the_routed_schema_restates_the_feedback_schema_unchanged() {
-    let fb = schema_json("feedback.v1.json");
+    let v1 = schema_json("feedback.v1.json");
+    let fb = schema_json("feedback.v2.json");
     let routed = schema_json("routed.v1.json");
     for (name, def) in fb["properties"].as_object().unwrap() {
+        if name == "schema" {
+            continue;
+        }
         assert_eq!(&routed["properties"][name], def, "property {name} drifted");
     }
+    assert_eq!(
+        routed["properties"]["schema"]["enum"],
+        json!([
+            v1["properties"]["schema"]["const"],
+            fb["properties"]["schema"]["const"]
+        ])
+    );
     assert_eq!(routed["$defs"], fb["$defs"]);
-    for req in fb["required"].as_array().unwrap() {
+    // Version 2 keeps every field of version 1 as it was.
+    for (name, def) in v1["properties"].as_object().unwrap() {
+        if name != "schema" {
+            assert_eq!(
+                &fb["properties"][name], def,
+                "property {name} changed in v2"
+            );
+        }
+    }
+    for req in v1["required"].as_array().unwrap() {
         assert!(
             routed["required"].as_array().unwrap().contains(req),
             "{req}"
         );
+        assert!(fb["required"].as_array().unwrap().contains(req), "{req}");
     }
+    assert!(!routed["required"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("emotions")));
 }
 
 #[test]

@@ -301,7 +301,7 @@ impl KafkaSink {
 
     fn prepare(&self, r: &Record) -> Outgoing {
         let (topic, ce_type) = match r.kind() {
-            RecordKind::Feedback => (&self.feedback_topic, "dev.earshot.feedback.v1"),
+            RecordKind::Feedback => (&self.feedback_topic, "dev.earshot.feedback.v2"),
             RecordKind::Influencer => (&self.influencer_topic, "dev.earshot.influencer.v1"),
         };
         Outgoing {
