@@ -285,12 +285,10 @@ pub(super) fn attribute(
                 continue;
             }
             let after = i + marker.len();
-            let Some(&(first, last, against)) =
-                at.iter().find(|a| a.0 >= after && a.0 <= after + 2)
+            let Some(&(_, last, against)) = at.iter().find(|a| a.0 >= after && a.0 <= after + 2)
             else {
                 continue;
             };
-            let _ = first;
             let rest = format!(
                 "{}{}",
                 &sentence[..ws[i].range.start],
