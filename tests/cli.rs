@@ -369,7 +369,7 @@ fn backfill_of_the_demo_pipeline_writes_records() {
     assert!(!records.is_empty());
     assert!(records
         .iter()
-        .all(|r| r["schema"] == "earshot.feedback/2" || r["schema"] == "earshot.influencer/1"));
+        .all(|r| r["schema"] == "earshot.feedback/2" || r["schema"] == "earshot.influencer/2"));
     assert!(dir.path().join("state").is_dir());
 
     // The same state: nothing new to deliver.
@@ -432,7 +432,7 @@ fn the_demo_delivers_each_post_once_per_brand_and_each_person_once() {
     // elsewhere, with nothing linking the two, stays someone else.
     let influencers: Vec<&Value> = records
         .iter()
-        .filter(|r| r["schema"] == "earshot.influencer/1")
+        .filter(|r| r["schema"] == "earshot.influencer/2")
         .collect();
     for r in &influencers {
         let profile = r["profile_url"].as_str().unwrap_or("");

@@ -209,7 +209,7 @@ async fn intake_is_routed_and_its_status_changes_move_it_through_the_queue() {
         out.contains(&id),
         "the feedback record is in the JSONL sink"
     );
-    assert!(out.contains(r#""schema":"earshot.influencer/1""#));
+    assert!(out.contains(r#""schema":"earshot.influencer/2""#));
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! The `[route]` section of a pipeline file: the queues feedback can go to,
-//! the rules that pick one, and the settings of spike alerts.
+//! the rules that pick one, and the settings of spike alerts (those of
+//! disengagement alerts are [`super::disengage::config`]'s).
 //!
 //! The raw structs below are the file as written (the `///` line on each key
 //! is its user documentation); [`build`] checks them all and reports every
@@ -47,6 +48,8 @@ pub struct RawRoute {
     pub rules: Vec<toml::Value>,
     /// Volume and negative-share spike alerts per brand.
     pub spike: Option<toml::Value>,
+    /// Alerts when a person turns negative or goes quiet.
+    pub disengagement: Option<toml::Value>,
 }
 
 /// `[[route.queues]]`: one queue of a CRM, as a Kafka topic.
@@ -131,6 +134,7 @@ pub struct RouteConfig {
     pub queues: Vec<Queue>,
     pub rules: Vec<Rule>,
     pub spike: SpikeConfig,
+    pub disengagement: super::disengage::config::DisengageConfig,
 }
 
 impl RouteConfig {
@@ -259,6 +263,10 @@ pub fn validate(raw: toml::Value) -> Result<RouteConfig, Vec<KeyError>> {
     };
     let rules = c.rules(raw.rules, &queues);
     let spike = raw.spike.map(|v| c.spike(v)).unwrap_or_default();
+    let disengagement = raw
+        .disengagement
+        .map(|v| super::disengage::config::check(v, &mut c.errors))
+        .unwrap_or_default();
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
@@ -273,6 +281,7 @@ pub fn validate(raw: toml::Value) -> Result<RouteConfig, Vec<KeyError>> {
         queues,
         rules,
         spike,
+        disengagement,
     })
 }
 

@@ -58,6 +58,14 @@ pub async fn file(
         update: false,
         influencer_first_seen: None,
         person: None,
+        // The author's history as the workspace knows it, so that filing
+        // one more mention extends it rather than starting it afresh.
+        trajectory: record::influencer_id(&item).and_then(|id| {
+            app.desk.read(|v| {
+                v.influencer_of(&id)
+                    .and_then(|i| i.record.trajectory.clone())
+            })
+        }),
     };
     let records = record::build(&item, &class, &ctx);
     let id = records
