@@ -217,3 +217,23 @@ fn occasional_mentioners_never_go_quiet_and_quiet_is_off_by_default() {
     play(&mut off, &script());
     assert!(off.check(t("2027-01-01T00:00:00Z")).is_empty());
 }
+
+#[test]
+fn disengagement_alerts_match_the_alert_schema() {
+    use crate::route::records::tests::{assert_valid, schema};
+    let v = schema("alert.v1.json");
+    let mut d = Disengagement::new(cfg());
+    let (turned, _) = play(&mut d, &script());
+    let quiet = d.check(t("2026-04-01T00:00:00Z"));
+    for a in turned.iter().chain(&quiet) {
+        let doc = serde_json::to_value(a).unwrap();
+        assert_eq!(doc["kind"], "disengagement");
+        assert_valid(&v, &doc);
+    }
+    let mut bare = serde_json::to_value(&quiet[0]).unwrap();
+    bare.as_object_mut().unwrap().remove("disengagement");
+    assert!(
+        !v.is_valid(&bare),
+        "a disengagement alert needs its figures"
+    );
+}
