@@ -47,6 +47,21 @@ fn colour(score: f64) -> &'static str {
     }
 }
 
+/// The history as a reader who may see the feedback `shown` says yes to
+/// sees it: the points of other feedback left out and the figures worked
+/// out again from those kept (the count then counts only them). Unchanged
+/// when every point is shown.
+pub fn visible(t: &Trajectory, shown: impl Fn(&str) -> bool) -> Trajectory {
+    if t.points.iter().all(|p| shown(&p.feedback_id)) {
+        return t.clone();
+    }
+    t.points
+        .iter()
+        .filter(|p| shown(&p.feedback_id))
+        .cloned()
+        .fold(Trajectory::default(), Trajectory::fold)
+}
+
 /// The chart of `t`, titled `title`.
 pub fn chart(title: &str, t: &Trajectory) -> String {
     let mut s = open(title);
@@ -193,5 +208,11 @@ mod tests {
         assert!(svg.contains("&lt;web&gt;"));
         assert!(!svg.contains("<web>"));
         assert!(svg.ends_with("</svg>"));
+
+        // A reader who may not see the blog posts sees the toots alone.
+        let toots = visible(&t, |id| ["fb_1", "fb_2", "fb_3"].contains(&id));
+        assert_eq!((toots.count, toots.points.len()), (3, 3));
+        assert!((toots.recent_mean - 0.6).abs() < 1e-9);
+        assert_eq!(visible(&t, |_| true), t);
     }
 }

@@ -16,6 +16,7 @@ use crate::route::records::AlertKind;
 use crate::serve::auth::Actor;
 use crate::serve::config::Role;
 use crate::serve::svg;
+use crate::serve::trajectory;
 use crate::serve::view::{Case, CaseState, HistoryKind};
 
 /// The signed-in person, or the refusal that sends them to log in.
@@ -367,10 +368,16 @@ pub async fn influencer(
                 .filter(|c| may_see(&app, &who, c.queue()))
                 .cloned()
                 .collect();
-            (i.record.clone(), cases)
+            // The history, without mentions in queues the reader may not see.
+            let history = i.record.trajectory.as_ref().map(|t| {
+                trajectory::visible(t, |fb| {
+                    v.case(fb).is_none_or(|c| may_see(&app, &who, c.queue()))
+                })
+            });
+            (i.record.clone(), cases, history)
         })
     });
-    let Some((rec, cases)) = found else {
+    let Some((rec, cases, history)) = found else {
         return ctx.refusal(
             &app,
             Refusal::NotFound(format!("no influencer with id `{id}`")),
@@ -426,7 +433,10 @@ pub async fn influencer(
                 @if let Some(f) = followers { " · " (f) " followers" } }
         } }
         h2 { "Sentiment over time" }
-        figure { (PreEscaped(svg::sentiment(&format!("Sentiment of {name}'s feedback over time"), &points))) }
+        figure { (PreEscaped(match history.as_ref().filter(|t| !t.points.is_empty()) {
+            Some(t) => trajectory::chart(&format!("Sentiment of {name}'s mentions over time, on every account"), t),
+            None => svg::sentiment(&format!("Sentiment of {name}'s feedback over time"), &points),
+        })) }
         h2 { "Feedback" }
         ul { @for c in &cases {
             li { a href=(format!("/feedback/{}", c.id())) { (c.routed.feedback.brand) ": " (c.routed.feedback.excerpt) } " "
