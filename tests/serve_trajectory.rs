@@ -166,3 +166,68 @@ async fn the_influencer_page_charts_one_history_across_accounts_and_the_turn_is_
     w.app.desk.tick(Utc::now() + Duration::days(41)).unwrap();
     assert_eq!(disengagement_alerts(&w).len(), 2);
 }
+
+async fn slack(
+    axum::extract::State(tx): axum::extract::State<
+        std::sync::Arc<tokio::sync::mpsc::UnboundedSender<serde_json::Value>>,
+    >,
+    body: String,
+) -> &'static str {
+    let _ = tx.send(serde_json::from_str(&body).unwrap_or_default());
+    "ok"
+}
+
+#[tokio::test]
+async fn a_turn_to_the_negative_reaches_a_notify_channel_that_asks_for_disengagement() {
+    let (tx, mut got) = tokio::sync::mpsc::unbounded_channel();
+    let receiver = axum::Router::new()
+        .route("/hooks/crm", axum::routing::post(slack))
+        .with_state(std::sync::Arc::new(tx));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hooks/crm", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
+
+    let dir = tempfile::tempdir().unwrap();
+    let extra = "[http]\nallow_hosts = [\"127.0.0.1\"]\n\n[[notify.channels]]\nname = \"crm\"\ntype = \"slack\"\nurl_env = \"CRM_HOOK\"\nkinds = [\"disengagement\"]\n";
+    let text = serve::harness::pipeline_text(dir.path(), extra);
+    let env = move |name: &str| (name == "CRM_HOOK").then(|| hook.clone());
+    let pipeline = earshot::config::load_str(&text, &dir.path().join("p.toml"), &env)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let opts = earshot::cli::serve::Options {
+        listen: None,
+        grace: std::time::Duration::from_secs(5),
+        session_key: Some("a session key of thirty-two characters or more".into()),
+        api_token: Some(serve::harness::TOKEN.into()),
+    };
+    let (app, _) = earshot::cli::serve::open(pipeline, &opts).unwrap();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let task = earshot::cli::serve::start_notifier(
+        &app,
+        earshot::route::decider::Clock::start(),
+        stop.clone(),
+    )
+    .expect("a notifier runs");
+    let items = vec![
+        toot(1, "I love Acme Cloud, it is excellent.", 30),
+        toot(2, "Acme Cloud is great, fast and reliable.", 25),
+        toot(3, "Acme support was wonderful and helpful today.", 20),
+        post(1, "Acme Cloud lost my files. Awful.", 3),
+        post(2, "Acme Cloud is terrible, broken again.", 2),
+        post(3, "Acme support is useless and slow. Horrible.", 1),
+    ];
+    let poll = Poll {
+        items,
+        ..Poll::default()
+    };
+    app.engine
+        .deliver("mixed", poll, Window::default(), false)
+        .await
+        .unwrap();
+    let body = got.recv().await.unwrap();
+    let text = body["text"].as_str().unwrap();
+    assert!(text.starts_with("[disengagement] Acme:"), "{body}");
+    assert!(text.contains("Rant112 turned negative"), "{body}");
+    stop.cancel();
+    task.await.unwrap();
+    assert!(got.try_recv().is_err(), "one message: {:?}", got.try_recv());
+}
