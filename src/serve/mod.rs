@@ -12,6 +12,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod contact;
 pub mod desk;
 pub mod events;
 pub mod http;

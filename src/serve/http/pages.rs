@@ -242,6 +242,7 @@ pub async fn case(
     });
     let users: Vec<String> = app.cfg.users.iter().map(|u| u.name.clone()).collect();
     let acts = who.role >= Role::Member;
+    let contact = ops::contact_standing(&app, &id, now);
     let state = match c.state {
         CaseState::Open => "open",
         CaseState::Acknowledged => "acknowledged",
@@ -297,12 +298,23 @@ pub async fn case(
                     textarea id="text" name="text" required {}
                     button type="submit" { "Add note" }
                 }
+                @if let Some(w) = contact.as_ref().and_then(|s| s.warning()) {
+                    p.warn role="alert" id="contact-warning" { (w) }
+                }
                 form method="post" action=(format!("/feedback/{id}/activity")) {
                     (ctx.csrf_field()) input type="hidden" name="kind" value="contact";
                     label for="channel" { "Contact with the author: channel" }
                     input type="text" id="channel" name="channel" placeholder="blog comment, email, phone" required;
                     label for="summary" { "What was said" }
                     textarea id="summary" name="summary" required {}
+                    @let capped = contact.as_ref().is_some_and(|s| s.capped);
+                    label {
+                        input type="checkbox" name="proactive" value="1" disabled[capped];
+                        " We reached out first, unasked (proactive)"
+                    }
+                    @if let Some(s) = contact.as_ref().filter(|s| s.capped) {
+                        p.muted id="contact-cap" { "Proactive contact: " (s.cap_message()) }
+                    }
                     button type="submit" { "Log contact" }
                 }
             }
@@ -342,8 +354,13 @@ fn history(k: &HistoryKind) -> Markup {
         HistoryKind::Assigned { to } => {
             html! { "assigned it to " (to.as_deref().unwrap_or("nobody")) }
         }
-        HistoryKind::Contact { channel, summary } => {
-            html! { "contacted the author (" (channel) "): " (summary) }
+        HistoryKind::Contact {
+            channel,
+            summary,
+            proactive,
+        } => {
+            let how = if *proactive { ", proactive" } else { "" };
+            html! { "contacted the author (" (channel) (how) "): " (summary) }
         }
     }
 }
