@@ -134,6 +134,10 @@ async fn the_influencer_page_charts_one_history_across_accounts_and_the_turn_is_
     assert_eq!(page.matches(" on web about Acme").count(), 3, "{page}");
     let (_, list) = s.get(&w, "/alerts").await;
     assert!(list.contains("turned negative"), "{list}");
+    assert!(
+        list.contains(&format!(r#"href="/influencers/{person}""#)),
+        "the alert links the person: {list}"
+    );
 
     // The same records again (a second delivery of the blog): no repeat.
     let mut edit = post(

@@ -590,7 +590,8 @@ pub async fn alerts(State(app): State<Shared>, headers: HeaderMap) -> Response {
             tr {
                 td { span.muted { (when(a.at)) } }
                 td { span.tag { (format!("{:?}", a.kind).to_lowercase()) } }
-                td { (a.reason) @if let Some(f) = &a.feedback_id { " " a href=(format!("/feedback/{f}")) { "Open" } } }
+                td { (a.reason) @if let Some(f) = &a.feedback_id { " " a href=(format!("/feedback/{f}")) { "Open" } }
+                    @if let Some(d) = &a.disengagement { " " a href=(format!("/influencers/{}", d.influencer_id)) { "Author" } } }
             }
         } } }
     };
