@@ -15,6 +15,11 @@
 //! deadline entries and status events it holds. Synchronous: the callers
 //! are the async edges.
 //!
+//! Influencer records go to the decider too: their sentiment trajectory
+//! raises disengagement alerts ([`crate::route::disengage`]), and at start
+//! the stored records and alerts tell it who turned and who went quiet
+//! already, so a restart raises neither again.
+//!
 //! With `[notify]`, every alert the desk stores is also handed to the
 //! notifier ([`Desk::notify_to`]), and the notifier's deliveries are stored
 //! here as [`Event::Notified`] ([`crate::notify::run::Store`]); the alerts
