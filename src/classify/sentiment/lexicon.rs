@@ -4,6 +4,7 @@
 //! about becomes one [`Entry`] reached through a single hash lookup, so the
 //! scorer asks one question per token. This module does not tokenize or score.
 
+use super::domain;
 use super::tokens::{clean, lowercase_into};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -142,81 +143,6 @@ const PHRASES: &[(&str, Effect)] = &[
     ("thumbs down", Effect::Valence(-1.8)),
 ];
 
-/// Product-feedback vocabulary the general-purpose lexicon lacks or reads
-/// the other way. "support" is VADER's verb (+1.7); in what customers write
-/// about products it is nearly always the noun ("support told me to wait"),
-/// so it carries no sentiment of its own. Rated on VADER's [-4, 4] scale.
-#[rustfmt::skip]
-const DOMAIN_WORDS: &[(&str, f64)] = &[
-    ("support", 0.0), ("outage", -2.0), ("outages", -2.0), ("downtime", -1.8),
-    ("buggy", -1.8), ("bug", -1.2), ("bugs", -1.2), ("glitch", -1.3), ("glitches", -1.3),
-    ("glitchy", -1.6), ("laggy", -1.5), ("unusable", -2.5), ("unresponsive", -1.6),
-    ("overpriced", -1.7), ("crashes", -1.8), ("crashed", -1.8), ("crashing", -1.8),
-    ("freezes", -1.5), ("froze", -1.4),
-    // Qualities customers judge products by, which a general lexicon lacks.
-    ("reliable", 1.5), ("unreliable", -1.8), ("dependable", 1.4), ("flaky", -1.5),
-    ("slow", -1.2), ("slower", -1.0), ("snappy", 1.5), ("fast", 1.2), ("faster", 1.0),
-    ("seamless", 1.8), ("seamlessly", 1.8), ("intuitive", 1.6), ("clunky", -1.5),
-    ("smooth", 1.3), ("nightmare", -2.5), ("ripoff", -2.3), ("overcharged", -2.0),
-    ("scammed", -2.5), ("expensive", -0.8), ("pricey", -0.8), ("refund", -1.0),
-    ("refunds", -0.8), ("disconnects", -1.4), ("unstable", -1.6),
-];
-
-/// Whether `text` holds a word or idiom of our product vocabulary, where
-/// scores depart from VADER's on purpose.
-#[cfg(test)]
-pub(super) fn in_domain_vocabulary(text: &str) -> bool {
-    let lower = text.to_lowercase();
-    let words: Vec<&str> = lower
-        .split(|c: char| !c.is_alphanumeric() && c != '\'')
-        .collect();
-    DOMAIN_WORDS.iter().any(|(w, _)| words.contains(w))
-        || DOMAIN_PHRASES.iter().any(|(p, _)| lower.contains(p))
-}
-
-/// Product-feedback idioms, rated likewise.
-const DOMAIN_PHRASES: &[(&str, f64)] = &[
-    ("went down", -1.8),
-    ("goes down", -1.8),
-    ("is down", -1.6),
-    ("keeps crashing", -2.2),
-    ("stopped working", -2.0),
-    ("not working", -2.0),
-    ("doesn't work", -2.0),
-    ("does not work", -2.0),
-    ("had one job", -1.5),
-    ("waste of money", -2.5),
-    ("customer service", 0.0),
-    // Complaints and churn in words that carry no sentiment of their own.
-    ("still waiting", -1.6),
-    ("no response", -1.5),
-    ("no reply", -1.5),
-    ("never arrived", -2.0),
-    ("never showed up", -1.8),
-    ("on hold", -1.0),
-    ("lost my", -1.6),
-    ("data loss", -2.2),
-    ("stopped syncing", -2.0),
-    ("won't load", -1.8),
-    ("wont load", -1.8),
-    ("doesn't load", -1.8),
-    ("logs me out", -1.5),
-    ("logged me out", -1.5),
-    ("cancel my subscription", -1.5),
-    ("cancelling my subscription", -1.5),
-    ("canceling my subscription", -1.5),
-    ("cancelled my subscription", -1.5),
-    ("third time", -1.0),
-    ("fourth time", -1.0),
-    ("charged twice", -2.0),
-    ("double charged", -2.0),
-    ("want my money back", -2.0),
-    ("worth every penny", 2.5),
-    ("works like a charm", 2.5),
-    ("just works", 1.8),
-    ("game changer", 2.0),
-];
-
 /// Common emoji whose descriptions carry no sentiment word ("pouting face")
 /// or the wrong one ("fire"), rated by us on VADER's [-4, 4] scale.
 #[rustfmt::skip]
@@ -293,11 +219,11 @@ impl Lexicon {
         for (text, effect) in PHRASES {
             phrases.push((text.to_string(), *effect));
         }
-        for &(w, valence) in DOMAIN_WORDS {
+        for &(w, valence) in domain::WORDS {
             lex.slot(Cow::Borrowed(w)).valence = Some(valence);
         }
-        for &(text, valence) in DOMAIN_PHRASES {
-            phrases.push((text.to_string(), Effect::Valence(valence)));
+        for (text, valence) in domain::phrases() {
+            phrases.push((text, Effect::Valence(valence)));
         }
         for (text, effect) in phrases {
             lex.add_phrase(&text, effect);

@@ -8,6 +8,7 @@
 //! few common emoji carry a valence of ours). This module knows nothing of
 //! brands or queries: callers pass the byte span of a mention.
 
+mod domain;
 mod lexicon;
 mod rules;
 mod sentences;
@@ -171,7 +172,7 @@ mod tests {
         for &(text, reference) in VADER_REFERENCE {
             // Our product vocabulary departs from the reference on purpose
             // ("refund", "on hold"); those texts are checked below instead.
-            if lexicon::in_domain_vocabulary(text) {
+            if domain::in_domain_vocabulary(text) {
                 continue;
             }
             compared += 1;
@@ -187,14 +188,14 @@ mod tests {
                 "{text:?}"
             );
         }
-        assert!(compared >= VADER_REFERENCE.len() - 6, "{compared}");
+        assert!(compared >= VADER_REFERENCE.len() - 7, "{compared}");
     }
 
     #[test]
     fn product_vocabulary_moves_reference_texts_the_way_customers_mean_them() {
         let mut departed = 0;
         for &(text, reference) in VADER_REFERENCE {
-            if !lexicon::in_domain_vocabulary(text) {
+            if !domain::in_domain_vocabulary(text) {
                 continue;
             }
             departed += 1;
@@ -205,7 +206,7 @@ mod tests {
                 "{text:?}: {got} vs reference {reference}"
             );
         }
-        assert!(departed <= 6, "most reference texts stay comparable");
+        assert!(departed <= 7, "most reference texts stay comparable");
     }
 
     /// Where the reference gets these wrong (its value in the comment), we don't.
