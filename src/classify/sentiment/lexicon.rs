@@ -57,6 +57,8 @@ pub(super) struct Entry {
     pub word: Word,
     /// Some phrase begins with this word, so the tokenizer must look ahead.
     pub starts_phrase: bool,
+    /// A phrase that, beside a complaint, means the opposite of its words.
+    pub sarcasm: bool,
 }
 
 /// Words that, in sequence, replace their own meanings with `effect`, an
@@ -116,6 +118,8 @@ const WORDS: &[(&str, Word)] = &[
 enum Effect {
     Valence(f64),
     Booster(f64),
+    /// Praise that turns to sarcasm beside a complaint (see `rules`).
+    Sarcasm(f64),
 }
 
 /// Idioms whose meaning is not the sum of their words. The first group are
@@ -141,6 +145,34 @@ const PHRASES: &[(&str, Effect)] = &[
     ("cannot stand", Effect::Valence(-2.0)),
     ("thumbs up", Effect::Valence(1.8)),
     ("thumbs down", Effect::Valence(-1.8)),
+    // Sarcasm markers: praise that, said beside a complaint, is one. Only
+    // those seldom meant straight in the same breath as a complaint. Each
+    // keeps the valence of its praise word, so that said straight it
+    // scores as VADER scores it ("just what I needed" has none there).
+    ("oh great", Effect::Sarcasm(3.1)),
+    ("oh joy", Effect::Sarcasm(2.8)),
+    ("oh wonderful", Effect::Sarcasm(2.7)),
+    ("oh perfect", Effect::Sarcasm(2.7)),
+    ("oh good", Effect::Sarcasm(1.9)),
+    ("just great", Effect::Sarcasm(3.1)),
+    ("just perfect", Effect::Sarcasm(2.7)),
+    ("just wonderful", Effect::Sarcasm(2.7)),
+    ("love how", Effect::Sarcasm(3.2)),
+    ("love it when", Effect::Sarcasm(3.2)),
+    ("gotta love", Effect::Sarcasm(3.2)),
+    ("got to love", Effect::Sarcasm(3.2)),
+    ("nice of them", Effect::Sarcasm(1.8)),
+    ("nice of you", Effect::Sarcasm(1.8)),
+    ("great job", Effect::Sarcasm(3.1)),
+    ("good job", Effect::Sarcasm(1.9)),
+    ("well done", Effect::Sarcasm(1.1)),
+    ("nice going", Effect::Sarcasm(1.8)),
+    ("just what i needed", Effect::Sarcasm(2.0)),
+    ("exactly what i needed", Effect::Sarcasm(2.0)),
+    ("what a surprise", Effect::Sarcasm(1.1)),
+    ("so glad i paid", Effect::Sarcasm(2.0)),
+    ("thanks for nothing", Effect::Valence(-2.0)),
+    ("what a joke", Effect::Valence(-1.8)),
 ];
 
 /// Common emoji whose descriptions carry no sentiment word ("pouting face")
@@ -256,11 +288,20 @@ impl Lexicon {
     }
 
     fn add_phrase(&mut self, text: &str, effect: Effect) {
-        // A phrase the tokenizer would cut differently ("( '}{' )") could never match.
-        if text.split(' ').any(|w| clean(w) != Some(w)) {
+        // A phrase the tokenizer would cut differently ("( '}{' )") could
+        // never match. Single letters ("i") are dropped as the tokenizer
+        // drops them.
+        if text.split(' ').any(|w| clean(w).is_some_and(|c| c != w)) {
             return;
         }
-        let words: Vec<u32> = text.split(' ').map(|w| self.id_or_insert(w)).collect();
+        let words: Vec<u32> = text
+            .split(' ')
+            .filter(|w| clean(w).is_some())
+            .map(|w| self.id_or_insert(w))
+            .collect();
+        if words.len() < 2 {
+            return;
+        }
         let Some(&first) = words.first() else { return };
         self.entries[first as usize].starts_phrase = true;
         let entry = match effect {
@@ -270,6 +311,11 @@ impl Lexicon {
             },
             Effect::Booster(b) => Entry {
                 booster: b,
+                ..Entry::default()
+            },
+            Effect::Sarcasm(v) => Entry {
+                valence: Some(v),
+                sarcasm: true,
                 ..Entry::default()
             },
         };
