@@ -572,18 +572,23 @@ fn figure(report: &str, line_start: &str, key: &str) -> f64 {
 fn eval_reports_accuracy_and_brand_precision_above_their_floors() {
     let report = eval_report();
     let figure = |line_start: &str, key: &str| figure(&report, line_start, key);
-    assert!(figure("sentiment:", "accuracy") >= 0.65, "{report}");
-    assert!(figure("sentiment:", "pearson") >= 0.6, "{report}");
+    assert!(figure("sentiment:", "accuracy") >= 0.84, "{report}");
+    assert!(figure("sentiment:", "pearson") >= 0.8, "{report}");
     assert!(figure("brands (all", "precision") >= 0.95, "{report}");
     assert!(figure("brands (all", "recall") >= 0.8, "{report}");
     // Held out: never tuned on, so these show what carries over.
-    assert!(figure("sentiment-social:", "accuracy") >= 0.54, "{report}");
-    assert!(figure("sentiment-social:", "pearson") >= 0.4, "{report}");
-    assert!(figure("sentiment-reviews:", "accuracy") >= 0.55, "{report}");
-    assert!(figure("sentiment-reviews:", "pearson") >= 0.45, "{report}");
-    assert!(figure("sentiment-news:", "accuracy") >= 0.63, "{report}");
-    assert!(figure("sentiment-news:", "pearson") >= 0.5, "{report}");
-    assert!(figure("mentions:", "accuracy") >= 0.4, "{report}");
+    assert!(figure("sentiment-social:", "accuracy") >= 0.6, "{report}");
+    assert!(figure("sentiment-social:", "pearson") >= 0.5, "{report}");
+    assert!(figure("sentiment-reviews:", "accuracy") >= 0.6, "{report}");
+    assert!(figure("sentiment-reviews:", "pearson") >= 0.5, "{report}");
+    assert!(figure("sentiment-news:", "accuracy") >= 0.69, "{report}");
+    assert!(figure("sentiment-news:", "pearson") >= 0.57, "{report}");
+    assert!(figure("mentions:", "accuracy") >= 0.48, "{report}");
+    // Calibrated scores sit nearer the ratings than VADER's (0.381, 0.327
+    // and 0.260 from the social, reviews and news sets).
+    assert!(figure("sentiment-social:", "mae") <= 0.31, "{report}");
+    assert!(figure("sentiment-reviews:", "mae") <= 0.32, "{report}");
+    assert!(figure("sentiment-news:", "mae") <= 0.25, "{report}");
     // The queries of mentions.toml match every labelled brand.
     assert_eq!(figure("mentions:", "not_found"), 0.0, "{report}");
     assert!(

@@ -60,8 +60,8 @@ pub(super) fn held_out(
 /// the reference implementation, so the two can be compared line to line.
 pub fn sentiment_line(name: &str, m: &Metrics) -> String {
     format!(
-        "{name}: n={} accuracy={:.3} macro_f1={:.3} pearson={:.3}",
-        m.n, m.accuracy, m.macro_f1, m.pearson
+        "{name}: n={} accuracy={:.3} macro_f1={:.3} pearson={:.3} mae={:.3}",
+        m.n, m.accuracy, m.macro_f1, m.pearson, m.mae
     )
 }
 

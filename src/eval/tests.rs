@@ -97,10 +97,11 @@ fn run_eval_reports_sentiment_and_brands() {
     let report = run_eval(&dir.0, &SCORERS).unwrap();
     let first = report.lines().next().unwrap();
     // "It is blue" scores 0.3: labelled positive, so 2 of 3 right; F1 is
-    // 2/3 positive, 1 negative, 0 neutral; r(0.7 -0.6 0, 0.6 -0.4 0.3) = 0.963.
+    // 2/3 positive, 1 negative, 0 neutral; r(0.7 -0.6 0, 0.6 -0.4 0.3) = 0.963;
+    // the scores are 0.1, 0.2 and 0.3 off: mae 0.2.
     assert_eq!(
         first,
-        "sentiment: n=3 accuracy=0.667 macro_f1=0.556 pearson=0.963"
+        "sentiment: n=3 accuracy=0.667 macro_f1=0.556 pearson=0.963 mae=0.200"
     );
     assert!(
         report.contains("brand Shell: precision=0.500 recall=1.000 tp=1 fp=1 fn=0"),
@@ -171,7 +172,7 @@ fn run_eval_scores_the_optional_sets_when_present() {
     };
     assert_eq!(
         line("sentiment-news:"),
-        "sentiment-news: n=3 accuracy=0.667 macro_f1=0.556 pearson=0.963"
+        "sentiment-news: n=3 accuracy=0.667 macro_f1=0.556 pearson=0.963 mae=0.200"
     );
     // Shell right, Globex wrong (negative for positive), Initech not found:
     // F1 positive 2*1/(2+1), negative 0 (predicted once, never gold),
