@@ -330,9 +330,26 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
                 opts.instance = i;
             }
             tracing::info!(group = %route.group, topic = %route.feedback_topic, "Routing.");
-            let stats = earshot::route::consumer::run(route, &kafka, opts, shutdown)
+            // Disengagement alerts from the influencer topic, in a group of
+            // their own; either loop failing stops the other.
+            let people = {
+                let (r, k, o, stop) =
+                    (route.clone(), kafka.clone(), opts.clone(), shutdown.clone());
+                tokio::spawn(async move {
+                    let res = earshot::route::people::run(r, &k, o, stop.clone()).await;
+                    if res.is_err() {
+                        stop.cancel();
+                    }
+                    res
+                })
+            };
+            let routed = earshot::route::consumer::run(route, &kafka, opts, shutdown.clone()).await;
+            shutdown.cancel();
+            let people = people
                 .await
-                .context("routing")?;
+                .expect("people loop")
+                .context("disengagement alerts")?;
+            let stats = routed.context("routing")?;
             tracing::info!(
                 routed = stats.routed,
                 repeats = stats.repeats,
@@ -340,7 +357,8 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
                 immediate = stats.immediate,
                 deadline = stats.deadline,
                 spikes = stats.spikes,
-                bad = stats.bad,
+                disengagement = people.disengagement,
+                bad = stats.bad + people.bad,
                 "Stopped."
             );
             if let Some(s) = server {

@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, StreamConsumer};
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::time::Instant;
@@ -151,42 +151,14 @@ fn restore_partition(
     topic: &str,
     partition: i32,
 ) -> Result<Vec<Entry>, RouteError> {
-    let err = |message: String| RouteError::Restore {
-        topic: topic.to_string(),
-        partition,
-        message,
-    };
-    let consumer: BaseConsumer = cfg.create().map_err(|e| err(e.to_string()))?;
-    let (low, high) = consumer
-        .fetch_watermarks(topic, partition, Duration::from_secs(10))
-        .map_err(|e| err(e.to_string()))?;
     let mut latest: HashMap<String, Option<Entry>> = HashMap::new();
-    if high > low {
-        let mut tpl = TopicPartitionList::new();
-        tpl.add_partition_offset(topic, partition, Offset::Beginning)
-            .map_err(|e| err(e.to_string()))?;
-        consumer.assign(&tpl).map_err(|e| err(e.to_string()))?;
-        let started = std::time::Instant::now();
-        loop {
-            match consumer.poll(Duration::from_millis(500)) {
-                Some(Ok(m)) => {
-                    let key = m.key().map(|k| String::from_utf8_lossy(k).into_owned());
-                    let entry = m.payload().and_then(|p| serde_json::from_slice(p).ok());
-                    if let Some(k) = key {
-                        latest.insert(k, entry);
-                    }
-                    if m.offset() + 1 >= high {
-                        break;
-                    }
-                }
-                Some(Err(e)) => return Err(err(e.to_string())),
-                None if started.elapsed() > Duration::from_secs(60) => {
-                    return Err(err(format!("did not reach offset {high} within 60 s")))
-                }
-                None => {}
-            }
+    super::replay::read_partition(cfg, topic, partition, None, |m| {
+        let key = m.key().map(|k| String::from_utf8_lossy(k).into_owned());
+        let entry = m.payload().and_then(|p| serde_json::from_slice(p).ok());
+        if let Some(k) = key {
+            latest.insert(k, entry);
         }
-    }
+    })?;
     Ok(latest.into_values().flatten().collect())
 }
 

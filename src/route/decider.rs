@@ -100,6 +100,24 @@ pub enum Decided {
     Forgotten(String),
 }
 
+/// The message of alert `a` on `topic`, keyed by its id (route's people
+/// loop, [`super::people`], produces its alerts the same way).
+pub fn alert_message(topic: &str, a: &AlertRecord) -> Outgoing {
+    Outgoing {
+        topic: topic.to_string(),
+        key: a.id.clone(),
+        payload: Some(serde_json::to_vec(a).expect("route records serialize")),
+        headers: cloudevent_headers(
+            &a.id,
+            "earshot/route",
+            "dev.earshot.alert.v1",
+            &a.id,
+            chrono::Utc::now(),
+        ),
+        partition: None,
+    }
+}
+
 impl Decider {
     pub fn new(cfg: RouteConfig) -> Decider {
         Decider {
@@ -144,13 +162,7 @@ impl Decider {
     }
 
     fn alert(&self, a: &AlertRecord) -> Outgoing {
-        self.json(
-            &self.cfg.alerts_topic,
-            &a.id,
-            a,
-            (&a.id, "dev.earshot.alert.v1"),
-            None,
-        )
+        alert_message(&self.cfg.alerts_topic, a)
     }
 
     /// Decides one feedback record from `partition`.

@@ -8,6 +8,9 @@
 //! that moved to another instance leaves this one's lag at once. Health is
 //! judged as `run` judges it: unhealthy once output has waited longer than
 //! `sink.stuck_after`; the consumer's broker errors are reported, not judged.
+//! The people loop ([`super::people`]) attaches its consumer and reports its
+//! counts beside the routing loop's: its lag joins the same series, and its
+//! disengagement alerts are counted as `event="disengagement"`.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -33,7 +36,7 @@ struct PartitionLabel {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct EventLabel {
-    /// routed, repeat, status, immediate, deadline, spike or bad
+    /// routed, repeat, status, immediate, deadline, spike, disengagement or bad
     event: String,
 }
 
@@ -42,6 +45,9 @@ struct Attached {
     consumer: Option<BrokerContext>,
     producer: Option<SinkStatus>,
     stats: Stats,
+    /// The people loop's consumer and counts.
+    people: Option<BrokerContext>,
+    people_stats: Stats,
 }
 
 /// Shared by the consumer loop (which attaches and reports) and the
@@ -81,7 +87,7 @@ impl Observer {
         );
         r.register(
             "route_events",
-            "What route did: routed, repeat, status, immediate, deadline, spike, bad",
+            "What route did: routed, repeat, status, immediate, deadline, spike, disengagement, bad",
             events.clone(),
         );
         sink.register(&mut r);
@@ -109,6 +115,16 @@ impl Observer {
     /// The loop's counts so far.
     pub fn stats(&self, stats: &Stats) {
         self.lock().stats = stats.clone();
+    }
+
+    /// The people loop's consumer, once created.
+    pub fn attach_people(&self, consumer: BrokerContext) {
+        self.lock().people = Some(consumer);
+    }
+
+    /// The people loop's counts so far.
+    pub fn people_stats(&self, stats: &Stats) {
+        self.lock().people_stats = stats.clone();
     }
 }
 
@@ -143,7 +159,7 @@ impl crate::pipeline::exposition::Exposed for Observer {
         {
             let a = self.lock();
             self.lag.clear();
-            if let Some(c) = &a.consumer {
+            for c in a.consumer.iter().chain(&a.people) {
                 for ((topic, partition), n) in c.lag() {
                     let label = PartitionLabel {
                         topic,
@@ -155,7 +171,7 @@ impl crate::pipeline::exposition::Exposed for Observer {
             if let Some(p) = &a.producer {
                 self.sink.set(&p.snapshot());
             }
-            let s = &a.stats;
+            let (s, p) = (&a.stats, &a.people_stats);
             for (event, n) in [
                 ("routed", s.routed),
                 ("repeat", s.repeats),
@@ -163,7 +179,8 @@ impl crate::pipeline::exposition::Exposed for Observer {
                 ("immediate", s.immediate),
                 ("deadline", s.deadline),
                 ("spike", s.spikes),
-                ("bad", s.bad),
+                ("disengagement", s.disengagement + p.disengagement),
+                ("bad", s.bad + p.bad),
             ] {
                 let c = self.events.get_or_create(&EventLabel {
                     event: event.into(),

@@ -7,7 +7,9 @@
 //! with its baseline, [`disengage`] reads each person's sentiment history
 //! for a turn to the negative or a silence, [`records`] are the shapes that go out. All four, and the
 //! [`decider`] that combines them, are pure. [`consumer`] is the Kafka edge (consumer group, changelog, commits
-//! after acknowledgement); [`queue`] reads a queue for a person; [`exposed`]
+//! after acknowledgement), [`people`] its second loop, which reads the
+//! influencer topic for disengagement alerts, and [`replay`] reads a
+//! partition back for both; [`queue`] reads a queue for a person; [`exposed`]
 //! is what `/healthz` and `/metrics` say of a running route.
 
 pub mod config;
@@ -16,7 +18,9 @@ pub mod deadline;
 pub mod decider;
 pub mod disengage;
 pub mod exposed;
+pub mod people;
 pub mod queue;
 pub mod records;
+pub mod replay;
 pub mod rules;
 pub mod spike;
