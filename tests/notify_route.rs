@@ -134,8 +134,8 @@ async fn receiver(fail_first: usize) -> (String, Arc<Receiver>, mpsc::UnboundedR
 /// A pipeline file on the mock cluster, with topics named after `test`
 /// (all created, the alerts topic with one partition so alerts keep their
 /// order), a rule that escalates every Acme record, and a signed webhook
-/// channel to `hook`.
-fn pipeline(test: &str, hook: &str) -> Pipeline {
+/// channel to `hook`; `extra` is appended.
+fn pipeline(test: &str, hook: &str, extra: &str) -> Pipeline {
     let dir = std::env::temp_dir();
     let text = format!(
         r#"
@@ -191,8 +191,11 @@ name = "crm"
 type = "webhook"
 url_env = "CRM_HOOK"
 secret_env = "CRM_KEY"
+{extra}
 "#,
-        state = dir.join(format!("earshot-{test}-state")).display(),
+        state = dir
+            .join(format!("earshot-{test}-{}", std::process::id()))
+            .display(),
         brokers = cluster().bootstrap,
     );
     let hook = hook.to_string();
@@ -319,7 +322,7 @@ async fn next_accepted(rx: &mut mpsc::UnboundedReceiver<Got>) -> (Vec<String>, u
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alerts_that_route_raises_reach_the_webhook_through_its_500s() {
     let (hook, _r, mut got) = receiver(2).await;
-    let p = pipeline("reach", &hook);
+    let p = pipeline("reach", &hook, "");
     let route_stop = CancellationToken::new();
     let route = start_route(&p, &route_stop);
     let (stop, notifier) = start_notifier(&p, 4, "a");
@@ -351,7 +354,7 @@ async fn alerts_that_route_raises_reach_the_webhook_through_its_500s() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_notifier_sends_what_was_owed_and_nothing_accepted_twice() {
     let (hook, r, mut got) = receiver(0).await;
-    let p = pipeline("restart", &hook);
+    let p = pipeline("restart", &hook, "");
     let route_stop = CancellationToken::new();
     let route = start_route(&p, &route_stop);
     let attempts = 3;
@@ -392,6 +395,36 @@ async fn a_restarted_notifier_sends_what_was_owed_and_nothing_accepted_twice() {
 
     stop.cancel();
     notifier.await.unwrap();
+    route_stop.cancel();
+    route.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_on_kafka_sends_the_alerts_route_raises() {
+    let (hook, _r, mut got) = receiver(0).await;
+    let p = pipeline(
+        "serve",
+        &hook,
+        "[serve]\nactivity_topic = \"serve.activity\"\n",
+    );
+    let route_stop = CancellationToken::new();
+    let route = start_route(&p, &route_stop);
+    let opts = earshot::cli::serve::Options {
+        listen: None,
+        grace: Duration::from_secs(5),
+        session_key: None,
+        api_token: Some("serve-notify-test-token".into()),
+    };
+    let (app, _) = earshot::cli::serve::open(p, &opts).unwrap();
+    let stop = CancellationToken::new();
+    let notifier = earshot::cli::serve::start_kafka_notifier(&app, stop.clone())
+        .unwrap()
+        .expect("serve on Kafka with [notify] runs a notifier");
+    let fb = feedback(20, "Acme");
+    produce(&app.engine.pipeline, &[fb.clone()]).await;
+    assert_eq!(next_accepted(&mut got).await, (vec![fb.id], 0));
+    stop.cancel();
+    notifier.await.unwrap().unwrap();
     route_stop.cancel();
     route.await.unwrap();
 }
