@@ -134,10 +134,14 @@ async fn receiver(fail_first: usize) -> (String, Arc<Receiver>, mpsc::UnboundedR
 /// A pipeline file on the mock cluster, with topics named after `test`
 /// (all created, the alerts topic with one partition so alerts keep their
 /// order), a rule that escalates every Acme record, and a signed webhook
-/// channel to `hook`; `extra` is appended.
-fn pipeline(test: &str, hook: &str, extra: &str) -> Pipeline {
-    let dir = std::env::temp_dir();
-    let text = format!(
+/// channel to the URL in `CRM_HOOK`; `extra` is appended.
+fn pipeline_text(test: &str, extra: &str) -> String {
+    for t in ["feedback", "status", "deadlines", "queue.support"] {
+        create_topic(&format!("{test}.{t}"), 2);
+    }
+    create_topic(&format!("{test}.alerts"), 1);
+    create_topic(&format!("{test}.notified"), 2);
+    format!(
         r#"
 name = "{test}"
 state_dir = "{state}"
@@ -193,25 +197,27 @@ url_env = "CRM_HOOK"
 secret_env = "CRM_KEY"
 {extra}
 "#,
-        state = dir
+        state = std::env::temp_dir()
             .join(format!("earshot-{test}-{}", std::process::id()))
             .display(),
         brokers = cluster().bootstrap,
-    );
+    )
+}
+
+/// [`pipeline_text`], read with `hook` as the channel's URL.
+fn pipeline(test: &str, hook: &str, extra: &str) -> Pipeline {
+    load(&pipeline_text(test, extra), hook)
+}
+
+fn load(text: &str, hook: &str) -> Pipeline {
     let hook = hook.to_string();
     let env = move |name: &str| match name {
         "CRM_HOOK" => Some(hook.clone()),
         "CRM_KEY" => Some(KEY.to_string()),
         _ => None,
     };
-    let p = earshot::config::load_str(&text, &dir.join(format!("{test}.toml")), &env)
-        .unwrap_or_else(|e| panic!("{e}"));
-    for t in ["feedback", "status", "deadlines", "queue.support"] {
-        create_topic(&format!("{test}.{t}"), 2);
-    }
-    create_topic(&format!("{test}.alerts"), 1);
-    create_topic(&format!("{test}.notified"), 2);
-    p
+    let file = std::env::temp_dir().join("notify-route.toml");
+    earshot::config::load_str(text, &file, &env).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn kafka(p: &Pipeline) -> earshot::config::KafkaConfig {
@@ -427,6 +433,46 @@ async fn serve_on_kafka_sends_the_alerts_route_raises() {
     notifier.await.unwrap().unwrap();
     route_stop.cancel();
     route.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn earshot_route_sends_notifications_and_stops_cleanly_on_sigterm() {
+    let (hook, _r, mut got) = receiver(0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("route.toml");
+    let text = pipeline_text("binary", "");
+    std::fs::write(&file, &text).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_earshot"))
+        .args(["route", "-p", file.to_str().unwrap()])
+        .env_remove("RUST_LOG")
+        .env("EARSHOT_LOG", "warn")
+        .env("CRM_HOOK", &hook)
+        .env("CRM_KEY", KEY)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let p = load(&text, &hook);
+    let fb = feedback(30, "Acme");
+    produce(&p, &[fb.clone()]).await;
+    let arrived = tokio::time::timeout(Duration::from_secs(60), next_accepted(&mut got)).await;
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = tokio::task::spawn_blocking(move || {
+        let status = child.wait().unwrap();
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        (status, stderr)
+    });
+    let (status, stderr) = tokio::time::timeout(Duration::from_secs(60), status)
+        .await
+        .expect("earshot route exits after SIGTERM")
+        .unwrap();
+    assert_eq!(arrived.ok(), Some((vec![fb.id], 0)), "{stderr}");
+    assert_eq!(status.code(), Some(0), "{stderr}");
 }
 
 /// The keys of the deliveries topic, read until `expect` came.
