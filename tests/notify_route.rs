@@ -391,7 +391,7 @@ async fn a_restarted_notifier_sends_what_was_owed_and_nothing_accepted_twice() {
     let (ids, refused) = next_accepted(&mut got).await;
     assert_eq!((ids, refused), (vec![b.id.clone()], 0), "B, owed, is sent");
     // A follows B in the topic: resent, it would arrive before C.
-    produce(&p, &[c.clone()]).await;
+    produce(&p, std::slice::from_ref(&c)).await;
     let (ids, refused) = next_accepted(&mut got).await;
     assert_eq!(
         (ids, refused),
@@ -427,7 +427,7 @@ async fn serve_on_kafka_sends_the_alerts_route_raises() {
         .unwrap()
         .expect("serve on Kafka with [notify] runs a notifier");
     let fb = feedback(20, "Acme");
-    produce(&app.engine.pipeline, &[fb.clone()]).await;
+    produce(&app.engine.pipeline, std::slice::from_ref(&fb)).await;
     assert_eq!(next_accepted(&mut got).await, (vec![fb.id], 0));
     stop.cancel();
     notifier.await.unwrap().unwrap();
@@ -454,7 +454,7 @@ async fn earshot_route_sends_notifications_and_stops_cleanly_on_sigterm() {
         .unwrap();
     let p = load(&text, &hook);
     let fb = feedback(30, "Acme");
-    produce(&p, &[fb.clone()]).await;
+    produce(&p, std::slice::from_ref(&fb)).await;
     let arrived = tokio::time::timeout(Duration::from_secs(60), next_accepted(&mut got)).await;
     let term = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

@@ -155,7 +155,12 @@ pub async fn run(
     let consumer: BaseConsumer<Rebalancing> = ccfg
         .create_with_context(Rebalancing(shared.clone()))
         .map_err(kafka_err("consumer"))?;
-    exists(&consumer, &topics.alerts)?;
+    exists(&consumer, &topics.alerts, "")?;
+    exists(
+        &consumer,
+        &topics.notified,
+        "; create it with cleanup.policy=compact ([route] notified_topic)",
+    )?;
     consumer
         .subscribe(&[&topics.alerts])
         .map_err(kafka_err("subscribe"))?;
@@ -177,6 +182,7 @@ pub async fn run(
 fn exists<C: rdkafka::consumer::ConsumerContext>(
     consumer: &BaseConsumer<C>,
     topic: &str,
+    hint: &str,
 ) -> Result<(), NotifyKafkaError> {
     let md = consumer
         .fetch_metadata(Some(topic), Duration::from_secs(10))
@@ -190,7 +196,7 @@ fn exists<C: rdkafka::consumer::ConsumerContext>(
     } else {
         Err(NotifyKafkaError::Read {
             topic: topic.to_string(),
-            message: "the topic does not exist".into(),
+            message: format!("the topic does not exist{hint}"),
         })
     }
 }
