@@ -132,14 +132,18 @@ async fn receiver(fail_first: usize) -> (String, Arc<Receiver>, mpsc::UnboundedR
 }
 
 /// A pipeline file on the mock cluster, with topics named after `test`
-/// (all created, the alerts topic with one partition so alerts keep their
-/// order), a rule that escalates every Acme record, and a signed webhook
+/// (all created), a rule that escalates every Acme record, and a signed webhook
 /// channel to the URL in `CRM_HOOK`; `extra` is appended.
 fn pipeline_text(test: &str, extra: &str) -> String {
     for t in ["feedback", "status", "deadlines", "queue.support"] {
         create_topic(&format!("{test}.{t}"), 2);
     }
-    create_topic(&format!("{test}.alerts"), 1);
+    // The `share` test's alerts spread over partitions; the others' keep
+    // their order in one.
+    create_topic(
+        &format!("{test}.alerts"),
+        if test == "share" { 4 } else { 1 },
+    );
     create_topic(&format!("{test}.notified"), 2);
     format!(
         r#"
@@ -473,6 +477,52 @@ async fn earshot_route_sends_notifications_and_stops_cleanly_on_sigterm() {
         .unwrap();
     assert_eq!(arrived.ok(), Some((vec![fb.id], 0)), "{stderr}");
     assert_eq!(status.code(), Some(0), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifiers_joining_and_leaving_send_each_alert_once() {
+    let (hook, _r, mut got) = receiver(0).await;
+    let p = pipeline("share", &hook, "");
+    let route_stop = CancellationToken::new();
+    let route = start_route(&p, &route_stop);
+    let mut want = Vec::new();
+    let mut seen = Vec::new();
+    let mut batch = |from: usize| -> Vec<FeedbackRecord> {
+        let records: Vec<FeedbackRecord> = (from..from + 6).map(|n| feedback(n, "Acme")).collect();
+        want.extend(records.iter().map(|r| r.id.clone()));
+        records
+    };
+    let (stop_a, a) = start_notifier(&p, 3, "a");
+    produce(&p, &batch(100)).await;
+    while seen.len() < 6 {
+        seen.extend(next_accepted(&mut got).await.0);
+    }
+    // A second instance joins: the partitions are split between the two.
+    let (stop_b, b) = start_notifier(&p, 3, "b");
+    produce(&p, &batch(200)).await;
+    while seen.len() < 12 {
+        seen.extend(next_accepted(&mut got).await.0);
+    }
+    // The first leaves: the second takes its partitions over.
+    stop_a.cancel();
+    a.await.unwrap();
+    produce(&p, &batch(300)).await;
+    while seen.len() < 18 {
+        seen.extend(next_accepted(&mut got).await.0);
+    }
+    stop_b.cancel();
+    b.await.unwrap();
+    route_stop.cancel();
+    route.await.unwrap();
+    // Everything either instance ever sent has arrived by now.
+    while let Ok(g) = got.try_recv() {
+        if let Got::Accepted(ids) = g {
+            seen.extend(ids);
+        }
+    }
+    seen.sort();
+    want.sort();
+    assert_eq!(seen, want, "each alert exactly once");
 }
 
 /// The keys of the deliveries topic, read until `expect` came.
