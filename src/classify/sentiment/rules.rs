@@ -43,37 +43,44 @@ impl Part {
 pub(super) fn compound(lex: &Lexicon, tokens: &Tokens) -> f64 {
     let list = tokens.list.as_slice();
     let caps = tokens.uppercase > 0 && tokens.uppercase < list.len();
-    let mut parts: Vec<Part> = Vec::new();
+    // Sentence by sentence, with the one before and the one after in view
+    // and nothing allocated.
     let mut start = 0;
-    while start < list.len() {
+    let mut next_part = || {
+        if start >= list.len() {
+            return None;
+        }
         let end = list[start..]
             .iter()
             .position(|t| t.sentence_end)
             .map_or(list.len(), |p| start + p + 1);
         let mut part = sentence(lex, &list[start..end], caps);
         part.but = lex.entry(list[start].id).word == Word::But;
-        parts.push(part);
         start = end;
-    }
+        Some(part)
+    };
     let mut sum = 0.0;
-    for i in 0..parts.len() {
-        let p = parts[i];
+    let mut before: Option<Part> = None;
+    let mut current = next_part();
+    while let Some(p) = current {
+        let after = next_part();
         // A marker is sarcasm only beside a complaint: in its own sentence,
         // or the one before or after ("Another bug. Great job, guys.").
         // Without one, "oh great" and "love how" are what they say.
-        let beside = |j: Option<usize>| j.and_then(|j| parts.get(j)).is_some_and(|q| q.sum() < 0.0);
-        let sarcastic =
-            p.marker && (p.negative < 0.0 || beside(i.checked_sub(1)) || beside(Some(i + 1)));
+        let complains = |q: &Option<Part>| q.is_some_and(|q| q.sum() < 0.0);
+        let sarcastic = p.marker && (p.negative < 0.0 || complains(&before) || complains(&after));
         let mut value = if sarcastic {
             p.negative + SARCASM * p.positive
         } else {
             p.sum()
         };
         // "Great. But ..." discounts the sentence before the "but".
-        if parts.get(i + 1).is_some_and(|q| q.but) {
+        if after.is_some_and(|q| q.but) {
             value *= BEFORE_BUT;
         }
         sum += value;
+        before = Some(p);
+        current = after;
     }
     if sum != 0.0 {
         sum += sum.signum() * punctuation(tokens.exclamations, tokens.questions);
