@@ -194,3 +194,41 @@ impl crate::pipeline::exposition::Exposed for Observer {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::exposition::Exposed;
+
+    fn count(text: &str, event: &str) -> Option<u64> {
+        let prefix = format!("earshot_route_events_total{{event=\"{event}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .map(|n| n.parse().unwrap())
+    }
+
+    #[test]
+    fn the_people_loops_alerts_are_counted_beside_routes() {
+        let o = Observer::default();
+        o.stats(&Stats {
+            routed: 4,
+            bad: 1,
+            ..Stats::default()
+        });
+        o.people_stats(&Stats {
+            disengagement: 2,
+            bad: 1,
+            ..Stats::default()
+        });
+        let text = o.metrics();
+        assert_eq!(count(&text, "disengagement"), Some(2), "{text}");
+        assert_eq!(count(&text, "routed"), Some(4));
+        assert_eq!(count(&text, "bad"), Some(2));
+        // Counters only go up: a later report adds what is new.
+        o.people_stats(&Stats {
+            disengagement: 3,
+            ..Stats::default()
+        });
+        assert_eq!(count(&o.metrics(), "disengagement"), Some(3));
+    }
+}
