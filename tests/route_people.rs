@@ -16,8 +16,10 @@ use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 use earshot::config::KafkaConfig;
+use earshot::pipeline::exposition::Exposed;
 use earshot::route::config::{validate, RouteConfig};
 use earshot::route::consumer::{Options, Stats};
+use earshot::route::exposed::Observer;
 use earshot::sink::kafka::{KafkaSink, Outgoing};
 
 #[path = "common/mock.rs"]
@@ -33,6 +35,8 @@ fn kafka(test: &str) -> KafkaConfig {
         ("message.timeout.ms", "10000"),
         ("consumer.session.timeout.ms", "6000"),
         ("consumer.heartbeat.interval.ms", "500"),
+        // The lag of `/metrics` says which partitions an instance owns.
+        ("consumer.statistics.interval.ms", "100"),
     ];
     KafkaConfig {
         brokers: cluster().bootstrap.clone(),
@@ -82,15 +86,21 @@ fn record(id: &str, scores: &[f64], last: DateTime<Utc>) -> Value {
 
 /// Produces each record keyed by its id, as the pipeline's sink does.
 async fn produce(topic: &str, records: &[Value]) {
+    let placed: Vec<(Option<i32>, Value)> = records.iter().map(|r| (None, r.clone())).collect();
+    produce_to(topic, &placed).await;
+}
+
+/// The same, each to the partition given (else by key).
+async fn produce_to(topic: &str, records: &[(Option<i32>, Value)]) {
     let sink = KafkaSink::new(&kafka("unused"), "test").unwrap();
     let out = records
         .iter()
-        .map(|r| Outgoing {
+        .map(|(partition, r)| Outgoing {
             topic: topic.into(),
             key: r["id"].as_str().unwrap().into(),
             payload: Some(serde_json::to_vec(r).unwrap()),
             headers: Default::default(),
-            partition: None,
+            partition: *partition,
         })
         .collect();
     sink.send_messages(out).await.unwrap();
@@ -182,11 +192,21 @@ fn start(
     test: &str,
     instance: &str,
 ) -> (CancellationToken, tokio::task::JoinHandle<Stats>) {
+    start_observed(cfg, test, instance, Observer::default())
+}
+
+fn start_observed(
+    cfg: &RouteConfig,
+    test: &str,
+    instance: &str,
+    observer: Observer,
+) -> (CancellationToken, tokio::task::JoinHandle<Stats>) {
     let token = CancellationToken::new();
     let (cfg, k, t) = (cfg.clone(), kafka(test), token.clone());
     let opts = Options {
         check_every: Duration::from_millis(100),
         instance: instance.into(),
+        observer,
         ..Options::default()
     };
     let handle = tokio::spawn(async move {
@@ -271,4 +291,73 @@ async fn a_person_gone_quiet_raises_one_alert_and_a_restart_none() {
     let second = second.await.unwrap();
     assert_eq!((second.disengagement, second.repeats), (0, 1), "{second:?}");
     assert_eq!(alerts(&cfg.alerts_topic, 1).len(), 1, "nothing new");
+}
+
+/// The partitions of `topic` whose lag `observer` reports: those its
+/// instance owns.
+fn owned(observer: &Observer, topic: &str) -> usize {
+    let prefix = format!("earshot_route_consumer_lag{{topic=\"{topic}\"");
+    observer
+        .metrics()
+        .lines()
+        .filter(|l| l.starts_with(&prefix))
+        .count()
+}
+
+fn wait_owned(observers: &[(&Observer, usize)], topic: &str) {
+    let started = Instant::now();
+    while observers.iter().any(|(o, n)| owned(o, topic) != *n) {
+        assert!(started.elapsed() < WAIT, "partitions never moved");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_the_people_and_the_one_left_takes_them_over() {
+    let test = "share";
+    let cfg = route_config(test, "");
+    let (topic, group) = (
+        kafka(test).influencer_topic,
+        earshot::route::people::group(&cfg.group),
+    );
+    let now = Utc::now();
+    // A person on every partition whose record shows the turn; each later
+    // record, alone, would show a turn again.
+    let round = |name: &str, scores: &[f64]| -> Vec<(Option<i32>, Value)> {
+        (0..PARTITIONS)
+            .map(|p| (Some(p), record(&format!("inf_{name}{p}"), scores, now)))
+            .collect()
+    };
+    let more = [&TURN[..], &[-0.8]].concat();
+    let most = [&more[..], &[-0.9]].concat();
+    produce_to(&topic, &round("one", &TURN)).await;
+    let (obs_a, obs_b) = (Observer::default(), Observer::default());
+    let (stop_a, a) = start_observed(&cfg, test, "a", obs_a.clone());
+    wait_committed(&group, &topic);
+    assert_eq!(alerts(&cfg.alerts_topic, 4).len(), 4);
+
+    // A second instance joins: each owns two partitions.
+    let (stop_b, b) = start_observed(&cfg, test, "b", obs_b.clone());
+    wait_owned(&[(&obs_a, 2), (&obs_b, 2)], &topic);
+    let mut second = round("one", &more);
+    second.extend(round("two", &TURN));
+    produce_to(&topic, &second).await;
+    wait_committed(&group, &topic);
+
+    // The first leaves; the other takes its people over.
+    stop_a.cancel();
+    let a = a.await.unwrap();
+    wait_owned(&[(&obs_b, 4)], &topic);
+    let mut third = round("one", &most);
+    third.extend(round("two", &more));
+    produce_to(&topic, &third).await;
+    wait_committed(&group, &topic);
+    stop_b.cancel();
+    let b = b.await.unwrap();
+
+    let got = alerts(&cfg.alerts_topic, 8);
+    let ids: std::collections::HashSet<&str> = got.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!((got.len(), ids.len()), (8, 8), "each turn once: {got:?}");
+    // Two of the new persons were on each instance's partitions.
+    assert_eq!((a.disengagement, b.disengagement), (6, 2), "{a:?} {b:?}");
 }
