@@ -4,6 +4,7 @@
 //! said, up to the position the group committed, and the disengagement
 //! alerts already raised.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,7 +18,7 @@ use rdkafka::{Offset, Statistics, TopicPartitionList};
 use super::super::consumer::RouteError;
 use super::super::disengage::Disengagement;
 use super::super::records::{AlertKind, AlertRecord};
-use super::super::replay::{partitions, read_partition};
+use super::super::replay::{partitions, read_partitions};
 use super::state::replay;
 use crate::sink::kafka::context::BrokerContext;
 
@@ -103,25 +104,33 @@ pub fn restore(
         alerts: Vec::new(),
         bad: 0,
     };
+    let mut detectors: HashMap<i32, Disengagement> =
+        positions.iter().map(|&(p, _)| (p, fresh())).collect();
+    let until: Vec<(i32, Option<i64>)> = positions.iter().map(|&(p, o)| (p, Some(o))).collect();
+    read_partitions(reader, &topics.influencer, &until, |m| {
+        let d = detectors
+            .get_mut(&m.partition())
+            .expect("an assigned partition");
+        if !replay(d, m.payload()) {
+            out.bad += 1;
+        }
+    })?;
     for (p, position) in positions {
-        let mut d = fresh();
-        read_partition(reader, &topics.influencer, p, Some(position), |m| {
-            if !replay(&mut d, m.payload()) {
-                out.bad += 1;
-            }
-        })?;
+        let d = detectors.remove(&p).expect("an assigned partition");
         out.partitions.push((p, position, d));
     }
-    for p in partitions(reader, &topics.alerts)? {
-        read_partition(reader, &topics.alerts, p, None, |m| {
-            let a = m
-                .payload()
-                .and_then(|b| serde_json::from_slice::<AlertRecord>(b).ok());
-            if let Some(a) = a.filter(|a| a.kind == AlertKind::Disengagement) {
-                out.alerts.push(a);
-            }
-        })?;
-    }
+    let all: Vec<(i32, Option<i64>)> = partitions(reader, &topics.alerts)?
+        .into_iter()
+        .map(|p| (p, None))
+        .collect();
+    read_partitions(reader, &topics.alerts, &all, |m| {
+        let a = m
+            .payload()
+            .and_then(|b| serde_json::from_slice::<AlertRecord>(b).ok());
+        if let Some(a) = a.filter(|a| a.kind == AlertKind::Disengagement) {
+            out.alerts.push(a);
+        }
+    })?;
     Ok(out)
 }
 
