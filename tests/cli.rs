@@ -613,8 +613,11 @@ fn eval_reports_accuracy_and_brand_precision_above_their_floors() {
         "{report}"
     );
     assert!(figure("brands-scoped (all", "recall") >= 0.78, "{report}");
-    assert!(figure("intents (whole text", "micro_f1") >= 0.7, "{report}");
-    assert!(figure("intents (whole text", "macro_f1") >= 0.7, "{report}");
+    assert!(figure("intents (whole text", "micro_f1") >= 0.8, "{report}");
+    assert!(
+        figure("intents (whole text", "macro_f1") >= 0.78,
+        "{report}"
+    );
     // The emotion cues were written with this set in view (see
     // fixtures/eval/README.md): these floors catch regressions, they do not
     // show how the cues do on text nobody tuned them on.
@@ -634,22 +637,26 @@ fn eval_reports_accuracy_and_brand_precision_above_their_floors() {
     // Held out from the work on per-mention sentiment, intent and emotion:
     // what carries over to text nobody tuned on, a little below what it
     // measured when these floors were set.
-    assert!(figure("mentions-heldout:", "accuracy") >= 0.48, "{report}");
+    assert!(figure("mentions-heldout:", "accuracy") >= 0.52, "{report}");
     assert_eq!(figure("mentions-heldout:", "not_found"), 0.0, "{report}");
     let intents = |key| figure("intents-heldout (whole text", key);
-    assert!(intents("micro_f1") >= 0.48, "{report}");
-    assert!(intents("macro_f1") >= 0.47, "{report}");
+    assert!(intents("micro_f1") >= 0.58, "{report}");
+    assert!(intents("macro_f1") >= 0.55, "{report}");
     assert!(intents("precision") >= 0.75, "{report}");
+    assert!(
+        figure("intent-heldout complaint:", "recall") >= 0.3,
+        "{report}"
+    );
     assert!(
         figure("intent-heldout question:", "recall") >= 0.85,
         "{report}"
     );
     assert!(
-        figure("intents-all (whole text", "micro_f1") >= 0.62,
+        figure("intents-all (whole text", "micro_f1") >= 0.71,
         "{report}"
     );
     assert!(
-        figure("intents-all (whole text", "macro_f1") >= 0.62,
+        figure("intents-all (whole text", "macro_f1") >= 0.69,
         "{report}"
     );
     let emotions = |key| figure("emotions-heldout (whole text", key);
