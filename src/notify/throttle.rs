@@ -144,6 +144,7 @@ pub(crate) mod tests {
             rule: None,
             feedback: None,
             spike: None,
+            level: 1,
         }
     }
 
