@@ -68,6 +68,7 @@ async fn an_email_has_plain_and_html_parts_and_is_accepted() {
             alert("al_1", "First <b>not bold</b> & unacknowledged."),
             alert("al_2", "Second, newest."),
         ],
+        digest: None,
     };
     email.send(&msg).await.unwrap();
     let got: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();

@@ -143,6 +143,8 @@ fn channel(name: &str, base: &str, webhook: bool) -> Channel {
         kind,
         filter: Filter::default(),
         min_interval: Duration::ZERO,
+        quiet: None,
+        digest: None,
     }
 }
 
@@ -154,6 +156,7 @@ fn message(n: usize) -> Message {
         channel: 0,
         brand: "Acme".into(),
         alerts,
+        digest: None,
     }
 }
 
