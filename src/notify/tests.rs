@@ -25,6 +25,8 @@ use crate::route::records::AlertKind;
 use crate::serve::desk::Desk;
 use crate::source::http::HttpClient;
 
+mod timing;
+
 const KEY: &str = "test-signing-key";
 
 /// What the receiver got: path, headers, body.
@@ -33,6 +35,11 @@ type Got = (String, HeaderMap, serde_json::Value);
 struct Receiver {
     /// Requests answered 500 before any is accepted.
     fail_first: AtomicUsize,
+    /// The clock signatures are checked against: the test's paused one, or
+    /// the wall's when none.
+    clock: Option<Clock>,
+    /// Requests to /slow wait for a permit here: a channel that hangs.
+    slow: tokio::sync::Semaphore,
     got: Mutex<Vec<Got>>,
     tx: mpsc::UnboundedSender<Got>,
 }
@@ -43,6 +50,9 @@ async fn hook(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> StatusCode {
+    if uri.path() == "/slow" {
+        let _ = r.slow.acquire().await.map(|p| p.forget());
+    }
     let fail = r
         .fail_first
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -50,7 +60,8 @@ async fn hook(
     if fail {
         return StatusCode::INTERNAL_SERVER_ERROR;
     }
-    if uri.path() == "/hook" && !signed(&headers, &body) {
+    let now = r.clock.map_or_else(chrono::Utc::now, |c| c.now());
+    if uri.path() == "/hook" && !signed(&headers, &body, now.timestamp()) {
         return StatusCode::UNAUTHORIZED;
     }
     let Ok(json) = serde_json::from_slice(&body) else {
@@ -64,7 +75,7 @@ async fn hook(
 
 /// Checks `t=..,v1=..` as a receiver would: HMAC of `t.body`, and a time
 /// within five minutes.
-fn signed(headers: &HeaderMap, body: &[u8]) -> bool {
+fn signed(headers: &HeaderMap, body: &[u8], now: i64) -> bool {
     let Some(sig) = headers
         .get("x-earshot-signature")
         .and_then(|v| v.to_str().ok())
@@ -83,7 +94,7 @@ fn signed(headers: &HeaderMap, body: &[u8]) -> bool {
     let (Some(t), Some(v1)) = (t, v1) else {
         return false;
     };
-    if (chrono::Utc::now().timestamp() - t).abs() > 300 {
+    if (now - t).abs() > 300 {
         return false;
     }
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(KEY.as_bytes()).unwrap();
@@ -99,15 +110,25 @@ fn signed(headers: &HeaderMap, body: &[u8]) -> bool {
 }
 
 async fn receiver(fail_first: usize) -> (String, Arc<Receiver>, mpsc::UnboundedReceiver<Got>) {
+    receiver_on(fail_first, None).await
+}
+
+async fn receiver_on(
+    fail_first: usize,
+    clock: Option<Clock>,
+) -> (String, Arc<Receiver>, mpsc::UnboundedReceiver<Got>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let r = Arc::new(Receiver {
         fail_first: AtomicUsize::new(fail_first),
+        clock,
+        slow: tokio::sync::Semaphore::new(0),
         got: Mutex::default(),
         tx,
     });
     let app = axum::Router::new()
         .route("/slack", post(hook))
         .route("/hook", post(hook))
+        .route("/slow", post(hook))
         .with_state(r.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
