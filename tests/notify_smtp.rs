@@ -178,6 +178,6 @@ async fn a_digest_email_counts_the_hour_and_is_well_formed() {
     let got: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
     assert_eq!(
         got["subject"],
-        "[earshot] Digest: 1 alert in no queue: 1 spike"
+        "[earshot] Digest: 1 alert without a queue: 1 spike"
     );
 }

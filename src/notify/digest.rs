@@ -21,7 +21,8 @@ pub const TOP: usize = 5;
 /// The figures of a digest.
 #[derive(Debug, PartialEq)]
 pub struct Summary<'a> {
-    /// The queue as shown: its name, or "no queue" for spikes.
+    /// The queue as shown: "in queue support", or "without a queue" for
+    /// spikes.
     pub queue: String,
     pub count: usize,
     /// Alerts per kind, in the order immediate, deadline, spike.
@@ -41,7 +42,7 @@ impl Summary<'_> {
             .map(|(k, n)| format!("{n} {k}"))
             .collect();
         format!(
-            "Digest: {} in {}: {}",
+            "Digest: {} {}: {}",
             alerts(self.count),
             self.queue,
             kinds.join(", ")
@@ -75,8 +76,8 @@ fn alerts(n: usize) -> String {
 /// Sums up a digest message.
 pub fn summarise(msg: &Message) -> Summary<'_> {
     let queue = match msg.digest.as_ref().and_then(|d| d.queue.as_deref()) {
-        Some(q) => format!("queue {q}"),
-        None => "no queue".into(),
+        Some(q) => format!("in queue {q}"),
+        None => "without a queue".into(),
     };
     let mut by_kind = Vec::new();
     for kind in ["immediate", "deadline", "spike"] {

@@ -25,6 +25,7 @@ use crate::route::records::AlertKind;
 use crate::serve::desk::Desk;
 use crate::source::http::HttpClient;
 
+mod day;
 mod timing;
 
 const KEY: &str = "test-signing-key";
