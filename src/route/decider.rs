@@ -129,7 +129,11 @@ impl Decider {
     }
 
     fn changelog(&self, e: &Entry, partition: i32) -> Outgoing {
-        let id = format!("{}:{:?}", e.feedback_id, e.state);
+        // The level tells the second escalation from the first.
+        let id = match e.level {
+            0 | 1 => format!("{}:{:?}", e.feedback_id, e.state),
+            n => format!("{}:{:?}:{n}", e.feedback_id, e.state),
+        };
         self.json(
             &self.cfg.changelog_topic,
             &e.feedback_id,
