@@ -30,9 +30,10 @@ import random
 import sys
 from collections import Counter
 
-# Each sentence with the brands and products it names. No sentence ends in
-# a brand or starts with a product's second word, so no phrase can match
-# across two of them.
+# Each sentence with the brands and products it names. Some end in a brand
+# and some start with a product's second word, so that drawn side by side
+# they make near misses ("... at the Acme. Cloud cover ..."): a phrase
+# query must not match across the full stop, and the truth says so.
 MOODS = [
     ("I love how fast Acme Cloud syncs now!", ["Acme"], ["Acme Cloud"]),
     ("Acme Cloud lost my files again. Terrible support.", ["Acme"], ["Acme Cloud"]),
@@ -40,6 +41,10 @@ MOODS = [
     ("Nothing to report about the weather today.", [], []),
     ("The Acme Phone battery is awful, honestly the worst.", ["Acme"], ["Acme Phone"]),
     ("Switched from Acme to Globex, no regrets.", ["Acme", "Globex"], []),
+    ("We met for lunch at the Acme.", ["Acme"], []),
+    ("Cloud cover kept the beach cool all afternoon.", [], []),
+    ("Phone calls to the town hall went unanswered, acme or not.", ["Acme"], []),
+    ("Phone, keys, wallet: all packed.", [], []),
 ]
 
 BRANDS_TOML = '''

@@ -2,7 +2,7 @@
 //! exit codes (0 ok, 1 failure, 2 bad pipeline file or usage).
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -313,26 +313,46 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
             check_every,
             listen,
         } => {
-            let (route, kafka, stuck_after) = route_settings(&pipeline)?;
+            let loaded = load(&pipeline)?;
             let shutdown = CancellationToken::new();
             tokio::spawn(on_signal(shutdown.clone()));
+            let (route, kafka, stuck_after) = route_parts(&loaded, &pipeline)?;
+            let instance = instance.unwrap_or_else(|| std::process::id().to_string());
+            // With [notify], alerts are also sent, by a consumer of their own.
+            let notifier = earshot::notify::kafka::spawn(&loaded, &instance, shutdown.clone())
+                .context("starting the notifier")?
+                .map(|task| {
+                    // A notifier that stops (a topic missing) stops route too.
+                    let stop = shutdown.clone();
+                    tokio::spawn(async move {
+                        let r = task.await;
+                        stop.cancel();
+                        r
+                    })
+                });
             let observer = earshot::route::exposed::Observer::new(stuck_after);
             let server = match listen.or_else(|| route.listen.clone()) {
                 Some(addr) => Some(serve(&addr, observer.clone(), shutdown.clone()).await?),
                 None => None,
             };
-            let mut opts = earshot::route::consumer::Options {
+            let opts = earshot::route::consumer::Options {
                 check_every,
                 observer,
+                instance,
                 ..Default::default()
             };
-            if let Some(i) = instance {
-                opts.instance = i;
-            }
             tracing::info!(group = %route.group, topic = %route.feedback_topic, "Routing.");
-            let stats = earshot::route::consumer::run(route, &kafka, opts, shutdown)
-                .await
-                .context("routing")?;
+            let routed = earshot::route::consumer::run(route, &kafka, opts, shutdown.clone()).await;
+            // Either stopping stops both: route without its notifier, or the
+            // reverse, would leave alerts unsent or unmade.
+            shutdown.cancel();
+            if let Some(n) = notifier {
+                n.await
+                    .expect("notifier watch")
+                    .context("notifier")?
+                    .context("delivering notifications")?;
+            }
+            let stats = routed.context("routing")?;
             tracing::info!(
                 routed = stats.routed,
                 repeats = stats.repeats,
@@ -467,10 +487,21 @@ fn route_settings(
     config::KafkaConfig,
     Duration,
 )> {
-    let p = load(path)?;
+    route_parts(&load(path)?, path)
+}
+
+/// [`route_settings`] of a pipeline already loaded.
+fn route_parts(
+    p: &config::Pipeline,
+    path: &Path,
+) -> Result<(
+    earshot::route::config::RouteConfig,
+    config::KafkaConfig,
+    Duration,
+)> {
     let stuck_after = p.delivery.stuck_after;
-    let kafka = match p.sink {
-        config::SinkConfig::Kafka(k) => k,
+    let kafka = match &p.sink {
+        config::SinkConfig::Kafka(k) => k.clone(),
         _ => anyhow::bail!(
             "{}: route reads Kafka: the pipeline's [sink] must be type = \"kafka\"",
             path.display()
@@ -478,6 +509,7 @@ fn route_settings(
     };
     let route = p
         .route
+        .clone()
         .with_context(|| format!("{}: no [route] section (queues and rules)", path.display()))?;
     Ok((route, kafka, stuck_after))
 }

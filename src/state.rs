@@ -2,8 +2,8 @@
 //!
 //! An embedded redb database in the pipeline's state directory holds the
 //! items already delivered (with their content hash, so an edit is noticed),
-//! HTTP validators per source and document, source cursors and when each
-//! influencer was first seen. Validators are keyed by source as well as URL:
+//! HTTP validators per source and document, source cursors, when each
+//! influencer was first seen and each person's sentiment history. Validators are keyed by source as well as URL:
 //! two sources reading one document (or a source added later) must each see
 //! it once, not be answered 304 for what the other one delivered. The old
 //! URL-only `validators` table of earlier versions is left alone and unread. Everything learned from one poll is written in one
@@ -35,6 +35,8 @@ const MOVED: TableDefinition<&str, &str> = TableDefinition::new("moved");
 /// An item's identity (what its feedback ids hash) -> the [`ItemClaim`] of
 /// the source that delivered it, as JSON.
 const CLAIMS: TableDefinition<&str, &str> = TableDefinition::new("item_claims");
+/// Person (influencer) id -> its [`crate::record::Trajectory`], as JSON.
+const TRAJECTORIES: TableDefinition<&str, &str> = TableDefinition::new("trajectories");
 
 /// Which source delivered an item's feedback, and with what content. The
 /// same post reached through two sources (a feed, and the page whose feed
@@ -83,6 +85,8 @@ pub struct Commit {
     pub moved: Vec<(String, String, String)>,
     /// (item identity, the claim of the source that delivered it)
     pub claims: Vec<(String, ItemClaim)>,
+    /// (person id, sentiment history)
+    pub trajectories: Vec<(String, crate::record::Trajectory)>,
 }
 
 impl Commit {
@@ -95,6 +99,7 @@ impl Commit {
             && self.people.is_empty()
             && self.moved.is_empty()
             && self.claims.is_empty()
+            && self.trajectories.is_empty()
     }
 }
 
@@ -139,6 +144,8 @@ impl State {
             tx.open_table(PEOPLE).map_err(|e| err(e.to_string()))?;
             tx.open_table(MOVED).map_err(|e| err(e.to_string()))?;
             tx.open_table(CLAIMS).map_err(|e| err(e.to_string()))?;
+            tx.open_table(TRAJECTORIES)
+                .map_err(|e| err(e.to_string()))?;
         }
         tx.commit().map_err(|e| err(e.to_string()))?;
         Ok(State {
@@ -211,6 +218,16 @@ impl State {
     pub fn claim(&self, identity: &str) -> Result<Option<ItemClaim>, StateError> {
         Ok(self
             .get_str(CLAIMS, identity)?
+            .and_then(|s| serde_json::from_str(&s).ok()))
+    }
+
+    /// A person's sentiment history, if any mention of theirs was delivered.
+    pub fn trajectory(
+        &self,
+        person: &str,
+    ) -> Result<Option<crate::record::Trajectory>, StateError> {
+        Ok(self
+            .get_str(TRAJECTORIES, person)?
             .and_then(|s| serde_json::from_str(&s).ok()))
     }
 
@@ -311,6 +328,19 @@ impl State {
             let json = serde_json::to_string(claim).expect("claims serialize");
             claims
                 .insert(identity.as_str(), json.as_str())
+                .map_err(|e| self.err(e))?;
+        }
+        let mut traj = tx.open_table(TRAJECTORIES).map_err(|e| self.err(e))?;
+        for (person, t) in &c.trajectories {
+            // Two polls decide one after the other but may commit in either
+            // order: fold what this one adds into what is stored.
+            let old: crate::record::Trajectory = traj
+                .get(person.as_str())
+                .map_err(|e| self.err(e))?
+                .and_then(|v| serde_json::from_str(v.value()).ok())
+                .unwrap_or_default();
+            let json = serde_json::to_string(&old.merge(t)).expect("trajectory serializes");
+            traj.insert(person.as_str(), json.as_str())
                 .map_err(|e| self.err(e))?;
         }
         let mut moved = tx.open_table(MOVED).map_err(|e| self.err(e))?;

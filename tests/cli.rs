@@ -369,7 +369,7 @@ fn backfill_of_the_demo_pipeline_writes_records() {
     assert!(!records.is_empty());
     assert!(records
         .iter()
-        .all(|r| r["schema"] == "earshot.feedback/2" || r["schema"] == "earshot.influencer/1"));
+        .all(|r| r["schema"] == "earshot.feedback/2" || r["schema"] == "earshot.influencer/2"));
     assert!(dir.path().join("state").is_dir());
 
     // The same state: nothing new to deliver.
@@ -432,7 +432,7 @@ fn the_demo_delivers_each_post_once_per_brand_and_each_person_once() {
     // elsewhere, with nothing linking the two, stays someone else.
     let influencers: Vec<&Value> = records
         .iter()
-        .filter(|r| r["schema"] == "earshot.influencer/1")
+        .filter(|r| r["schema"] == "earshot.influencer/2")
         .collect();
     for r in &influencers {
         let profile = r["profile_url"].as_str().unwrap_or("");
@@ -572,18 +572,23 @@ fn figure(report: &str, line_start: &str, key: &str) -> f64 {
 fn eval_reports_accuracy_and_brand_precision_above_their_floors() {
     let report = eval_report();
     let figure = |line_start: &str, key: &str| figure(&report, line_start, key);
-    assert!(figure("sentiment:", "accuracy") >= 0.65, "{report}");
-    assert!(figure("sentiment:", "pearson") >= 0.6, "{report}");
+    assert!(figure("sentiment:", "accuracy") >= 0.84, "{report}");
+    assert!(figure("sentiment:", "pearson") >= 0.8, "{report}");
     assert!(figure("brands (all", "precision") >= 0.95, "{report}");
     assert!(figure("brands (all", "recall") >= 0.8, "{report}");
     // Held out: never tuned on, so these show what carries over.
-    assert!(figure("sentiment-social:", "accuracy") >= 0.54, "{report}");
-    assert!(figure("sentiment-social:", "pearson") >= 0.4, "{report}");
-    assert!(figure("sentiment-reviews:", "accuracy") >= 0.55, "{report}");
-    assert!(figure("sentiment-reviews:", "pearson") >= 0.45, "{report}");
-    assert!(figure("sentiment-news:", "accuracy") >= 0.63, "{report}");
-    assert!(figure("sentiment-news:", "pearson") >= 0.5, "{report}");
-    assert!(figure("mentions:", "accuracy") >= 0.4, "{report}");
+    assert!(figure("sentiment-social:", "accuracy") >= 0.6, "{report}");
+    assert!(figure("sentiment-social:", "pearson") >= 0.5, "{report}");
+    assert!(figure("sentiment-reviews:", "accuracy") >= 0.6, "{report}");
+    assert!(figure("sentiment-reviews:", "pearson") >= 0.5, "{report}");
+    assert!(figure("sentiment-news:", "accuracy") >= 0.69, "{report}");
+    assert!(figure("sentiment-news:", "pearson") >= 0.57, "{report}");
+    assert!(figure("mentions:", "accuracy") >= 0.48, "{report}");
+    // Calibrated scores sit nearer the ratings than VADER's (0.381, 0.327
+    // and 0.260 from the social, reviews and news sets).
+    assert!(figure("sentiment-social:", "mae") <= 0.31, "{report}");
+    assert!(figure("sentiment-reviews:", "mae") <= 0.32, "{report}");
+    assert!(figure("sentiment-news:", "mae") <= 0.25, "{report}");
     // The queries of mentions.toml match every labelled brand.
     assert_eq!(figure("mentions:", "not_found"), 0.0, "{report}");
     assert!(
@@ -608,8 +613,11 @@ fn eval_reports_accuracy_and_brand_precision_above_their_floors() {
         "{report}"
     );
     assert!(figure("brands-scoped (all", "recall") >= 0.78, "{report}");
-    assert!(figure("intents (whole text", "micro_f1") >= 0.7, "{report}");
-    assert!(figure("intents (whole text", "macro_f1") >= 0.7, "{report}");
+    assert!(figure("intents (whole text", "micro_f1") >= 0.8, "{report}");
+    assert!(
+        figure("intents (whole text", "macro_f1") >= 0.78,
+        "{report}"
+    );
     // The emotion cues were written with this set in view (see
     // fixtures/eval/README.md): these floors catch regressions, they do not
     // show how the cues do on text nobody tuned them on.
@@ -625,6 +633,39 @@ fn eval_reports_accuracy_and_brand_precision_above_their_floors() {
         let line = format!("emotion {emotion}:");
         assert!(figure(&line, "precision") >= 0.85, "{report}");
         assert!(figure(&line, "recall") >= 0.6, "{report}");
+    }
+    // Held out from the work on per-mention sentiment, intent and emotion:
+    // what carries over to text nobody tuned on, a little below what it
+    // measured when these floors were set.
+    assert!(figure("mentions-heldout:", "accuracy") >= 0.52, "{report}");
+    assert_eq!(figure("mentions-heldout:", "not_found"), 0.0, "{report}");
+    let intents = |key| figure("intents-heldout (whole text", key);
+    assert!(intents("micro_f1") >= 0.58, "{report}");
+    assert!(intents("macro_f1") >= 0.55, "{report}");
+    assert!(intents("precision") >= 0.75, "{report}");
+    assert!(
+        figure("intent-heldout complaint:", "recall") >= 0.3,
+        "{report}"
+    );
+    assert!(
+        figure("intent-heldout question:", "recall") >= 0.85,
+        "{report}"
+    );
+    assert!(
+        figure("intents-all (whole text", "micro_f1") >= 0.71,
+        "{report}"
+    );
+    assert!(
+        figure("intents-all (whole text", "macro_f1") >= 0.69,
+        "{report}"
+    );
+    let emotions = |key| figure("emotions-heldout (whole text", key);
+    assert!(emotions("micro_f1") >= 0.8, "{report}");
+    assert!(emotions("macro_f1") >= 0.8, "{report}");
+    for emotion in ["anger", "disgust", "fear", "joy", "surprise", "sadness"] {
+        let line = format!("emotion-heldout {emotion}:");
+        assert!(figure(&line, "precision") >= 0.85, "{report}");
+        assert!(figure(&line, "recall") >= 0.55, "{report}");
     }
 }
 
@@ -660,13 +701,16 @@ fn eval_scores_every_labelled_set_in_full() {
         let r = figure(&line, "pearson");
         assert!((-1.0..=1.0).contains(&r), "{report}");
     }
-    let mentions: usize = lines("mentions.jsonl")
-        .iter()
-        .map(|e| e["mentions"].as_array().unwrap().len())
-        .sum();
-    assert_eq!(figure("mentions:", "n"), mentions as f64, "{report}");
-    unit("mentions:", "accuracy");
-    unit("mentions:", "macro_f1");
+    for set in ["mentions", "mentions-heldout"] {
+        let mentions: usize = lines(&format!("{set}.jsonl"))
+            .iter()
+            .map(|e| e["mentions"].as_array().unwrap().len())
+            .sum();
+        let line = format!("{set}:");
+        assert_eq!(figure(&line, "n"), mentions as f64, "{report}");
+        unit(&line, "accuracy");
+        unit(&line, "macro_f1");
+    }
     let both = lines("brands-both.jsonl");
     assert_eq!(figure("brands-both-senses:", "n"), both.len() as f64);
     let with_brand = both.iter().filter(|e| !e["brand"].is_null()).count();
@@ -682,22 +726,39 @@ fn eval_scores_every_labelled_set_in_full() {
         "churn_risk",
         "purchase_intent",
     ];
-    multi_label_in_full(&report, &lines("intent.jsonl"), "intent", &labels);
+    let intent = lines("intent.jsonl");
+    let held = lines("intent-heldout.jsonl");
+    let all: Vec<Value> = intent.iter().chain(&held).cloned().collect();
+    for (set, examples) in [("", &intent), ("-heldout", &held), ("-all", &all)] {
+        let names = (format!("intent{set}"), format!("intents{set}"));
+        multi_label_in_full(&report, examples, "intents", &names, &labels);
+    }
     let labels = ["anger", "disgust", "fear", "joy", "surprise", "sadness"];
-    multi_label_in_full(&report, &lines("emotion.jsonl"), "emotion", &labels);
+    for set in ["", "-heldout"] {
+        let names = (format!("emotion{set}"), format!("emotions{set}"));
+        let examples = lines(&format!("emotion{set}.jsonl"));
+        multi_label_in_full(&report, &examples, "emotions", &names, &labels);
+    }
 }
 
-/// A set with any number of labels per text (`intent.jsonl`, field
-/// `intents`; `emotion.jsonl`, `emotions`): its pooled line counts every
-/// text, and each label's gold yes answers (and `none`'s) are found or
-/// missed.
-fn multi_label_in_full(report: &str, examples: &[Value], one: &str, labels: &[&str]) {
+/// A set with any number of labels per text, in the array `field` of each
+/// example (`intents` in the intent files, `emotions` in the emotion
+/// files), reported on lines headed `one LABEL:` and `all (whole text, ..`:
+/// its pooled line counts every text, and each label's gold yes answers
+/// (and `none`'s) are found or missed.
+fn multi_label_in_full(
+    report: &str,
+    examples: &[Value],
+    field: &str,
+    (one, all): &(String, String),
+    labels: &[&str],
+) {
     let figure = |line_start: &str, key: &str| figure(report, line_start, key);
     let unit = |line: &str, key: &str| {
         let v = figure(line, key);
         assert!((0.0..=1.0).contains(&v), "{line} {key}={v}: {report}");
     };
-    let line = format!("{one}s (whole text, n=");
+    let line = format!("{all} (whole text, n=");
     assert!(
         report.contains(&format!("{line}{})", examples.len())),
         "{report}"
@@ -710,7 +771,7 @@ fn multi_label_in_full(report: &str, examples: &[Value], one: &str, labels: &[&s
         let gold = examples
             .iter()
             .filter(|e| {
-                let found = e[format!("{one}s")].as_array().unwrap();
+                let found = e[field].as_array().unwrap();
                 match *label {
                     "none" => found.is_empty(),
                     _ => found.iter().any(|l| l == label),

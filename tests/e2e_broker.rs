@@ -213,12 +213,12 @@ fn backfill_delivers_every_record_to_kafka() {
     assert_eq!(created.len(), want_fb.len());
 
     let feedback_schema = schema("feedback.v2.json");
-    let influencer_schema = schema("influencer.v1.json");
+    let influencer_schema = schema("influencer.v2.json");
     for c in &reader.got {
         let (validator, ce_type) = if c.topic == FEEDBACK_TOPIC {
             (&feedback_schema, "dev.earshot.feedback.v2")
         } else {
-            (&influencer_schema, "dev.earshot.influencer.v1")
+            (&influencer_schema, "dev.earshot.influencer.v2")
         };
         let errors: Vec<String> = validator
             .iter_errors(&c.value)

@@ -100,6 +100,7 @@ fn records(n: usize) -> Vec<Record> {
             update: false,
             influencer_first_seen: None,
             person: None,
+            trajectory: None,
         };
         out.extend(record::build(&item, &class, &ctx));
     }
@@ -375,8 +376,8 @@ async fn records_arrive_keyed_by_id_with_cloudevents_headers() {
     assert_eq!(inf.len(), 5);
     assert!(inf
         .iter()
-        .all(|(_, v, h)| v["schema"] == "earshot.influencer/1"
-            && h["ce_type"] == "dev.earshot.influencer.v1"));
+        .all(|(_, v, h)| v["schema"] == "earshot.influencer/2"
+            && h["ce_type"] == "dev.earshot.influencer.v2"));
 }
 
 #[tokio::test]

@@ -150,7 +150,7 @@ async fn a_backfill_writes_records_that_match_the_published_schemas() {
     let records = lines(&dir.path().join("out.jsonl"));
     assert_eq!(records.len(), summary.totals().records);
     let fb = schema("feedback.v2.json");
-    let inf = schema("influencer.v1.json");
+    let inf = schema("influencer.v2.json");
     let (mut n_fb, mut n_inf) = (0, 0);
     for r in &records {
         let validator = match r["schema"].as_str() {
@@ -158,7 +158,7 @@ async fn a_backfill_writes_records_that_match_the_published_schemas() {
                 n_fb += 1;
                 &fb
             }
-            Some("earshot.influencer/1") => {
+            Some("earshot.influencer/2") => {
                 n_inf += 1;
                 &inf
             }
@@ -187,7 +187,7 @@ async fn a_backfill_writes_records_that_match_the_published_schemas() {
         .iter()
         .find(|r| r["id"] == quit["influencer_id"])
         .expect("an influencer record for the author");
-    assert_eq!(author["schema"], "earshot.influencer/1");
+    assert_eq!(author["schema"], "earshot.influencer/2");
     assert_eq!(author["name"], "Rant112");
     assert_eq!(author["profile_url"], "https://rants.example.net/");
 }

@@ -209,7 +209,7 @@ async fn intake_is_routed_and_its_status_changes_move_it_through_the_queue() {
         out.contains(&id),
         "the feedback record is in the JSONL sink"
     );
-    assert!(out.contains(r#""schema":"earshot.influencer/1""#));
+    assert!(out.contains(r#""schema":"earshot.influencer/2""#));
 }
 
 #[tokio::test]
@@ -723,4 +723,105 @@ async fn password_guessing_is_limited_per_address() {
         .await;
     assert_eq!(st, StatusCode::TOO_MANY_REQUESTS);
     assert!(page.contains("try again in"), "{page}");
+}
+
+/// Files a post by Rant112 through the API; returns the feedback id.
+async fn file_rant(w: &Workspace, text: &str, url: &str) -> String {
+    let (s, v) = json(
+        w.api(Method::POST, "/api/feedback")
+            .json(&json!({
+                "text": text,
+                "kind": "post",
+                "url": url,
+                "influencer": {"screen_name": "Rant112", "url": "https://rant112.example/"}
+            }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn contacts_with_an_author_warn_before_the_next_and_proactive_ones_are_capped() {
+    let w = Workspace::start("[serve.contact]\nwarn_within = \"7d\"\nproactive_cap = 1\n").await;
+    let first = file_rant(
+        &w,
+        "Acme Cloud lost my files again, third outage this month.",
+        "https://rant112.example/acme-cloud-outage",
+    )
+    .await;
+    let second = file_rant(
+        &w,
+        "Acme Cloud support still has not answered my ticket.",
+        "https://rant112.example/acme-cloud-support",
+    )
+    .await;
+    let mut s = Session::default();
+    let csrf = s.login(&w, "pat").await;
+    let (_, page) = s.get(&w, &format!("/feedback/{second}")).await;
+    assert!(!page.contains("contact-warning"), "no contact yet");
+
+    // A reply on the first case: the second case, same author, warns.
+    let (st, _, _) = s
+        .post(
+            &w,
+            &format!("/feedback/{first}/activity"),
+            &[
+                ("csrf", &csrf),
+                ("kind", "contact"),
+                ("channel", "blog comment"),
+                ("summary", "Apologised and asked for the ticket number."),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (_, page) = s.get(&w, &format!("/feedback/{second}")).await;
+    let warning = page
+        .split(r#"id="contact-warning""#)
+        .nth(1)
+        .expect("a warning before the next contact");
+    assert!(
+        warning.contains("by pat (blog comment)"),
+        "{}",
+        &warning[..200]
+    );
+    let (_, case) = case_of(&w, &second).await;
+    assert_eq!(case["contact"]["recent"], true);
+    assert_eq!(case["contact"]["last"]["feedback_id"], first.as_str());
+    assert_eq!(case["contact"]["proactive"], 0);
+
+    // One proactive contact is allowed; the second is refused, saying why.
+    let contact = |proactive: bool| json!({"kind": "contact", "channel": "email", "summary": "Offered a call.", "proactive": proactive});
+    let post = |id: &str, body: Value| {
+        w.api(Method::POST, &format!("/api/feedback/{id}/activity"))
+            .json(&body)
+            .send()
+    };
+    assert_eq!(
+        post(&second, contact(true)).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let (st, v) = json(post(&first, contact(true)).await.unwrap()).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    assert!(v.to_string().contains("cap per author"), "{v}");
+    let (_, case) = case_of(&w, &first).await;
+    assert_eq!(case["contact"]["capped"], true);
+    let proactive: Vec<&Value> = case["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["kind"] == "contact")
+        .collect();
+    assert_eq!(proactive.len(), 1, "the refused contact is not logged");
+    // A reply is never capped; the page disables the proactive box.
+    assert_eq!(
+        post(&first, contact(false)).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let (_, page) = s.get(&w, &format!("/feedback/{first}")).await;
+    assert!(page.contains(r#"name="proactive" value="1" disabled"#));
+    assert!(page.contains(r#"id="contact-cap""#));
 }

@@ -3,7 +3,9 @@
 //! Embedded (the sink is not Kafka): the pipeline's sources, routing and
 //! the workspace in one process, on the store in the state directory. On
 //! Kafka: no sources and no routing (those are `run`'s and `route`'s); the
-//! workspace mirrors route's topics and writes people's changes to them.
+//! workspace mirrors route's topics and writes people's changes to them,
+//! and with `[notify]` it sends alerts alongside `earshot route`'s
+//! notifiers ([`crate::notify::kafka`]).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -43,6 +45,8 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
     #[error("flushing the sink at shutdown: {0}")]
     Flush(#[from] crate::sink::SinkError),
+    #[error("delivering notifications: {0}")]
+    Notify(#[from] crate::notify::kafka::NotifyKafkaError),
 }
 
 /// What `serve` was asked to do.
@@ -95,10 +99,8 @@ pub fn open(pipeline: Pipeline, opts: &Options) -> Result<(Arc<App>, Clock), Ser
             desk.notify_to(tx);
             Some(rx)
         }
-        (kafka, notify) => {
-            if kafka.is_some() && notify.is_some() {
-                tracing::warn!("[notify] is not used by serve on Kafka yet: only the embedded workspace sends notifications.");
-            }
+        // On Kafka, the notifier follows the alerts topic ([`serve`]).
+        _ => {
             drop(desk.take_backlog());
             None
         }
@@ -157,8 +159,12 @@ pub async fn serve(
     let flushed = match start_kafka(&app, shutdown.clone()) {
         // On Kafka, sources and routing are other processes'.
         Some(follower) => {
+            let notifier = start_kafka_notifier(&app, shutdown.clone())?;
             shutdown.cancelled().await;
             follower.await.ok();
+            if let Some(n) = notifier {
+                n.await.expect("notifier watch")?;
+            }
             app.engine.sink.flush_within(opts.grace).await
         }
         None => {
@@ -198,6 +204,24 @@ pub fn start_notifier(
     Some(tokio::spawn(crate::notify::run::run(
         cfg, sender, backlog, rx, store, clock, shutdown,
     )))
+}
+
+/// On Kafka with `[notify]`: joins the notifiers of `earshot route` (one
+/// consumer group: each alert is sent once, by whichever instance owns its
+/// partition). A notifier that stops stops the workspace too.
+pub fn start_kafka_notifier(
+    app: &Arc<App>,
+    shutdown: CancellationToken,
+) -> Result<Option<tokio::task::JoinHandle<Result<(), ServeError>>>, ServeError> {
+    let instance = format!("serve-{}", std::process::id());
+    let task = crate::notify::kafka::spawn(&app.engine.pipeline, &instance, shutdown.clone())?;
+    Ok(task.map(|task| {
+        tokio::spawn(async move {
+            let r = task.await.expect("notifier panicked");
+            shutdown.cancel();
+            Ok(r?)
+        })
+    }))
 }
 
 /// On Kafka, starts following route's topics on a thread of its own.

@@ -19,6 +19,9 @@ pub struct Metrics {
     /// Pearson correlation of gold and predicted scores; 0 when either side
     /// is constant (the correlation is undefined there).
     pub pearson: f64,
+    /// Mean absolute difference of gold and predicted scores: how far a
+    /// score is from the rating, which is what calibration lowers.
+    pub mae: f64,
 }
 
 pub(super) const LABELS: [SentimentLabel; 3] = [
@@ -50,6 +53,12 @@ pub fn sentiment_metrics(
         accuracy: m.accuracy,
         macro_f1: m.macro_f1,
         pearson: pearson(&xs, &ys),
+        mae: mean(
+            &xs.iter()
+                .zip(&ys)
+                .map(|(x, y)| (x - y).abs())
+                .collect::<Vec<f64>>(),
+        ),
     }
 }
 

@@ -4,6 +4,8 @@
 //! mention in multi-brand posts, brand matching (precision and recall per
 //! brand, and on posts using a name in both senses), intent and emotion
 //! (precision and recall per intent and per emotion, micro and macro F1).
+//! Per-mention sentiment, intent and emotion have a held-out file beside
+//! the first, printed on lines of its own.
 //!
 //! The figures are pure functions of gold and predicted values
 //! ([`metrics`]); the files' formats are in [`sets`]. [`run_eval`] is the
@@ -106,7 +108,15 @@ pub fn run_eval(dir: &Path, scorers: &Scorers<'_>) -> Result<String, EvalError> 
     }
     if let Some((path, text)) = read_if_present(dir, "mentions.jsonl")? {
         let matcher = matcher(dir, "mentions.toml", scorers)?;
-        report.push_str(&report::mentions(&path, &text, &matcher)?);
+        report.push_str(&report::mentions("mentions", &path, &text, &matcher)?);
+        if let Some((path, text)) = read_if_present(dir, "mentions-heldout.jsonl")? {
+            report.push_str(&report::mentions(
+                "mentions-heldout",
+                &path,
+                &text,
+                &matcher,
+            )?);
+        }
     }
     let brands = matcher(dir, "brands.toml", scorers)?;
     let (path, text) = read(dir, "brands.jsonl")?;
@@ -129,11 +139,40 @@ pub fn run_eval(dir: &Path, scorers: &Scorers<'_>) -> Result<String, EvalError> 
             report.push_str(&report::brands_both("-scoped", path, text, &scoped)?);
         }
     }
-    if let Some((path, text)) = read_if_present(dir, "intent.jsonl")? {
-        report.push_str(&report::intents(&path, &text, scorers.intents)?);
+    let intent = read_if_present(dir, "intent.jsonl")?;
+    let held = read_if_present(dir, "intent-heldout.jsonl")?;
+    if let Some(file) = &intent {
+        let files = std::slice::from_ref(file);
+        report.push_str(&report::intents(
+            ("intent", "intents"),
+            files,
+            scorers.intents,
+        )?);
     }
-    if let Some((path, text)) = read_if_present(dir, "emotion.jsonl")? {
-        report.push_str(&report::emotions(&path, &text, scorers.emotions)?);
+    if let Some(file) = &held {
+        let files = std::slice::from_ref(file);
+        let names = ("intent-heldout", "intents-heldout");
+        report.push_str(&report::intents(names, files, scorers.intents)?);
+    }
+    // Both intent files read as one set: the per-intent figures over every
+    // labelled text, beside those of each file.
+    if let (Some(intent), Some(held)) = (intent, held) {
+        let names = ("intent-all", "intents-all");
+        report.push_str(&report::intents(names, &[intent, held], scorers.intents)?);
+    }
+    // The emotion files stay apart: the cues were written with
+    // `emotion.jsonl` in view, and pooling would blur what the held-out
+    // figures show.
+    for (names, name) in [
+        (("emotion", "emotions"), "emotion.jsonl"),
+        (
+            ("emotion-heldout", "emotions-heldout"),
+            "emotion-heldout.jsonl",
+        ),
+    ] {
+        if let Some(file) = read_if_present(dir, name)? {
+            report.push_str(&report::emotions(names, &[file], scorers.emotions)?);
+        }
     }
     Ok(report)
 }

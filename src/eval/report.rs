@@ -3,7 +3,7 @@
 //! format them as `name: n=.. key=value ..` lines. The sentiment lines match
 //! `scripts/eval-vader`'s, label for label, so the two outputs line up.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::metrics::{
     label_metrics, pooled, precision_recall, sentiment_metrics, Metrics, PrecisionRecall, LABELS,
@@ -60,8 +60,8 @@ pub(super) fn held_out(
 /// the reference implementation, so the two can be compared line to line.
 pub fn sentiment_line(name: &str, m: &Metrics) -> String {
     format!(
-        "{name}: n={} accuracy={:.3} macro_f1={:.3} pearson={:.3}",
-        m.n, m.accuracy, m.macro_f1, m.pearson
+        "{name}: n={} accuracy={:.3} macro_f1={:.3} pearson={:.3} mae={:.3}",
+        m.n, m.accuracy, m.macro_f1, m.pearson, m.mae
     )
 }
 
@@ -87,10 +87,11 @@ fn confusion(gold: &[(SentimentLabel, f64)], predicted: &[(SentimentLabel, f64)]
     out
 }
 
-/// Per-mention sentiment: each labelled mention against the sentiment of
-/// the mention the matcher found for that brand in the post; one it did not
-/// find is wrong, and counted.
+/// Per-mention sentiment on the line `name:`: each labelled mention against
+/// the sentiment of the mention the matcher found for that brand in the
+/// post; one it did not find is wrong, and counted.
 pub(super) fn mentions(
+    name: &str,
     path: &Path,
     text: &str,
     matcher: &BrandMatcher,
@@ -111,7 +112,7 @@ pub(super) fn mentions(
     }
     let m = label_metrics(&gold, &predicted);
     Ok(format!(
-        "mentions: n={} accuracy={:.3} macro_f1={:.3} not_found={}\n",
+        "{name}: n={} accuracy={:.3} macro_f1={:.3} not_found={}\n",
         m.n, m.accuracy, m.macro_f1, m.missing
     ))
 }
@@ -189,43 +190,40 @@ pub(super) fn brands_pooled(
     Ok(pooled_line(&format!("{name} (all, n={n}):"), &rows))
 }
 
-/// `intent.jsonl`: a line per intent, then a `none` line (texts with no
-/// intent, gold and predicted; not in the pooled figures), then the six
-/// intents pooled.
+/// Intent files (`intent.jsonl`, `intent-heldout.jsonl`, or several read
+/// as one set): a line per intent headed `one NAME:`, then a `none` line
+/// (texts with no intent, gold and predicted; not in the pooled figures),
+/// then the six intents pooled, headed `all (whole text, n=..)`.
 pub(super) fn intents(
-    path: &Path,
-    text: &str,
+    names: (&str, &str),
+    files: &[(PathBuf, String)],
     finder: &dyn Fn(&str) -> Vec<Intent>,
 ) -> Result<String, EvalError> {
-    let examples: Vec<IntentExample> = sets::parse(path, text)?;
+    let mut examples: Vec<IntentExample> = Vec::new();
+    for (path, text) in files {
+        examples.extend(sets::parse::<IntentExample>(path, text)?);
+    }
     let predicted: Vec<Vec<Intent>> = examples.iter().map(|e| finder(&e.text)).collect();
     let gold: Vec<&[Intent]> = examples.iter().map(|e| e.intents.as_slice()).collect();
     let labels = Intent::ALL.map(|i| (i, i.as_str()));
-    Ok(multi_label(
-        ("intent", "intents"),
-        &labels,
-        &gold,
-        &predicted,
-    ))
+    Ok(multi_label(names, &labels, &gold, &predicted))
 }
 
-/// `emotion.jsonl`, as [`intents`]: a line per emotion, `none`, then the
-/// six pooled.
+/// Emotion files, as [`intents`]: a line per emotion, `none`, then the six
+/// pooled.
 pub(super) fn emotions(
-    path: &Path,
-    text: &str,
+    names: (&str, &str),
+    files: &[(PathBuf, String)],
     finder: &dyn Fn(&str) -> Vec<Emotion>,
 ) -> Result<String, EvalError> {
-    let examples: Vec<EmotionExample> = sets::parse(path, text)?;
+    let mut examples: Vec<EmotionExample> = Vec::new();
+    for (path, text) in files {
+        examples.extend(sets::parse::<EmotionExample>(path, text)?);
+    }
     let predicted: Vec<Vec<Emotion>> = examples.iter().map(|e| finder(&e.text)).collect();
     let gold: Vec<&[Emotion]> = examples.iter().map(|e| e.emotions.as_slice()).collect();
     let labels = Emotion::ALL.map(|e| (e, e.as_str()));
-    Ok(multi_label(
-        ("emotion", "emotions"),
-        &labels,
-        &gold,
-        &predicted,
-    ))
+    Ok(multi_label(names, &labels, &gold, &predicted))
 }
 
 /// A set where each text has any number of labels: one line per label

@@ -97,10 +97,11 @@ fn run_eval_reports_sentiment_and_brands() {
     let report = run_eval(&dir.0, &SCORERS).unwrap();
     let first = report.lines().next().unwrap();
     // "It is blue" scores 0.3: labelled positive, so 2 of 3 right; F1 is
-    // 2/3 positive, 1 negative, 0 neutral; r(0.7 -0.6 0, 0.6 -0.4 0.3) = 0.963.
+    // 2/3 positive, 1 negative, 0 neutral; r(0.7 -0.6 0, 0.6 -0.4 0.3) = 0.963;
+    // the scores are 0.1, 0.2 and 0.3 off: mae 0.2.
     assert_eq!(
         first,
-        "sentiment: n=3 accuracy=0.667 macro_f1=0.556 pearson=0.963"
+        "sentiment: n=3 accuracy=0.667 macro_f1=0.556 pearson=0.963 mae=0.200"
     );
     assert!(
         report.contains("brand Shell: precision=0.500 recall=1.000 tp=1 fp=1 fn=0"),
@@ -148,6 +149,10 @@ fn run_eval_scores_the_optional_sets_when_present() {
     let intent = r#"{"text": "Is it open?", "intents": ["question"]}
 {"text": "Please add dark mode", "intents": ["feature_request"]}
 {"text": "Lovely weather", "intents": []}"#;
+    let held_mentions =
+        r#"{"text": "Globex broke", "mentions": [{"brand": "Globex", "label": "negative"}]}"#;
+    let held_intent = r#"{"text": "Open on Sunday?", "intents": ["question", "purchase_intent"]}"#;
+    let held_emotion = r#"{"text": "Yay, so happy", "emotions": ["joy"]}"#;
     let dir = Dir::new(
         "all",
         &[
@@ -160,6 +165,9 @@ fn run_eval_scores_the_optional_sets_when_present() {
             ("brands-both.jsonl", both),
             ("intent.jsonl", intent),
             ("emotion.jsonl", EMOTION),
+            ("mentions-heldout.jsonl", held_mentions),
+            ("intent-heldout.jsonl", held_intent),
+            ("emotion-heldout.jsonl", held_emotion),
         ],
     );
     let report = run_eval(&dir.0, &SCORERS).unwrap();
@@ -171,7 +179,7 @@ fn run_eval_scores_the_optional_sets_when_present() {
     };
     assert_eq!(
         line("sentiment-news:"),
-        "sentiment-news: n=3 accuracy=0.667 macro_f1=0.556 pearson=0.963"
+        "sentiment-news: n=3 accuracy=0.667 macro_f1=0.556 pearson=0.963 mae=0.200"
     );
     // Shell right, Globex wrong (negative for positive), Initech not found:
     // F1 positive 2*1/(2+1), negative 0 (predicted once, never gold),
@@ -221,6 +229,36 @@ fn run_eval_scores_the_optional_sets_when_present() {
         line("emotions (whole text"),
         "emotions (whole text, n=3): precision=0.500 recall=0.500 micro_f1=0.500 macro_f1=0.333"
     );
+    // The held-out files have lines of their own, and the two intent files
+    // are also read as one set.
+    assert_eq!(
+        line("mentions-heldout:"),
+        "mentions-heldout: n=1 accuracy=1.000 macro_f1=1.000 not_found=0"
+    );
+    assert_eq!(
+        line("intent-heldout question:"),
+        "intent-heldout question: precision=1.000 recall=1.000 f1=1.000 tp=1 fp=0 fn=0"
+    );
+    assert_eq!(
+        line("intents-heldout (whole text"),
+        "intents-heldout (whole text, n=1): precision=1.000 recall=0.500 micro_f1=0.667 macro_f1=0.500"
+    );
+    // Pooled: question 2 of 2; feature_request and purchase_intent missed.
+    assert_eq!(
+        line("intent-all question:"),
+        "intent-all question: precision=1.000 recall=1.000 f1=1.000 tp=2 fp=0 fn=0"
+    );
+    assert_eq!(
+        line("intents-all (whole text"),
+        "intents-all (whole text, n=4): precision=1.000 recall=0.500 micro_f1=0.667 macro_f1=0.333"
+    );
+    // "Yay, so happy": joy right, surprise a false alarm.
+    assert_eq!(
+        line("emotions-heldout (whole text"),
+        "emotions-heldout (whole text, n=1): precision=0.500 recall=1.000 micro_f1=0.667 macro_f1=0.500"
+    );
+    // Emotion is not pooled: the cues were tuned on one of the two files.
+    assert!(!report.contains("emotion-all"), "{report}");
     std::fs::remove_file(dir.0.join("mentions.toml")).unwrap();
     let err = run_eval(&dir.0, &SCORERS).unwrap_err();
     assert!(err.to_string().contains("mentions.toml"), "{err}");

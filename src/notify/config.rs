@@ -54,7 +54,7 @@ struct RawChannel {
     /// email: the recipients.
     #[serde(default)]
     to: Vec<String>,
-    /// Alert kinds sent: immediate, deadline, spike (default: all).
+    /// Alert kinds sent: immediate, deadline, spike, disengagement (default: all).
     #[serde(default)]
     kinds: Vec<AlertKind>,
     /// Brands sent, in any case (default: all).

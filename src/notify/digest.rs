@@ -25,7 +25,8 @@ pub struct Summary<'a> {
     /// spikes.
     pub queue: String,
     pub count: usize,
-    /// Alerts per kind, in the order immediate, deadline, spike.
+    /// Alerts per kind, in the order immediate, deadline, spike,
+    /// disengagement.
     pub by_kind: Vec<(&'static str, usize)>,
     /// Alerts per brand, the most first (then by name).
     pub by_brand: Vec<(String, usize)>,
@@ -80,7 +81,7 @@ pub fn summarise(msg: &Message) -> Summary<'_> {
         None => "without a queue".into(),
     };
     let mut by_kind = Vec::new();
-    for kind in ["immediate", "deadline", "spike"] {
+    for kind in ["immediate", "deadline", "spike", "disengagement"] {
         let n = msg.alerts.iter().filter(|a| kind_name(a) == kind).count();
         if n > 0 {
             by_kind.push((kind, n));

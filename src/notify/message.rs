@@ -26,6 +26,7 @@ pub fn kind_name(a: &AlertRecord) -> &'static str {
         AlertKind::Immediate => "immediate",
         AlertKind::Deadline => "deadline",
         AlertKind::Spike => "spike",
+        AlertKind::Disengagement => "disengagement",
     }
 }
 

@@ -11,12 +11,14 @@
 //! delivers them through the shared HTTP client and its SSRF guard,
 //! retrying with jittered backoff; [`run`] is the task that ties these to a
 //! source of new alerts and a store of what was delivered, one lane per
-//! channel. Deciding that something is an alert is routing's, not this
-//! module's.
+//! channel; [`kafka`] runs it on the alerts topic for `earshot route` and
+//! `earshot serve` on Kafka. Deciding that something is an alert is
+//! routing's, not this module's.
 
 pub mod config;
 pub mod digest;
 pub mod email;
+pub mod kafka;
 pub mod message;
 pub mod run;
 pub mod schedule;

@@ -48,7 +48,8 @@ pub const RESEND_WITHIN: TimeDelta = TimeDelta::hours(24);
 pub const HELD_RETRY: TimeDelta = TimeDelta::minutes(5);
 
 /// Runs until `shutdown` (or until the senders of `alerts` are gone and
-/// no lane holds anything).
+/// no lane holds anything). At `shutdown` each lane finishes the delivery
+/// it has in flight, and `run` returns once every lane has stopped.
 pub async fn run(
     cfg: NotifyConfig,
     sender: Sender,
@@ -153,12 +154,14 @@ impl Lane {
                 _ = shutdown.cancelled() => return,
             };
             for m in ready {
-                // A delivery cut short is not recorded: sent again after a
-                // restart, never lost.
-                tokio::select! {
-                    _ = self.deliver(m) => {}
-                    _ = shutdown.cancelled() => return,
+                // The delivery in flight is finished and recorded before a
+                // shutdown stops the lane (the Kafka edge hands partitions
+                // over only then); those not begun are not recorded, so the
+                // next run sends them.
+                if shutdown.is_cancelled() {
+                    return;
                 }
+                self.deliver(m).await;
             }
         }
     }

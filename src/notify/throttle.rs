@@ -237,6 +237,7 @@ pub(crate) mod tests {
             rule: None,
             feedback: None,
             spike: None,
+            disengagement: None,
             level: 1,
         }
     }

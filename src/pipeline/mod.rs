@@ -283,6 +283,10 @@ impl Engine {
                         p.claim(identity)
                             .or_else(|| self.state.claim(identity).ok().flatten())
                     },
+                    trajectory: &|person| {
+                        p.trajectory(person)
+                            .or_else(|| self.state.trajectory(person).ok().flatten())
+                    },
                 };
                 decide(
                     classified,

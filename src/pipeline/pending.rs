@@ -5,14 +5,15 @@
 //! acknowledged its records. Polls of several sources run side by side, so
 //! without this a second source carrying the same post or the same author
 //! would decide before the first committed, and deliver the post again or
-//! give the author a second id. The driver decides under this lock, reads
+//! give the author a second id, or fold a mention into a person's
+//! sentiment history that the other poll is about to replace. The driver decides under this lock, reads
 //! these before state, and releases a poll's entries once its commit is
 //! written or has failed.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
-use crate::record::Account;
+use crate::record::{Account, Trajectory};
 use crate::state::{Commit, ItemClaim};
 
 #[derive(Default)]
@@ -27,6 +28,7 @@ pub struct Inner {
     claims: HashMap<String, (u64, ItemClaim)>,
     owners: HashMap<String, (u64, String)>,
     people: HashMap<String, (u64, Vec<Account>)>,
+    trajectories: HashMap<String, (u64, Trajectory)>,
 }
 
 impl Pending {
@@ -44,6 +46,7 @@ impl Pending {
         inner.claims.retain(|_, (t, _)| *t != token);
         inner.owners.retain(|_, (t, _)| *t != token);
         inner.people.retain(|_, (t, _)| *t != token);
+        inner.trajectories.retain(|_, (t, _)| *t != token);
     }
 }
 
@@ -60,6 +63,10 @@ impl Inner {
         self.people.get(person).map(|(_, a)| a.clone())
     }
 
+    pub fn trajectory(&self, person: &str) -> Option<Trajectory> {
+        self.trajectories.get(person).map(|(_, t)| t.clone())
+    }
+
     /// Adds what a poll decided; returns the token to release it by.
     pub fn add(&mut self, commit: &Commit) -> u64 {
         self.next += 1;
@@ -72,6 +79,9 @@ impl Inner {
         }
         for (k, a) in &commit.people {
             self.people.insert(k.clone(), (token, a.clone()));
+        }
+        for (k, t) in &commit.trajectories {
+            self.trajectories.insert(k.clone(), (token, t.clone()));
         }
         token
     }

@@ -45,6 +45,8 @@ pub struct Known<'a> {
     /// Which source delivered an item's feedback, by the item's identity
     /// ([`record::item_identity`]), and with what content.
     pub claim: &'a dyn Fn(&str) -> Option<ItemClaim>,
+    /// A person's sentiment history, by person (influencer) id.
+    pub trajectory: &'a dyn Fn(&str) -> Option<record::Trajectory>,
 }
 
 impl Known<'_> {
@@ -56,6 +58,7 @@ impl Known<'_> {
             owner: &|_| None,
             accounts: &|_| Vec::new(),
             claim: &|_| None,
+            trajectory: &|_| None,
         }
     }
 }
@@ -150,6 +153,7 @@ pub fn decide(
     let mut new_owners: HashMap<String, String> = HashMap::new();
     let mut new_people: HashMap<String, Vec<record::Account>> = HashMap::new();
     let mut new_claims: HashMap<String, ItemClaim> = HashMap::new();
+    let mut new_trajectories: HashMap<String, record::Trajectory> = HashMap::new();
     for Step {
         index,
         previous,
@@ -200,12 +204,25 @@ pub fn decide(
             update: previous.is_some() || claim.is_some(),
             influencer_first_seen: first_known,
             person: resolved.as_ref().map(|(p, _)| p.clone()),
+            trajectory: inf.as_deref().and_then(|id| {
+                new_trajectories
+                    .get(id)
+                    .cloned()
+                    .or_else(|| (known.trajectory)(id))
+            }),
         };
         let recs = record::build(item, &class, &ctx);
         if recs.is_empty() {
             continue;
         }
         out.matched += 1;
+        for r in &recs {
+            if let Record::Influencer(i) = r {
+                if let Some(t) = &i.trajectory {
+                    new_trajectories.insert(i.id.clone(), t.clone());
+                }
+            }
+        }
         if let (Some(id), None) = (&inf, first_known) {
             new_influencers.insert(id.clone(), observed);
         }
@@ -226,6 +243,7 @@ pub fn decide(
     out.commit.owners = new_owners.into_iter().collect();
     out.commit.people = new_people.into_iter().collect();
     out.commit.claims = new_claims.into_iter().collect();
+    out.commit.trajectories = new_trajectories.into_iter().collect();
     out
 }
 

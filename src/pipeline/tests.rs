@@ -277,3 +277,119 @@ fn items_without_an_address_are_never_copies_of_another_source_s() {
         "keys are per source without a URL"
     );
 }
+
+/// Polls `items` of `source` against a real state, and commits them as
+/// the driver does once the sink acknowledged.
+fn poll_state(state: &crate::state::State, source: &str, items: &[Item], now: &str) -> Processed {
+    let p = process(
+        &classifier(),
+        "demo",
+        source,
+        items,
+        &Known {
+            seen: &|k| state.seen_hash(source, k).ok().flatten(),
+            first_seen: &|id| state.influencer_first_seen(id).ok().flatten(),
+            owner: &|k| state.owner(k).ok().flatten(),
+            accounts: &|p| state.accounts(p).unwrap_or_default(),
+            claim: &|i| state.claim(i).ok().flatten(),
+            trajectory: &|p| state.trajectory(p).ok().flatten(),
+        },
+        now.parse().unwrap(),
+    );
+    state.commit(&p.commit).unwrap();
+    p
+}
+
+fn influencers(p: &Processed) -> Vec<&record::InfluencerRecord> {
+    p.records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Influencer(i) => Some(i),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn two_accounts_of_one_person_share_one_sentiment_trajectory() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = crate::state::State::open(dir.path()).unwrap();
+    let toot = |n: u32, text: &str| {
+        let mut t = item(&format!("toot{n}"), text, &format!("t{n}"));
+        t.platform = "mastodon".into();
+        t.url = Some(format!("https://mastodon.example/@rant112/{n}"));
+        t.published = Some(format!("2026-03-0{n}T09:00:00Z").parse().unwrap());
+        t.author = Some(Author {
+            id: Some("https://mastodon.example/users/rant112".into()),
+            handle: Some("rant112@mastodon.example".into()),
+            url: Some("https://mastodon.example/@rant112".into()),
+            ..Author::default()
+        });
+        t
+    };
+    // The blog's author links the Mastodon profile: the same person.
+    let post = |n: u32, text: &str, hash: &str| {
+        let mut p = item(&format!("post{n}"), text, hash);
+        p.published = Some(format!("2026-03-1{n}T09:00:00Z").parse().unwrap());
+        p.author.as_mut().unwrap().links = vec!["https://mastodon.example/@rant112".into()];
+        p
+    };
+    let happy = [
+        toot(1, "I love Acme Cloud, it is excellent."),
+        toot(2, "Acme Cloud is great, fast and reliable."),
+        toot(3, "Acme support was wonderful and helpful today."),
+    ];
+    let toots = poll_state(&state, "masto", &happy, "2026-03-03T10:00:00Z");
+    let person = influencers(&toots)[0].id.clone();
+    let angry = [
+        post(1, "Acme Cloud lost my files. Awful.", "p1"),
+        post(2, "Acme Cloud is terrible, broken again.", "p2"),
+        post(3, "Acme support is useless and slow. Horrible.", "p3"),
+    ];
+    let posts = poll_state(&state, "blog", &angry, "2026-03-13T10:00:00Z");
+    let last = *influencers(&posts).last().unwrap();
+    assert_eq!(
+        last.id, person,
+        "the blog is one account of the same person"
+    );
+    assert_eq!(last.accounts.len(), 2);
+    let t = last.trajectory.as_ref().unwrap();
+    assert_eq!(t.count, 6);
+    let platforms: Vec<&str> = t.points.iter().map(|p| p.platform.as_str()).collect();
+    assert_eq!(
+        platforms,
+        ["mastodon", "mastodon", "mastodon", "web", "web", "web"]
+    );
+    assert!(t.earlier_mean.unwrap() > 0.0, "{t:?}");
+    assert!(t.recent_mean < 0.0, "{t:?}");
+    assert!(t.trend < 0.0);
+    assert_eq!(
+        state.trajectory(&person).unwrap().as_ref(),
+        Some(t),
+        "committed"
+    );
+
+    // An edit of a blog post replaces its point; the history stays six long.
+    let edit = post(
+        3,
+        "Acme support is useless and slow. Horrible. Still waiting.",
+        "p3b",
+    );
+    let edited = poll_state(&state, "blog", &[edit], "2026-03-14T10:00:00Z");
+    let t2 = influencers(&edited)[0].trajectory.clone().unwrap();
+    assert_eq!((t2.count, t2.points.len()), (6, 6));
+
+    // What the records carry is enough for the detector: one alert.
+    let mut d = crate::route::disengage::Disengagement::new(Default::default());
+    let now = "2026-03-14T10:00:00Z".parse().unwrap();
+    let alerts: Vec<_> = [&toots, &posts, &edited]
+        .iter()
+        .flat_map(|p| influencers(p))
+        .filter_map(|i| d.observe(i, now))
+        .collect();
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(
+        alerts[0].disengagement.as_ref().unwrap().influencer_id,
+        person
+    );
+}

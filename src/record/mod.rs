@@ -10,6 +10,7 @@
 
 pub mod identity;
 mod priority;
+pub mod trajectory;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,7 @@ use crate::classify::intent::IntentHit;
 use crate::model::{Author, Classification, Item, Sentiment};
 pub use identity::{Account, Person};
 pub use priority::{priority, Priority};
+pub use trajectory::{Point, Trajectory};
 
 /// The feedback schema this version writes.
 pub const FEEDBACK_SCHEMA: &str = "earshot.feedback/2";
@@ -26,7 +28,10 @@ pub const FEEDBACK_SCHEMA: &str = "earshot.feedback/2";
 /// `serve`) take records by their fields, not by this name, so records of
 /// an older producer still flow, and pass on unchanged.
 pub const FEEDBACK_SCHEMA_V1: &str = "earshot.feedback/1";
-pub const INFLUENCER_SCHEMA: &str = "earshot.influencer/1";
+/// The influencer schema this version writes.
+pub const INFLUENCER_SCHEMA: &str = "earshot.influencer/2";
+/// The earlier influencer schema, without `trajectory`; read as it came.
+pub const INFLUENCER_SCHEMA_V1: &str = "earshot.influencer/1";
 
 /// Whether a feedback record is the first for its item or follows an edit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,6 +138,10 @@ pub struct InfluencerRecord {
     /// profiles name; absent while only one is known.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub accounts: Vec<Account>,
+    /// The person's mention sentiment over time, across their accounts;
+    /// `None` only in a record of `earshot.influencer/1`, which had none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trajectory: Option<Trajectory>,
 }
 
 /// Anything a sink delivers.
@@ -205,6 +214,9 @@ pub struct Context<'a> {
     /// The person the author is one account of, when state joined it to
     /// others; records then carry the person's id.
     pub person: Option<Person>,
+    /// The person's history so far (under the influencer id the records
+    /// carry), which this item's mentions are folded into.
+    pub trajectory: Option<Trajectory>,
 }
 
 /// A short, stable id: `prefix` plus 128 bits of a hash of `parts`.
@@ -327,6 +339,10 @@ pub fn build(item: &Item, class: &Classification, ctx: &Context<'_>) -> Vec<Reco
                 .min(ctx.observed),
             last_seen: ctx.observed,
             accounts: Vec::new(),
+            trajectory: Some(fold_mentions(
+                ctx.trajectory.clone().unwrap_or_default(),
+                &out,
+            )),
         };
         if let Some(p) = person {
             // A compacted topic keeps the last record per id: each one
@@ -343,6 +359,24 @@ pub fn build(item: &Item, class: &Classification, ctx: &Context<'_>) -> Vec<Reco
         out.push(Record::Influencer(rec));
     }
     out
+}
+
+/// Folds the point of each feedback record in `recs` into `t`.
+fn fold_mentions(t: Trajectory, recs: &[Record]) -> Trajectory {
+    recs.iter()
+        .filter_map(|r| match r {
+            Record::Feedback(f) => Some(Point {
+                // Publication, capped at the observation: a post dated in
+                // the future must not sit at the end of the history for ever.
+                at: f.published.unwrap_or(f.observed).min(f.observed),
+                score: f.sentiment.score,
+                brand: f.brand.clone(),
+                platform: f.source.platform.clone(),
+                feedback_id: f.id.clone(),
+            }),
+            Record::Influencer(_) => None,
+        })
+        .fold(t, Trajectory::fold)
 }
 
 fn display_name(a: &Author) -> Option<String> {

@@ -43,6 +43,7 @@ fn ctx(observed: &str) -> Context<'static> {
         update: false,
         influencer_first_seen: None,
         person: None,
+        trajectory: None,
     }
 }
 
@@ -167,4 +168,77 @@ fn feedback_carries_the_mentions_emotions_and_a_v1_record_reads_and_writes_uncha
     let read: FeedbackRecord = serde_json::from_value(v1.clone()).unwrap();
     assert_eq!(read.emotions, None);
     assert_eq!(serde_json::to_value(&read).unwrap(), v1);
+}
+
+#[test]
+fn the_influencer_record_folds_the_mentions_into_the_persons_trajectory() {
+    let first = build(&item(), &class(), &ctx("2026-01-01T00:00:00Z"));
+    let Record::Influencer(inf) = &first[1] else {
+        panic!("influencer second")
+    };
+    assert_eq!(inf.schema, INFLUENCER_SCHEMA);
+    let t = inf.trajectory.clone().unwrap();
+    assert_eq!(t.count, 1);
+    assert_eq!(t.points[0].feedback_id, first[0].id());
+    assert_eq!(t.points[0].platform, "web");
+    assert_eq!(t.points[0].score, -0.7);
+
+    // The same post edited, on a later poll: its point is replaced.
+    let mut edited = item();
+    edited.content_hash = "def".into();
+    let mut praise = class();
+    praise.mentions[0].sentiment = Sentiment::from_score(0.4);
+    let mut c = ctx("2026-01-02T00:00:00Z");
+    c.update = true;
+    c.trajectory = Some(t);
+    let second = build(&edited, &praise, &c);
+    let Record::Influencer(inf) = &second[1] else {
+        panic!("influencer second")
+    };
+    let t = inf.trajectory.as_ref().unwrap();
+    assert_eq!((t.count, t.points.len()), (1, 1));
+    assert_eq!(t.points[0].score, 0.4);
+}
+
+#[test]
+fn influencer_records_match_version_2_and_a_v1_record_reads_and_writes_unchanged() {
+    use crate::route::records::tests::{assert_valid, schema};
+    let recs = build(&item(), &class(), &ctx("2026-01-01T00:00:00Z"));
+    let v2 = serde_json::to_value(&recs[1]).unwrap();
+    assert_valid(&schema("influencer.v2.json"), &v2);
+    let mut v1 = v2.clone();
+    v1["schema"] = INFLUENCER_SCHEMA_V1.into();
+    v1.as_object_mut().unwrap().remove("trajectory");
+    assert_valid(&schema("influencer.v1.json"), &v1);
+    let read: InfluencerRecord = serde_json::from_value(v1.clone()).unwrap();
+    assert_eq!(read.trajectory, None);
+    assert_eq!(serde_json::to_value(&read).unwrap(), v1);
+    let mut missing = v2;
+    missing.as_object_mut().unwrap().remove("trajectory");
+    assert!(!schema("influencer.v2.json").is_valid(&missing));
+}
+
+/// Version 2 keeps every field of version 1 as it was.
+#[test]
+fn the_influencer_schema_v2_restates_v1_unchanged() {
+    let read = |name: &str| -> serde_json::Value {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("schemas")
+            .join(name);
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let (v1, v2) = (read("influencer.v1.json"), read("influencer.v2.json"));
+    for (name, def) in v1["properties"].as_object().unwrap() {
+        if name != "schema" {
+            assert_eq!(&v2["properties"][name], def, "property {name} changed");
+        }
+    }
+    for req in v1["required"].as_array().unwrap() {
+        assert!(v2["required"].as_array().unwrap().contains(req), "{req}");
+    }
+    assert_eq!(v1["anyOf"], v2["anyOf"]);
+    assert_eq!(
+        v2["properties"]["trajectory"]["properties"]["points"]["maxItems"],
+        trajectory::MAX_POINTS
+    );
 }

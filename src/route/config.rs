@@ -1,5 +1,6 @@
 //! The `[route]` section of a pipeline file: the queues feedback can go to,
-//! the rules that pick one, and the settings of spike alerts.
+//! the rules that pick one, and the settings of spike alerts (those of
+//! disengagement alerts are [`super::disengage::config`]'s).
 //!
 //! The raw structs below are the file as written (the `///` line on each key
 //! is its user documentation); [`build`] checks them all and reports every
@@ -33,8 +34,10 @@ pub struct RawRoute {
     pub alerts_topic: Option<String>,
     /// Compacted topic keeping the deadline state across restarts (default "earshot.route.deadlines").
     pub changelog_topic: Option<String>,
-    /// Kafka consumer group shared by the routing instances (default "earshot-route").
+    /// Kafka consumer group shared by the routing instances (default "earshot-route"); with `[notify]`, the notifiers share the group "<group>-notify".
     pub group: Option<String>,
+    /// Compacted topic recording each notification a channel accepted (alert id and channel), so a restart sends nothing twice (default "earshot.notified").
+    pub notified_topic: Option<String>,
     /// Address of `/healthz` and `/metrics` of `earshot route`, e.g. "0.0.0.0:9188" (`--listen` overrides it).
     pub listen: Option<String>,
     /// Queue of feedback no rule matches; must name one of `queues`.
@@ -47,6 +50,8 @@ pub struct RawRoute {
     pub rules: Vec<toml::Value>,
     /// Volume and negative-share spike alerts per brand.
     pub spike: Option<toml::Value>,
+    /// Alerts when a person turns negative or goes quiet.
+    pub disengagement: Option<toml::Value>,
 }
 
 /// `[[route.queues]]`: one queue of a CRM, as a Kafka topic.
@@ -118,6 +123,7 @@ pub const DEFAULT_STATUS: &str = "earshot.status";
 pub const DEFAULT_ALERTS: &str = "earshot.alerts";
 pub const DEFAULT_CHANGELOG: &str = "earshot.route.deadlines";
 pub const DEFAULT_GROUP: &str = "earshot-route";
+pub const DEFAULT_NOTIFIED: &str = "earshot.notified";
 
 /// The checked `[route]` section.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,12 +133,15 @@ pub struct RouteConfig {
     pub alerts_topic: String,
     pub changelog_topic: String,
     pub group: String,
+    /// Where accepted notifications are recorded.
+    pub notified_topic: String,
     /// Where `/healthz` and `/metrics` are served, if anywhere.
     pub listen: Option<String>,
     pub default_queue: String,
     pub queues: Vec<Queue>,
     pub rules: Vec<Rule>,
     pub spike: SpikeConfig,
+    pub disengagement: super::disengage::config::DisengageConfig,
 }
 
 impl RouteConfig {
@@ -240,6 +249,7 @@ pub fn validate(raw: toml::Value) -> Result<RouteConfig, Vec<KeyError>> {
     let status_topic = c.topic_or("status_topic", raw.status_topic, DEFAULT_STATUS);
     let alerts_topic = c.topic_or("alerts_topic", raw.alerts_topic, DEFAULT_ALERTS);
     let changelog_topic = c.topic_or("changelog_topic", raw.changelog_topic, DEFAULT_CHANGELOG);
+    let notified_topic = c.topic_or("notified_topic", raw.notified_topic, DEFAULT_NOTIFIED);
     let group = raw.group.unwrap_or_else(|| DEFAULT_GROUP.into());
     if group.trim().is_empty() {
         c.err("route.group", "must not be empty");
@@ -249,6 +259,7 @@ pub fn validate(raw: toml::Value) -> Result<RouteConfig, Vec<KeyError>> {
         &status_topic,
         &alerts_topic,
         &changelog_topic,
+        &notified_topic,
     ];
     let queues = c.queues(raw.queues, &own);
     let default_queue = match raw.default_queue {
@@ -268,6 +279,10 @@ pub fn validate(raw: toml::Value) -> Result<RouteConfig, Vec<KeyError>> {
     };
     let rules = c.rules(raw.rules, &queues);
     let spike = raw.spike.map(|v| c.spike(v)).unwrap_or_default();
+    let disengagement = raw
+        .disengagement
+        .map(|v| super::disengage::config::check(v, &mut c.errors))
+        .unwrap_or_default();
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
@@ -277,11 +292,13 @@ pub fn validate(raw: toml::Value) -> Result<RouteConfig, Vec<KeyError>> {
         alerts_topic,
         changelog_topic,
         group,
+        notified_topic,
         listen: raw.listen,
         default_queue,
         queues,
         rules,
         spike,
+        disengagement,
     })
 }
 

@@ -15,10 +15,11 @@ use tokio::time::Instant;
 
 use super::config::RouteConfig;
 use super::deadline::{Deadlines, Entry};
+use super::disengage::Disengagement;
 use super::records::{AlertRecord, RoutedRecord, StatusEvent};
 use super::rules::Router;
 use super::spike::Spikes;
-use crate::record::FeedbackRecord;
+use crate::record::{FeedbackRecord, InfluencerRecord};
 use crate::sink::kafka::{cloudevent_headers, Outgoing};
 
 /// How long a closed entry is remembered: a feedback id seen again later
@@ -34,6 +35,7 @@ pub struct Stats {
     pub immediate: u64,
     pub deadline: u64,
     pub spikes: u64,
+    pub disengagement: u64,
     pub bad: u64,
 }
 
@@ -70,6 +72,7 @@ pub struct Decider {
     router: Router,
     pub deadlines: Deadlines,
     spikes: Spikes,
+    pub disengagement: Disengagement,
     /// The partition each known feedback id lives on.
     partition_of: HashMap<String, i32>,
     pub stats: Stats,
@@ -102,6 +105,7 @@ impl Decider {
         Decider {
             router: Router::new(&cfg),
             spikes: Spikes::new(cfg.spike.clone()),
+            disengagement: Disengagement::new(cfg.disengagement.clone()),
             cfg,
             deadlines: Deadlines::new(),
             partition_of: HashMap::new(),
@@ -196,6 +200,16 @@ impl Decider {
         }
     }
 
+    /// Takes in an influencer record: raises a disengagement alert when its
+    /// sentiment history shows the person turned negative.
+    pub fn influencer(&mut self, rec: &InfluencerRecord, now: DateTime<Utc>, out: &mut Output) {
+        if let Some(alert) = self.disengagement.observe(rec, now) {
+            out.messages.push(self.alert(&alert));
+            out.decided.push(Decided::Alert(alert));
+            self.stats.disengagement += 1;
+        }
+    }
+
     /// Applies one status event from `partition`.
     pub fn status(&mut self, ev: StatusEvent, partition: i32, out: &mut Output) {
         self.stats.statuses += 1;
@@ -208,7 +222,7 @@ impl Decider {
         }
     }
 
-    /// Escalates what fell due and raises spike alerts.
+    /// Escalates what fell due and raises spike and gone-quiet alerts.
     pub fn tick(&mut self, now: DateTime<Utc>, out: &mut Output) {
         let cfg = &self.cfg;
         let due = self.deadlines.due_with(now, |q| cfg.escalate_after_of(q));
@@ -255,6 +269,11 @@ impl Decider {
             out.messages.push(self.alert(&alert));
             out.decided.push(Decided::Alert(alert));
             self.stats.spikes += 1;
+        }
+        for alert in self.disengagement.check(now) {
+            out.messages.push(self.alert(&alert));
+            out.decided.push(Decided::Alert(alert));
+            self.stats.disengagement += 1;
         }
     }
 

@@ -4,7 +4,8 @@
 //! and makes sure nothing important waits: [`rules`] pick a queue (first
 //! match wins), [`deadline`] tracks what the CRM acknowledged or resolved
 //! and escalates what stalls, [`spike`] compares a brand's recent volume
-//! with its baseline, [`records`] are the shapes that go out. All four, and the
+//! with its baseline, [`disengage`] reads each person's sentiment history
+//! for a turn to the negative or a silence, [`records`] are the shapes that go out. All four, and the
 //! [`decider`] that combines them, are pure. [`consumer`] is the Kafka edge (consumer group, changelog, commits
 //! after acknowledgement); [`queue`] reads a queue for a person; [`exposed`]
 //! is what `/healthz` and `/metrics` say of a running route.
@@ -13,6 +14,7 @@ pub mod config;
 pub mod consumer;
 pub mod deadline;
 pub mod decider;
+pub mod disengage;
 pub mod exposed;
 pub mod queue;
 pub mod records;

@@ -151,6 +151,9 @@ pub enum AlertKind {
     Deadline,
     /// A brand's mentions, or their negative share, jumped.
     Spike,
+    /// A person who was positive turned negative, or one who spoke of a
+    /// brand often went quiet.
+    Disengagement,
 }
 
 /// Something a person should look at now.
@@ -174,12 +177,43 @@ pub struct AlertRecord {
     pub feedback: Option<FeedbackRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spike: Option<SpikeFigures>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disengagement: Option<DisengagementFigures>,
     /// Escalation level: 1 for every alert but a deadline alert sent on to
     /// senior management, which is 2 (its feedback was still not
     /// acknowledged at the queue's second deadline). Absent means 1, as in
     /// alerts written before levels existed.
     #[serde(default = "level_one", skip_serializing_if = "is_level_one")]
     pub level: u8,
+}
+
+/// What a disengagement alert saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisengagementTrigger {
+    /// Recent mentions negative after positive earlier ones.
+    TurnedNegative,
+    /// No mention of the brand for the configured time.
+    GoneQuiet,
+}
+
+/// The person and the numbers behind a disengagement alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DisengagementFigures {
+    pub trigger: DisengagementTrigger,
+    /// The person (influencer record id), across all their accounts.
+    pub influencer_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// Mentions judged: the recent ones (turned negative) or those of the
+    /// brand among the person's latest (gone quiet).
+    pub mentions: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub earlier_mean: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recent_mean: Option<f64>,
+    /// The person's latest mention (of the brand, when gone quiet).
+    pub last_mention: DateTime<Utc>,
 }
 
 fn level_one() -> u8 {
@@ -238,6 +272,7 @@ impl AlertRecord {
             rule: r.routing.rule.clone(),
             feedback: Some(fb.clone()),
             spike: None,
+            disengagement: None,
             level: 1,
         }
     }
@@ -297,6 +332,7 @@ impl AlertRecord {
             rule: e.rule.clone(),
             feedback: e.feedback.clone(),
             spike: None,
+            disengagement: None,
             level,
         }
     }

@@ -257,6 +257,7 @@ fn spike_alert(brand: &str, now: DateTime<Utc>, f: SpikeFigures, cfg: &SpikeConf
         rule: None,
         feedback: None,
         spike: Some(f),
+        disengagement: None,
         level: 1,
     }
 }

@@ -35,6 +35,8 @@ struct RawServe {
     public_form: Option<RawPublicForm>,
     /// With Kafka: topic of notes, assignments and contacts, shared by every serve instance (default "earshot.activity").
     activity_topic: Option<String>,
+    /// How often an author may hear from the company (`[serve.contact]`, see `serve::contact`).
+    contact: Option<toml::Value>,
 }
 
 /// `[[serve.users]]`: one person.
@@ -152,6 +154,7 @@ pub struct ServeConfig {
     pub access: Vec<Access>,
     pub public_form: Option<PublicForm>,
     pub activity_topic: String,
+    pub contact: super::contact::ContactPolicy,
 }
 
 pub const DEFAULT_ACTIVITY_TOPIC: &str = "earshot.activity";
@@ -168,6 +171,7 @@ impl Default for ServeConfig {
             access: Vec::new(),
             public_form: None,
             activity_topic: DEFAULT_ACTIVITY_TOPIC.into(),
+            contact: super::contact::ContactPolicy::default(),
         }
     }
 }
@@ -355,6 +359,11 @@ pub fn build(
             max_bytes,
             trust_forwarded_for: f.trust_forwarded_for.unwrap_or(false),
         });
+    }
+    if let Some(v) = raw.contact {
+        if let Some(p) = super::contact::build(v, errors) {
+            cfg.contact = p;
+        }
     }
     (errors.len() == before).then_some(cfg)
 }

@@ -15,6 +15,11 @@
 //! deadline entries and status events it holds. Synchronous: the callers
 //! are the async edges.
 //!
+//! Influencer records go to the decider too: their sentiment trajectory
+//! raises disengagement alerts ([`crate::route::disengage`]), and at start
+//! the stored records and alerts tell it who turned and who went quiet
+//! already, so a restart raises neither again.
+//!
 //! With `[notify]`, every alert the desk stores is also handed to the
 //! notifier ([`Desk::notify_to`]), and the notifier's deliveries are stored
 //! here as [`Event::Notified`] ([`crate::notify::run::Store`]); the alerts
@@ -90,7 +95,15 @@ impl Desk {
         let mut backlog = Backlog::default();
         for e in &events {
             match e {
-                Event::Alert(a) => backlog.alerts.push(a.clone()),
+                Event::Alert(a) => {
+                    decider.disengagement.raised(a);
+                    backlog.alerts.push(a.clone());
+                }
+                // The people's histories, for the disengagement alerts; what
+                // they raise was raised, and stored, before.
+                Event::Influencer(i) => {
+                    decider.disengagement.observe(i, i.last_seen);
+                }
                 Event::Notified { alert_id, channel } => {
                     backlog
                         .delivered
@@ -179,13 +192,21 @@ impl Desk {
                         routed_ids.push(fb.id.clone());
                     }
                 }
-                Record::Influencer(i) => events.push(Event::Influencer(i.clone())),
+                Record::Influencer(i) => {
+                    events.push(Event::Influencer(i.clone()));
+                    inner.decider.influencer(i, now, &mut out);
+                }
             }
         }
         events.extend(out.decided.into_iter().map(decided));
         if let Err(e) = inner.store(&events) {
             for id in routed_ids {
                 inner.decider.deadlines.remove(&id);
+            }
+            for e in &events {
+                if let Event::Alert(a) = e {
+                    inner.decider.disengagement.retract(a);
+                }
             }
             return Err(e);
         }
@@ -233,8 +254,8 @@ impl Desk {
         Ok(())
     }
 
-    /// Escalates what fell due and raises spike alerts; returns when the
-    /// next deadline falls.
+    /// Escalates what fell due and raises spike and gone-quiet alerts;
+    /// returns when the next deadline falls.
     pub fn tick(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, LogError> {
         let mut inner = self.inner.write().expect("desk lock");
         let mut out = Output::default();

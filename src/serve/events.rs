@@ -67,6 +67,10 @@ pub enum ActivityKind {
     Contact {
         channel: String,
         summary: String,
+        /// Started by the company unasked, not a reply to the author: these
+        /// count against the cap of `[serve.contact]`.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        proactive: bool,
     },
 }
 
@@ -83,6 +87,7 @@ mod tests {
             what: ActivityKind::Contact {
                 channel: "blog comment".into(),
                 summary: "Offered a replacement.".into(),
+                proactive: true,
             },
         });
         let text = serde_json::to_string(&e).unwrap();

@@ -7,10 +7,12 @@
 //! serves pages and the JSON API ([`http`]). People's changes are
 //! [`events`]; feedback filed by hand goes through [`intake`] into the
 //! same classification, records and sink as fetched items. Who may do
-//! what is [`config`] and [`auth`]; charts are [`svg`].
+//! what is [`config`] and [`auth`]; charts are [`svg`], a person's
+//! sentiment history [`trajectory`].
 
 pub mod auth;
 pub mod config;
+pub mod contact;
 pub mod desk;
 pub mod events;
 pub mod http;
@@ -19,6 +21,7 @@ pub mod kafka;
 pub mod log;
 pub mod metrics;
 pub mod svg;
+pub mod trajectory;
 pub mod view;
 
 use std::sync::Arc;

@@ -9,21 +9,21 @@ use std::fmt::Write;
 
 use crate::serve::view::Bucket;
 
-const W: f64 = 720.0;
-const H: f64 = 240.0;
-const LEFT: f64 = 44.0;
-const RIGHT: f64 = 44.0;
-const TOP: f64 = 16.0;
-const BOTTOM: f64 = 36.0;
+pub(super) const W: f64 = 720.0;
+pub(super) const H: f64 = 240.0;
+pub(super) const LEFT: f64 = 44.0;
+pub(super) const RIGHT: f64 = 44.0;
+pub(super) const TOP: f64 = 16.0;
+pub(super) const BOTTOM: f64 = 36.0;
 
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
 
-fn open(title: &str) -> String {
+pub(super) fn open(title: &str) -> String {
     format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" role="img" aria-label="{t}"><title>{t}</title><rect x="0" y="0" width="{W}" height="{H}" fill="#fff"/>"##,
         t = esc(title)

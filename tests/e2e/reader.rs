@@ -143,7 +143,7 @@ pub fn is_feedback(v: &Value) -> bool {
 }
 
 pub fn is_influencer(v: &Value) -> bool {
-    v["schema"] == "earshot.influencer/1"
+    v["schema"] == "earshot.influencer/2"
 }
 
 /// What makes one feedback delivery unique: (source id, record id,

@@ -85,6 +85,14 @@ const POSITIVE: f64 = 0.05;
 /// ("the crash is gone, love it"), not complained about.
 const CLEARLY_HAPPY: f64 = 0.5;
 
+/// A text at least this negative, with no complaint cue and no praise, may
+/// still be a complaint: most complaints name what went wrong in words of
+/// their own ("the kettle leaks from the base after a month").
+const NEGATIVE_ENOUGH: f64 = -0.25;
+/// ...when one of its sentences that asks nothing is at least this negative;
+/// that sentence is the cue.
+const COMPLAINING: f64 = -0.35;
+
 /// Cue places kept per intent: enough to show a reader why, and a bound on
 /// the work a text full of cues can cause (each new cue is compared with
 /// those kept).
@@ -146,12 +154,38 @@ pub fn detect(text: &str, sentiment: f64) -> Vec<IntentHit> {
             words[from].span.start..words[range.end - 1].span.end,
         );
     }
+    if sentiment <= NEGATIVE_ENOUGH
+        && !evidence.has(Intent::Complaint)
+        && !evidence.has(Intent::Praise)
+    {
+        if let Some(s) = complaining_sentence(text, &sentences, &questions) {
+            evidence.add(Intent::Complaint, 1.0, s);
+        }
+    }
     for (question, asked) in questions.into_iter().zip(asked) {
         if let (Some(marks), false) = (question, asked) {
             evidence.add(Intent::Question, 1.0, marks);
         }
     }
     evidence.into_hits(text, sentiment)
+}
+
+/// The most negative sentence of `text` that is not a question, if it is
+/// negative enough to be a complaint: "How do I cancel?" asks, it does not
+/// complain, however negative its words.
+fn complaining_sentence(
+    text: &str,
+    sentences: &[Range<usize>],
+    questions: &[Option<Range<usize>>],
+) -> Option<Range<usize>> {
+    sentences
+        .iter()
+        .zip(questions)
+        .filter(|(_, q)| q.is_none())
+        .map(|(s, _)| (crate::classify::sentiment::score(&text[s.clone()]).score, s))
+        .filter(|(score, _)| *score <= COMPLAINING)
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, s)| s.clone())
 }
 
 /// Intents with their accumulated weight and the byte ranges of their cues,
@@ -162,6 +196,10 @@ struct Evidence {
 }
 
 impl Evidence {
+    fn has(&self, intent: Intent) -> bool {
+        self.hits.iter().any(|h| h.0 == intent)
+    }
+
     /// Cues of one intent that overlap are one cue ("app is down" and
     /// "down again" read as "app is down again"). Past [`MAX_CUES`] cue
     /// places an intent still gains weight, but no more cues.

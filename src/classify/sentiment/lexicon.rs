@@ -4,6 +4,7 @@
 //! about becomes one [`Entry`] reached through a single hash lookup, so the
 //! scorer asks one question per token. This module does not tokenize or score.
 
+use super::domain;
 use super::tokens::{clean, lowercase_into};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -56,6 +57,8 @@ pub(super) struct Entry {
     pub word: Word,
     /// Some phrase begins with this word, so the tokenizer must look ahead.
     pub starts_phrase: bool,
+    /// A phrase that, beside a complaint, means the opposite of its words.
+    pub sarcasm: bool,
 }
 
 /// Words that, in sequence, replace their own meanings with `effect`, an
@@ -115,6 +118,8 @@ const WORDS: &[(&str, Word)] = &[
 enum Effect {
     Valence(f64),
     Booster(f64),
+    /// Praise that turns to sarcasm beside a complaint (see `rules`).
+    Sarcasm(f64),
 }
 
 /// Idioms whose meaning is not the sum of their words. The first group are
@@ -140,81 +145,34 @@ const PHRASES: &[(&str, Effect)] = &[
     ("cannot stand", Effect::Valence(-2.0)),
     ("thumbs up", Effect::Valence(1.8)),
     ("thumbs down", Effect::Valence(-1.8)),
-];
-
-/// Product-feedback vocabulary the general-purpose lexicon lacks or reads
-/// the other way. "support" is VADER's verb (+1.7); in what customers write
-/// about products it is nearly always the noun ("support told me to wait"),
-/// so it carries no sentiment of its own. Rated on VADER's [-4, 4] scale.
-#[rustfmt::skip]
-const DOMAIN_WORDS: &[(&str, f64)] = &[
-    ("support", 0.0), ("outage", -2.0), ("outages", -2.0), ("downtime", -1.8),
-    ("buggy", -1.8), ("bug", -1.2), ("bugs", -1.2), ("glitch", -1.3), ("glitches", -1.3),
-    ("glitchy", -1.6), ("laggy", -1.5), ("unusable", -2.5), ("unresponsive", -1.6),
-    ("overpriced", -1.7), ("crashes", -1.8), ("crashed", -1.8), ("crashing", -1.8),
-    ("freezes", -1.5), ("froze", -1.4),
-    // Qualities customers judge products by, which a general lexicon lacks.
-    ("reliable", 1.5), ("unreliable", -1.8), ("dependable", 1.4), ("flaky", -1.5),
-    ("slow", -1.2), ("slower", -1.0), ("snappy", 1.5), ("fast", 1.2), ("faster", 1.0),
-    ("seamless", 1.8), ("seamlessly", 1.8), ("intuitive", 1.6), ("clunky", -1.5),
-    ("smooth", 1.3), ("nightmare", -2.5), ("ripoff", -2.3), ("overcharged", -2.0),
-    ("scammed", -2.5), ("expensive", -0.8), ("pricey", -0.8), ("refund", -1.0),
-    ("refunds", -0.8), ("disconnects", -1.4), ("unstable", -1.6),
-];
-
-/// Whether `text` holds a word or idiom of our product vocabulary, where
-/// scores depart from VADER's on purpose.
-#[cfg(test)]
-pub(super) fn in_domain_vocabulary(text: &str) -> bool {
-    let lower = text.to_lowercase();
-    let words: Vec<&str> = lower
-        .split(|c: char| !c.is_alphanumeric() && c != '\'')
-        .collect();
-    DOMAIN_WORDS.iter().any(|(w, _)| words.contains(w))
-        || DOMAIN_PHRASES.iter().any(|(p, _)| lower.contains(p))
-}
-
-/// Product-feedback idioms, rated likewise.
-const DOMAIN_PHRASES: &[(&str, f64)] = &[
-    ("went down", -1.8),
-    ("goes down", -1.8),
-    ("is down", -1.6),
-    ("keeps crashing", -2.2),
-    ("stopped working", -2.0),
-    ("not working", -2.0),
-    ("doesn't work", -2.0),
-    ("does not work", -2.0),
-    ("had one job", -1.5),
-    ("waste of money", -2.5),
-    ("customer service", 0.0),
-    // Complaints and churn in words that carry no sentiment of their own.
-    ("still waiting", -1.6),
-    ("no response", -1.5),
-    ("no reply", -1.5),
-    ("never arrived", -2.0),
-    ("never showed up", -1.8),
-    ("on hold", -1.0),
-    ("lost my", -1.6),
-    ("data loss", -2.2),
-    ("stopped syncing", -2.0),
-    ("won't load", -1.8),
-    ("wont load", -1.8),
-    ("doesn't load", -1.8),
-    ("logs me out", -1.5),
-    ("logged me out", -1.5),
-    ("cancel my subscription", -1.5),
-    ("cancelling my subscription", -1.5),
-    ("canceling my subscription", -1.5),
-    ("cancelled my subscription", -1.5),
-    ("third time", -1.0),
-    ("fourth time", -1.0),
-    ("charged twice", -2.0),
-    ("double charged", -2.0),
-    ("want my money back", -2.0),
-    ("worth every penny", 2.5),
-    ("works like a charm", 2.5),
-    ("just works", 1.8),
-    ("game changer", 2.0),
+    // Sarcasm markers: praise that, said beside a complaint, is one. Only
+    // those seldom meant straight in the same breath as a complaint. Each
+    // keeps the valence of its praise word, so that said straight it
+    // scores as VADER scores it ("just what I needed" has none there).
+    ("oh great", Effect::Sarcasm(3.1)),
+    ("oh joy", Effect::Sarcasm(2.8)),
+    ("oh wonderful", Effect::Sarcasm(2.7)),
+    ("oh perfect", Effect::Sarcasm(2.7)),
+    ("oh good", Effect::Sarcasm(1.9)),
+    ("just great", Effect::Sarcasm(3.1)),
+    ("just perfect", Effect::Sarcasm(2.7)),
+    ("just wonderful", Effect::Sarcasm(2.7)),
+    ("love how", Effect::Sarcasm(3.2)),
+    ("love it when", Effect::Sarcasm(3.2)),
+    ("gotta love", Effect::Sarcasm(3.2)),
+    ("got to love", Effect::Sarcasm(3.2)),
+    ("nice of them", Effect::Sarcasm(1.8)),
+    ("nice of you", Effect::Sarcasm(1.8)),
+    ("great job", Effect::Sarcasm(3.1)),
+    ("good job", Effect::Sarcasm(1.9)),
+    ("well done", Effect::Sarcasm(1.1)),
+    ("nice going", Effect::Sarcasm(1.8)),
+    ("just what i needed", Effect::Sarcasm(2.0)),
+    ("exactly what i needed", Effect::Sarcasm(2.0)),
+    ("what a surprise", Effect::Sarcasm(1.1)),
+    ("so glad i paid", Effect::Sarcasm(2.0)),
+    ("thanks for nothing", Effect::Valence(-2.0)),
+    ("what a joke", Effect::Valence(-1.8)),
 ];
 
 /// Common emoji whose descriptions carry no sentiment word ("pouting face")
@@ -293,11 +251,11 @@ impl Lexicon {
         for (text, effect) in PHRASES {
             phrases.push((text.to_string(), *effect));
         }
-        for &(w, valence) in DOMAIN_WORDS {
+        for &(w, valence) in domain::WORDS {
             lex.slot(Cow::Borrowed(w)).valence = Some(valence);
         }
-        for &(text, valence) in DOMAIN_PHRASES {
-            phrases.push((text.to_string(), Effect::Valence(valence)));
+        for (text, valence) in domain::phrases() {
+            phrases.push((text, Effect::Valence(valence)));
         }
         for (text, effect) in phrases {
             lex.add_phrase(&text, effect);
@@ -330,11 +288,20 @@ impl Lexicon {
     }
 
     fn add_phrase(&mut self, text: &str, effect: Effect) {
-        // A phrase the tokenizer would cut differently ("( '}{' )") could never match.
-        if text.split(' ').any(|w| clean(w) != Some(w)) {
+        // A phrase the tokenizer would cut differently ("( '}{' )") could
+        // never match. Single letters ("i") are dropped as the tokenizer
+        // drops them.
+        if text.split(' ').any(|w| clean(w).is_some_and(|c| c != w)) {
             return;
         }
-        let words: Vec<u32> = text.split(' ').map(|w| self.id_or_insert(w)).collect();
+        let words: Vec<u32> = text
+            .split(' ')
+            .filter(|w| clean(w).is_some())
+            .map(|w| self.id_or_insert(w))
+            .collect();
+        if words.len() < 2 {
+            return;
+        }
         let Some(&first) = words.first() else { return };
         self.entries[first as usize].starts_phrase = true;
         let entry = match effect {
@@ -344,6 +311,11 @@ impl Lexicon {
             },
             Effect::Booster(b) => Entry {
                 booster: b,
+                ..Entry::default()
+            },
+            Effect::Sarcasm(v) => Entry {
+                valence: Some(v),
+                sarcasm: true,
                 ..Entry::default()
             },
         };

@@ -17,45 +17,95 @@ const NEVER_SO: f64 = 1.25;
 const BEFORE_BUT: f64 = 0.5;
 const AFTER_BUT: f64 = 1.5;
 
+/// What the positive words of a sarcastic sentence count for, turned
+/// negative: "Oh great, another outage" is a complaint, a little milder
+/// than it would be said plainly.
+const SARCASM: f64 = -0.8;
+
+/// One sentence's share of the compound score.
+#[derive(Clone, Copy, Default)]
+struct Part {
+    positive: f64,
+    negative: f64,
+    /// Holds a sarcasm marker ("oh great", "love how", "great job").
+    marker: bool,
+    /// Opens with "but" or "however".
+    but: bool,
+}
+
+impl Part {
+    fn sum(&self) -> f64 {
+        self.positive + self.negative
+    }
+}
+
 /// Compound score in [-1, 1] of a scanned text.
 pub(super) fn compound(lex: &Lexicon, tokens: &Tokens) -> f64 {
     let list = tokens.list.as_slice();
     let caps = tokens.uppercase > 0 && tokens.uppercase < list.len();
-    let mut sum = 0.0;
-    // The previous sentence's sum is held back: "Great. But ..." discounts it.
-    let mut previous = 0.0;
+    // Sentence by sentence, with the one before and the one after in view
+    // and nothing allocated.
     let mut start = 0;
-    while start < list.len() {
+    let mut next_part = || {
+        if start >= list.len() {
+            return None;
+        }
         let end = list[start..]
             .iter()
             .position(|t| t.sentence_end)
             .map_or(list.len(), |p| start + p + 1);
-        if lex.entry(list[start].id).word == Word::But {
-            previous *= BEFORE_BUT;
-        }
-        sum += previous;
-        previous = sentence(lex, &list[start..end], caps);
+        let mut part = sentence(lex, &list[start..end], caps);
+        part.but = lex.entry(list[start].id).word == Word::But;
         start = end;
+        Some(part)
+    };
+    let mut sum = 0.0;
+    let mut before: Option<Part> = None;
+    let mut current = next_part();
+    while let Some(p) = current {
+        let after = next_part();
+        // A marker is sarcasm only beside a complaint: in its own sentence,
+        // or the one before or after ("Another bug. Great job, guys.").
+        // Without one, "oh great" and "love how" are what they say.
+        let complains = |q: &Option<Part>| q.is_some_and(|q| q.sum() < 0.0);
+        let sarcastic = p.marker && (p.negative < 0.0 || complains(&before) || complains(&after));
+        let mut value = if sarcastic {
+            p.negative + SARCASM * p.positive
+        } else {
+            p.sum()
+        };
+        // "Great. But ..." discounts the sentence before the "but".
+        if after.is_some_and(|q| q.but) {
+            value *= BEFORE_BUT;
+        }
+        sum += value;
+        before = Some(p);
+        current = after;
     }
-    sum += previous;
     if sum != 0.0 {
         sum += sum.signum() * punctuation(tokens.exclamations, tokens.questions);
     }
     (sum / (sum * sum + ALPHA).sqrt()).clamp(-1.0, 1.0)
 }
 
-fn sentence(lex: &Lexicon, words: &[Token], caps: bool) -> f64 {
+fn sentence(lex: &Lexicon, words: &[Token], caps: bool) -> Part {
     let but = words.iter().position(|t| lex.entry(t.id).word == Word::But);
-    let mut sum = 0.0;
+    let mut part = Part::default();
     for i in 0..words.len() {
         let weight = match but {
             Some(b) if i < b => BEFORE_BUT,
             Some(b) if i > b => AFTER_BUT,
             _ => 1.0,
         };
-        sum += weight * valence(lex, words, i, caps);
+        let v = weight * valence(lex, words, i, caps);
+        if v > 0.0 {
+            part.positive += v;
+        } else {
+            part.negative += v;
+        }
+        part.marker |= lex.entry(words[i].id).sarcasm;
     }
-    sum
+    part
 }
 
 /// Valence of the word at `i` in its context, 0 for words without sentiment.
@@ -73,16 +123,20 @@ fn valence(lex: &Lexicon, words: &[Token], i: usize, caps: bool) -> f64 {
     if entry.word == Word::No && i + 1 < words.len() && lexical(i + 1) {
         v = 0.0;
     }
-    let no_before = (i >= 1 && word(i - 1) == Word::No)
-        || (i >= 2 && word(i - 2) == Word::No)
-        || (i >= 3 && word(i - 3) == Word::No && matches!(word(i - 1), Word::Or | Word::Nor));
+    // How many words back modifiers reach: three, but not past a clause end.
+    let reach = (1..=3.min(i))
+        .take_while(|&d| !words[i - d].clause_end)
+        .count();
+    let no_before = (reach >= 1 && word(i - 1) == Word::No)
+        || (reach >= 2 && word(i - 2) == Word::No)
+        || (reach >= 3 && word(i - 3) == Word::No && matches!(word(i - 1), Word::Or | Word::Nor));
     if no_before {
         v *= NEGATION;
     }
     if words[i].upper && caps {
         v += CAPS_BOOST * sign(v);
     }
-    for distance in 1..=3.min(i) {
+    for distance in 1..=reach {
         let j = i - distance;
         // A sentiment word in between has its own modifiers; it shields this one.
         if lexical(j) {
@@ -91,7 +145,7 @@ fn valence(lex: &Lexicon, words: &[Token], i: usize, caps: bool) -> f64 {
         v += boost(lex, words[j], v, caps) * BOOSTER_DECAY[distance - 1];
         v = negate(lex, &words[j..i], v);
     }
-    if i >= 1 && word(i - 1) == Word::Least && !lexical(i - 1) {
+    if reach >= 1 && word(i - 1) == Word::Least && !lexical(i - 1) {
         let at_least = i >= 2 && matches!(word(i - 2), Word::At | Word::Very);
         if !at_least {
             v *= NEGATION;
@@ -194,6 +248,35 @@ mod tests {
         let plain = compound_of("The old one was great. This one is awful.");
         let but = compound_of("The old one was great. But this one is awful.");
         assert!(plain > 0.0 && but < -0.3, "{plain} {but}");
+    }
+
+    #[test]
+    fn sarcasm_markers_turn_negative_only_beside_a_complaint() {
+        for text in [
+            "Oh great, another outage.",
+            "Love how the app crashes every time I try to pay.",
+            "Another update, another bug. Great job, guys.",
+            "Just what I needed. The courier lost my parcel.",
+        ] {
+            assert!(compound_of(text) < -0.05, "{text:?}: {}", compound_of(text));
+        }
+        for text in [
+            "Oh great, it arrived a day early!",
+            "Love how light the new case is.",
+            "Great job, guys. The new release is fast.",
+            "Just what I needed for the trip.",
+        ] {
+            assert!(compound_of(text) > 0.05, "{text:?}: {}", compound_of(text));
+        }
+    }
+
+    #[test]
+    fn negation_and_boosters_stop_at_a_clause_end() {
+        // Without the comma "not" would reach "better", three words on.
+        assert!(compound_of("Not perfect, but better than the last version.") > 0.0);
+        assert!(compound_of("Not perfect but better than the last version.") < 0.0);
+        assert!(compound_of("It is not, good") > 0.0);
+        assert!(compound_of("It is not good") < 0.0);
     }
 
     #[test]

@@ -13,6 +13,9 @@ pub(super) struct Token {
     pub upper: bool,
     /// Ends with `.`, `!` or `?`, or is followed by a line break.
     pub sentence_end: bool,
+    /// Ends with `,`, `;` or `:`: the end of a clause, which negation and
+    /// boosters do not cross ("Not perfect, but better").
+    pub clause_end: bool,
 }
 
 /// A tokenized text. Kept between calls so that scoring allocates nothing once
@@ -63,6 +66,7 @@ impl Tokens {
                     id,
                     upper: false,
                     sentence_end: false,
+                    clause_end: false,
                 }));
             } else {
                 start.get_or_insert(i);
@@ -91,13 +95,14 @@ impl Tokens {
             - raw
                 .trim_end_matches(|c: char| c.is_ascii_punctuation())
                 .len();
-        let sentence_end = raw[raw.len() - trailing..]
-            .bytes()
-            .any(|b| matches!(b, b'.' | b'!' | b'?'));
+        let tail = &raw.as_bytes()[raw.len() - trailing..];
+        let sentence_end = tail.iter().any(|b| matches!(b, b'.' | b'!' | b'?'));
+        let clause_end = tail.iter().any(|b| matches!(b, b',' | b';' | b':'));
         self.list.push(Token {
             id: lex.id(&self.lower),
             upper,
             sentence_end,
+            clause_end,
         });
     }
 
@@ -111,7 +116,9 @@ impl Tokens {
             let found = lex.phrases.iter().find(|p| {
                 p.words.len() <= rest.len()
                     && p.words.iter().zip(rest).all(|(&w, t)| w == t.id)
-                    && !rest[..p.words.len() - 1].iter().any(|t| t.sentence_end)
+                    && !rest[..p.words.len() - 1]
+                        .iter()
+                        .any(|t| t.sentence_end || t.clause_end)
             });
             if let Some(phrase) = found {
                 let last = i + phrase.words.len() - 1;

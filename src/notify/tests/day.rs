@@ -28,6 +28,7 @@ fn day() -> Vec<AlertRecord> {
             (AlertKind::Deadline, _) => format!("Feedback {id} about Acme was still not acknowledged by its second deadline; escalated to level 2."),
             (AlertKind::Immediate, _) => format!("Negative feedback {id} about Acme matched rule `loud-and-angry`, which escalates at once."),
             (AlertKind::Spike, _) => "Acme: mentions jumped to 3.4 times the baseline.".to_string(),
+            (AlertKind::Disengagement, _) => format!("{id}: a regular turned negative about Acme."),
         };
         out.push(a);
     };

@@ -115,6 +115,7 @@ pub async fn case(State(app): State<Shared>, Path(id): Path<String>, headers: He
         "assignee": case.assignee,
         "history": case.history,
         "influencer": influencer,
+        "contact": ops::contact_standing(&app, &id, chrono::Utc::now()),
     }))
     .into_response())
 }

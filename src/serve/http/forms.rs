@@ -210,6 +210,8 @@ pub async fn activity(
         to: f.get("to").cloned(),
         channel: f.get("channel").cloned(),
         summary: f.get("summary").cloned(),
+        // A checkbox: present when ticked, whatever its value.
+        proactive: f.contains_key("proactive"),
     };
     let done = match poster(&app, &ctx, &headers, &f) {
         Ok(who) => ops::act(&app, &who, &id, raw).await,

@@ -215,6 +215,8 @@ pub enum Refusal {
     NotFound(String),
     TooMany(std::time::Duration),
     Unavailable(String),
+    /// The action clashes with what the workspace holds (a cap reached).
+    Conflict(String),
 }
 
 impl Refusal {
@@ -226,6 +228,7 @@ impl Refusal {
             Refusal::NotFound(_) => StatusCode::NOT_FOUND,
             Refusal::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             Refusal::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Refusal::Conflict(_) => StatusCode::CONFLICT,
         }
     }
 
@@ -237,7 +240,10 @@ impl Refusal {
                 .collect::<Vec<_>>()
                 .join("; "),
             Refusal::Unauthorized => "log in, or send the API token as a bearer token".into(),
-            Refusal::Forbidden(m) | Refusal::NotFound(m) | Refusal::Unavailable(m) => m.clone(),
+            Refusal::Forbidden(m)
+            | Refusal::NotFound(m)
+            | Refusal::Unavailable(m)
+            | Refusal::Conflict(m) => m.clone(),
             Refusal::TooMany(wait) => format!(
                 "too many submissions from this address; try again in {} minutes",
                 wait.as_secs().div_ceil(60).max(1)

@@ -58,6 +58,14 @@ pub async fn file(
         update: false,
         influencer_first_seen: None,
         person: None,
+        // The author's history as the workspace knows it, so that filing
+        // one more mention extends it rather than starting it afresh.
+        trajectory: record::influencer_id(&item).and_then(|id| {
+            app.desk.read(|v| {
+                v.influencer_of(&id)
+                    .and_then(|i| i.record.trajectory.clone())
+            })
+        }),
     };
     let records = record::build(&item, &class, &ctx);
     let id = records
@@ -187,6 +195,9 @@ pub struct RawActivity {
     pub to: Option<String>,
     pub channel: Option<String>,
     pub summary: Option<String>,
+    /// contact: started by the company unasked (counts against the cap).
+    #[serde(default)]
+    pub proactive: bool,
 }
 
 /// Records a note, an assignment or a contact by `actor`.
@@ -206,10 +217,16 @@ pub async fn act(app: &App, actor: &Actor, id: &str, raw: RawActivity) -> Result
             }
             ActivityKind::Assigned { to }
         }
-        "contact" => ActivityKind::Contact {
-            channel: text("channel", raw.channel, 100, true)?.unwrap_or_default(),
-            summary: text("summary", raw.summary, 5000, true)?.unwrap_or_default(),
-        },
+        "contact" => {
+            if raw.proactive {
+                capped(app, id)?;
+            }
+            ActivityKind::Contact {
+                channel: text("channel", raw.channel, 100, true)?.unwrap_or_default(),
+                summary: text("summary", raw.summary, 5000, true)?.unwrap_or_default(),
+                proactive: raw.proactive,
+            }
+        }
         other => {
             return Err(Refusal::field(
                 "kind",
@@ -235,6 +252,34 @@ pub async fn act(app: &App, actor: &Actor, id: &str, raw: RawActivity) -> Result
     }
     app.metrics.acted(action);
     Ok(())
+}
+
+/// Refuses a proactive contact with the author of case `id` once the
+/// person reached the cap of `[serve.contact]`. Checked against what this
+/// instance has seen: on Kafka a contact logged on another instance a
+/// moment ago may not have arrived yet, so the cap is a guard, not a lock.
+fn capped(app: &App, id: &str) -> Result<(), Refusal> {
+    let s = contact_standing(app, id, Utc::now());
+    match s {
+        Some(s) if s.capped => Err(Refusal::Conflict(format!(
+            "not logged as proactive: {}",
+            s.cap_message()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Where the author of case `id` stands against the contact policy; none
+/// when the case has no known author.
+pub fn contact_standing(
+    app: &App,
+    id: &str,
+    now: chrono::DateTime<Utc>,
+) -> Option<crate::serve::contact::Standing> {
+    app.desk.read(|v| {
+        let author = v.case(id)?.routed.feedback.influencer_id.clone()?;
+        Some(v.contact_standing(&author, &app.cfg.contact, now))
+    })
 }
 
 /// A queue listing's query: `brand`, `priority` (this or higher),

@@ -16,6 +16,7 @@ use crate::route::records::AlertKind;
 use crate::serve::auth::Actor;
 use crate::serve::config::Role;
 use crate::serve::svg;
+use crate::serve::trajectory;
 use crate::serve::view::{Case, CaseState, HistoryKind};
 
 /// The signed-in person, or the refusal that sends them to log in.
@@ -241,6 +242,7 @@ pub async fn case(
     });
     let users: Vec<String> = app.cfg.users.iter().map(|u| u.name.clone()).collect();
     let acts = who.role >= Role::Member;
+    let contact = ops::contact_standing(&app, &id, now);
     let state = match c.state {
         CaseState::Open => "open",
         CaseState::Acknowledged => "acknowledged",
@@ -296,12 +298,23 @@ pub async fn case(
                     textarea id="text" name="text" required {}
                     button type="submit" { "Add note" }
                 }
+                @if let Some(w) = contact.as_ref().and_then(|s| s.warning()) {
+                    p.warn role="alert" id="contact-warning" { (w) }
+                }
                 form method="post" action=(format!("/feedback/{id}/activity")) {
                     (ctx.csrf_field()) input type="hidden" name="kind" value="contact";
                     label for="channel" { "Contact with the author: channel" }
                     input type="text" id="channel" name="channel" placeholder="blog comment, email, phone" required;
                     label for="summary" { "What was said" }
                     textarea id="summary" name="summary" required {}
+                    @let capped = contact.as_ref().is_some_and(|s| s.capped);
+                    label {
+                        input type="checkbox" name="proactive" value="1" disabled[capped];
+                        " We reached out first, unasked (proactive)"
+                    }
+                    @if let Some(s) = contact.as_ref().filter(|s| s.capped) {
+                        p.muted id="contact-cap" { "Proactive contact: " (s.cap_message()) }
+                    }
                     button type="submit" { "Log contact" }
                 }
             }
@@ -341,8 +354,13 @@ fn history(k: &HistoryKind) -> Markup {
         HistoryKind::Assigned { to } => {
             html! { "assigned it to " (to.as_deref().unwrap_or("nobody")) }
         }
-        HistoryKind::Contact { channel, summary } => {
-            html! { "contacted the author (" (channel) "): " (summary) }
+        HistoryKind::Contact {
+            channel,
+            summary,
+            proactive,
+        } => {
+            let how = if *proactive { ", proactive" } else { "" };
+            html! { "contacted the author (" (channel) (how) "): " (summary) }
         }
     }
 }
@@ -367,10 +385,16 @@ pub async fn influencer(
                 .filter(|c| may_see(&app, &who, c.queue()))
                 .cloned()
                 .collect();
-            (i.record.clone(), cases)
+            // The history, without mentions in queues the reader may not see.
+            let history = i.record.trajectory.as_ref().map(|t| {
+                trajectory::visible(t, |fb| {
+                    v.case(fb).is_none_or(|c| may_see(&app, &who, c.queue()))
+                })
+            });
+            (i.record.clone(), cases, history)
         })
     });
-    let Some((rec, cases)) = found else {
+    let Some((rec, cases, history)) = found else {
         return ctx.refusal(
             &app,
             Refusal::NotFound(format!("no influencer with id `{id}`")),
@@ -426,7 +450,10 @@ pub async fn influencer(
                 @if let Some(f) = followers { " · " (f) " followers" } }
         } }
         h2 { "Sentiment over time" }
-        figure { (PreEscaped(svg::sentiment(&format!("Sentiment of {name}'s feedback over time"), &points))) }
+        figure { (PreEscaped(match history.as_ref().filter(|t| !t.points.is_empty()) {
+            Some(t) => trajectory::chart(&format!("Sentiment of {name}'s mentions over time, on every account"), t),
+            None => svg::sentiment(&format!("Sentiment of {name}'s feedback over time"), &points),
+        })) }
         h2 { "Feedback" }
         ul { @for c in &cases {
             li { a href=(format!("/feedback/{}", c.id())) { (c.routed.feedback.brand) ": " (c.routed.feedback.excerpt) } " "
@@ -563,7 +590,8 @@ pub async fn alerts(State(app): State<Shared>, headers: HeaderMap) -> Response {
             tr {
                 td { span.muted { (when(a.at)) } }
                 td { span.tag { (format!("{:?}", a.kind).to_lowercase()) } }
-                td { (a.reason) @if let Some(f) = &a.feedback_id { " " a href=(format!("/feedback/{f}")) { "Open" } } }
+                td { (a.reason) @if let Some(f) = &a.feedback_id { " " a href=(format!("/feedback/{f}")) { "Open" } }
+                    @if let Some(d) = &a.disengagement { " " a href=(format!("/influencers/{}", d.influencer_id)) { "Author" } } }
             }
         } } }
     };

@@ -10,6 +10,7 @@
 //! same view. Nothing here does I/O or reads the clock: `now` is passed in.
 
 mod brand;
+mod contacts;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
@@ -19,6 +20,7 @@ use serde::Serialize;
 
 pub use brand::{BrandStats, Bucket};
 
+use super::contact::{standing, ContactPolicy, Contacted, Standing};
 use super::events::{Activity, ActivityKind, Event};
 use crate::record::{InfluencerRecord, Priority};
 use crate::route::config::RouteConfig;
@@ -72,6 +74,8 @@ pub enum HistoryKind {
     Contact {
         channel: String,
         summary: String,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        proactive: bool,
     },
 }
 
@@ -188,6 +192,7 @@ pub struct View {
     /// Statuses and activities of feedback not routed yet (on Kafka a note
     /// can arrive before route's record), applied when it is.
     early: HashMap<String, Vec<Event>>,
+    contacts: contacts::Contacts,
 }
 
 /// Feedback ids whose early events are kept at most.
@@ -210,6 +215,7 @@ impl View {
             alert_ids: HashSet::new(),
             brands: HashMap::new(),
             early: HashMap::new(),
+            contacts: contacts::Contacts::default(),
         }
     }
 
@@ -285,6 +291,8 @@ impl View {
     }
 
     fn influencer(&mut self, i: &InfluencerRecord) {
+        self.contacts
+            .join(&i.id, i.accounts.iter().map(|a| a.id.clone()));
         match self.influencers.get_mut(&i.id) {
             Some(known) => {
                 // A record without a description (a later sighting) keeps the
@@ -402,10 +410,29 @@ impl View {
                 c.assignee = to.clone();
                 HistoryKind::Assigned { to: to.clone() }
             }
-            ActivityKind::Contact { channel, summary } => HistoryKind::Contact {
-                channel: channel.clone(),
-                summary: summary.clone(),
-            },
+            ActivityKind::Contact {
+                channel,
+                summary,
+                proactive,
+            } => {
+                if let Some(author) = &c.routed.feedback.influencer_id {
+                    self.contacts.log(
+                        author,
+                        Contacted {
+                            at: a.at,
+                            by: a.by.clone(),
+                            channel: channel.clone(),
+                            proactive: *proactive,
+                            feedback_id: a.feedback_id.clone(),
+                        },
+                    );
+                }
+                HistoryKind::Contact {
+                    channel: channel.clone(),
+                    summary: summary.clone(),
+                    proactive: *proactive,
+                }
+            }
         };
         c.history.push(History {
             at: a.at,
@@ -479,6 +506,17 @@ impl View {
 
     pub fn case(&self, id: &str) -> Option<&Case> {
         self.cases.get(id)
+    }
+
+    /// Where the person behind influencer `id` stands against the contact
+    /// policy: contacts on any of their accounts count.
+    pub fn contact_standing(
+        &self,
+        id: &str,
+        policy: &ContactPolicy,
+        now: DateTime<Utc>,
+    ) -> Standing {
+        standing(self.contacts.of(id), policy, now)
     }
 
     pub fn influencer_of(&self, id: &str) -> Option<&Influencer> {

@@ -302,7 +302,7 @@ impl KafkaSink {
     fn prepare(&self, r: &Record) -> Outgoing {
         let (topic, ce_type) = match r.kind() {
             RecordKind::Feedback => (&self.feedback_topic, "dev.earshot.feedback.v2"),
-            RecordKind::Influencer => (&self.influencer_topic, "dev.earshot.influencer.v1"),
+            RecordKind::Influencer => (&self.influencer_topic, "dev.earshot.influencer.v2"),
         };
         Outgoing {
             topic: topic.clone(),
