@@ -9,7 +9,6 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use hmac::{Hmac, Mac};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -74,40 +73,13 @@ async fn hook(
     StatusCode::OK
 }
 
-/// Checks `t=..,v1=..` as a receiver would: HMAC of `t.body`, and a time
-/// within five minutes.
+/// Checks the signature as a receiver would: HMAC of `t.body` with the
+/// shared key, and a time within five minutes of `now`.
 fn signed(headers: &HeaderMap, body: &[u8], now: i64) -> bool {
-    let Some(sig) = headers
+    headers
         .get("x-earshot-signature")
         .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let mut t = None;
-    let mut v1 = None;
-    for part in sig.split(',') {
-        match part.split_once('=') {
-            Some(("t", x)) => t = x.parse::<i64>().ok(),
-            Some(("v1", x)) => v1 = Some(x.to_string()),
-            _ => {}
-        }
-    }
-    let (Some(t), Some(v1)) = (t, v1) else {
-        return false;
-    };
-    if (now - t).abs() > 300 {
-        return false;
-    }
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(KEY.as_bytes()).unwrap();
-    mac.update(format!("{t}.").as_bytes());
-    mac.update(body);
-    let want: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    want == v1
+        .is_some_and(|sig| crate::notify::message::verify(KEY.as_bytes(), sig, body, now, 300))
 }
 
 async fn receiver(fail_first: usize) -> (String, Arc<Receiver>, mpsc::UnboundedReceiver<Got>) {

@@ -120,16 +120,8 @@ pub fn sentiment(title: &str, points: &[(DateTime<Utc>, f64)]) -> String {
     };
     let span = (t1 - t0).max(1.0);
     let x = |t: &DateTime<Utc>| LEFT + (t.timestamp() as f64 - t0) / span * pw;
-    let y = |v: f64| TOP + (1.0 - (v.clamp(-1.0, 1.0) + 1.0) / 2.0) * ph;
-    let _ = write!(
-        s,
-        r##"<line x1="{LEFT}" y1="{z:.1}" x2="{x2}" y2="{z:.1}" stroke="#d0d7de"/><g font-size="11" fill="#59636e" font-family="sans-serif"><text x="{lx}" y="{a}" text-anchor="end">+1</text><text x="{lx}" y="{z:.1}" text-anchor="end">0</text><text x="{lx}" y="{b}" text-anchor="end">-1</text></g>"##,
-        z = y(0.0),
-        x2 = W - RIGHT,
-        lx = LEFT - 6.0,
-        a = TOP + 4.0,
-        b = TOP + ph,
-    );
+    let y = |v: f64| score_y(v, ph);
+    score_axis(&mut s, ph);
     let line: String = points
         .iter()
         .map(|(t, v)| format!("{:.1},{:.1} ", x(t), y(*v)))
@@ -158,6 +150,24 @@ pub fn sentiment(title: &str, points: &[(DateTime<Utc>, f64)]) -> String {
     }
     s.push_str("</svg>");
     s
+}
+
+/// Height of a sentiment score in [-1, 1] on a plot `ph` high.
+pub(super) fn score_y(v: f64, ph: f64) -> f64 {
+    TOP + (1.0 - (v.clamp(-1.0, 1.0) + 1.0) / 2.0) * ph
+}
+
+/// The zero line and the +1, 0, -1 labels of a sentiment plot `ph` high.
+pub(super) fn score_axis(s: &mut String, ph: f64) {
+    let _ = write!(
+        s,
+        r##"<line x1="{LEFT}" y1="{z:.1}" x2="{x2}" y2="{z:.1}" stroke="#d0d7de"/><g font-size="11" fill="#59636e" font-family="sans-serif"><text x="{lx}" y="{a}" text-anchor="end">+1</text><text x="{lx}" y="{z:.1}" text-anchor="end">0</text><text x="{lx}" y="{b}" text-anchor="end">-1</text></g>"##,
+        z = score_y(0.0, ph),
+        x2 = W - RIGHT,
+        lx = LEFT - 6.0,
+        a = TOP + 4.0,
+        b = TOP + ph,
+    );
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 
-use super::svg::{esc, open, BOTTOM, H, LEFT, RIGHT, TOP, W};
+use super::svg::{esc, open, score_axis, score_y, BOTTOM, H, LEFT, RIGHT, TOP, W};
 use crate::record::trajectory::{split, RECENT_POINTS};
 use crate::record::Trajectory;
 
@@ -77,16 +77,8 @@ pub fn chart(title: &str, t: &Trajectory) -> String {
         0 | 1 => LEFT + pw / 2.0,
         _ => LEFT + (at.timestamp() as f64 - t0) / span * pw,
     };
-    let y = |v: f64| TOP + (1.0 - (v.clamp(-1.0, 1.0) + 1.0) / 2.0) * ph;
-    let _ = write!(
-        s,
-        r##"<line x1="{LEFT}" y1="{z:.1}" x2="{x2}" y2="{z:.1}" stroke="#d0d7de"/><g font-size="11" fill="#59636e" font-family="sans-serif"><text x="{lx}" y="{a}" text-anchor="end">+1</text><text x="{lx}" y="{z:.1}" text-anchor="end">0</text><text x="{lx}" y="{b}" text-anchor="end">-1</text></g>"##,
-        z = y(0.0),
-        x2 = W - RIGHT,
-        lx = LEFT - 6.0,
-        a = TOP + 4.0,
-        b = TOP + ph,
-    );
+    let y = |v: f64| score_y(v, ph);
+    score_axis(&mut s, ph);
     // The two means, each over the mentions it is the mean of.
     let (earlier, recent) = split(pts, RECENT_POINTS);
     let spans = [

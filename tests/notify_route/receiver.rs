@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use hmac::{Hmac, Mac};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -65,39 +64,21 @@ async fn hook(
     StatusCode::OK
 }
 
-/// Checks `t=..,v1=..` as a receiver would: HMAC of `t.body`, and a time
-/// within five minutes.
+/// Checks the signature as a receiver would: HMAC of `t.body` with the
+/// shared key, and a time within five minutes.
 fn signed(headers: &HeaderMap, body: &[u8]) -> bool {
-    let Some(sig) = headers
+    headers
         .get("x-earshot-signature")
         .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let (mut t, mut v1) = (None, None);
-    for part in sig.split(',') {
-        match part.split_once('=') {
-            Some(("t", x)) => t = x.parse::<i64>().ok(),
-            Some(("v1", x)) => v1 = Some(x.to_string()),
-            _ => {}
-        }
-    }
-    let (Some(t), Some(v1)) = (t, v1) else {
-        return false;
-    };
-    if (chrono::Utc::now().timestamp() - t).abs() > 300 {
-        return false;
-    }
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(KEY.as_bytes()).unwrap();
-    mac.update(format!("{t}.").as_bytes());
-    mac.update(body);
-    let want: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    want == v1
+        .is_some_and(|sig| {
+            earshot::notify::message::verify(
+                KEY.as_bytes(),
+                sig,
+                body,
+                chrono::Utc::now().timestamp(),
+                300,
+            )
+        })
 }
 
 pub async fn receiver(fail_first: usize) -> (String, Arc<Receiver>, mpsc::UnboundedReceiver<Got>) {

@@ -26,8 +26,10 @@ pub(super) const KNOTS: [f64; 11] = [
 ];
 
 /// Half the width of the window of raw scores whose ratings fit a knot.
+#[cfg(test)]
 const WINDOW: f64 = 0.125;
 /// Least slope between knots, so that the map stays strictly increasing.
+#[cfg(test)]
 const MIN_SLOPE: f64 = 0.05;
 
 /// The calibrated score of a raw compound in [-1, 1].
@@ -42,6 +44,7 @@ pub(super) fn calibrate(raw: f64) -> f64 {
 /// Fits the knots to (raw compound, rated score) pairs: the mean rating of
 /// the texts near each grid point that is not pinned, made monotone by
 /// pooling adjacent violators, then strictly increasing.
+#[cfg(test)]
 pub(super) fn fit(pairs: &[(f64, f64)]) -> [f64; 11] {
     let mut value = [0.0; 11];
     let mut weight = [0.0; 11];
@@ -69,6 +72,7 @@ pub(super) fn fit(pairs: &[(f64, f64)]) -> [f64; 11] {
 }
 
 /// The non-decreasing sequence closest (weighted least squares) to `value`.
+#[cfg(test)]
 fn pool_adjacent_violators(value: &[f64; 11], weight: &[f64; 11]) -> [f64; 11] {
     // Blocks of (mean, weight, how many points).
     let mut blocks: Vec<(f64, f64, usize)> = Vec::new();
