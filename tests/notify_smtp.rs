@@ -4,8 +4,10 @@
 
 use std::time::Duration;
 
+use earshot::notify::config::{Channel, ChannelKind, Digest, Filter};
 use earshot::notify::email::{Email, Security};
-use earshot::notify::throttle::Message;
+use earshot::notify::schedule::Every;
+use earshot::notify::throttle::{Message, Throttle};
 use earshot::route::records::AlertRecord;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -33,8 +35,12 @@ fn alert(id: &str, reason: &str) -> AlertRecord {
     .unwrap()
 }
 
-#[tokio::test]
-async fn an_email_has_plain_and_html_parts_and_is_accepted() {
+/// Starts the server; gives its reports and the email channel to it.
+fn server() -> (
+    Server,
+    std::io::Lines<BufReader<std::process::ChildStdout>>,
+    Email,
+) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp_server.py");
     let mut server = Server(
         Command::new("python3")
@@ -61,6 +67,12 @@ async fn an_email_has_plain_and_html_parts_and_is_accepted() {
         to: vec!["support lead <lead@example.com>".parse().unwrap()],
         timeout: Duration::from_secs(30),
     };
+    (server, lines, email)
+}
+
+#[tokio::test]
+async fn an_email_has_plain_and_html_parts_and_is_accepted() {
+    let (_server, mut lines, email) = server();
     let msg = Message {
         channel: 0,
         brand: "Acme".into(),
@@ -68,6 +80,7 @@ async fn an_email_has_plain_and_html_parts_and_is_accepted() {
             alert("al_1", "First <b>not bold</b> & unacknowledged."),
             alert("al_2", "Second, newest."),
         ],
+        digest: None,
     };
     email.send(&msg).await.unwrap();
     let got: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
@@ -88,5 +101,83 @@ async fn an_email_has_plain_and_html_parts_and_is_accepted() {
     assert!(
         html.contains("First &lt;b&gt;not bold&lt;/b&gt; &amp; unacknowledged."),
         "{html}"
+    );
+}
+
+/// A queue's hour of low-priority alerts, gathered by the throttle of a
+/// digest channel, goes as one well-formed email: multipart/alternative
+/// with a plain and an HTML part, both with the counts and the top alerts.
+#[tokio::test]
+async fn a_digest_email_counts_the_hour_and_is_well_formed() {
+    let (_server, mut lines, email) = server();
+    let channel = Channel {
+        name: "digest".into(),
+        kind: ChannelKind::Email(Box::new(email.clone())),
+        filter: Filter::default(),
+        min_interval: Duration::ZERO,
+        quiet: None,
+        digest: Some(Digest {
+            every: Every::Period(Duration::from_secs(3600)),
+            kinds: Vec::new(),
+        }),
+    };
+    let mut throttle = Throttle::new(&[channel]);
+    let t0: chrono::DateTime<chrono::Utc> = "2026-11-30T10:05:00Z".parse().unwrap();
+    for i in 0..6 {
+        let at = t0 + chrono::TimeDelta::minutes(i * 5);
+        let mut a = alert(
+            &format!("al_{i}"),
+            &format!("Acme feedback {i} <unanswered> & late."),
+        );
+        a.at = at;
+        assert!(throttle.offer(0, a, at).is_none(), "held for the digest");
+    }
+    let mut spike = alert("al_spike", "Globex mentions jumped.");
+    spike.kind = earshot::route::records::AlertKind::Spike;
+    spike.brand = "Globex".into();
+    spike.queue = None;
+    assert!(throttle.offer(0, spike, t0).is_none());
+    let top = "2026-11-30T11:00:00Z".parse().unwrap();
+    assert_eq!(throttle.next_due(t0), Some(top));
+    let digests = throttle.due(top);
+    // The spike has no queue: a digest of its own.
+    assert_eq!(digests.len(), 2);
+    let support = digests
+        .iter()
+        .find(|m| m.digest.as_ref().unwrap().queue.as_deref() == Some("support"))
+        .unwrap();
+    email.send(support).await.unwrap();
+    let got: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(
+        got["subject"],
+        "[earshot] Digest: 6 alerts in queue support: 6 deadline"
+    );
+    assert_eq!(got["content_type"], "multipart/alternative");
+    assert_eq!(got["parts"], serde_json::json!(["text/plain", "text/html"]));
+    assert_eq!(got["defects"], 0, "{got}");
+    let plain = got["plain"].as_str().unwrap();
+    assert!(plain.contains("Brands: Acme 6"), "{plain}");
+    // The newest first, five of them, and a count of the rest.
+    let newest = plain.find("Acme feedback 5").unwrap();
+    assert!(newest < plain.find("Acme feedback 1").unwrap(), "{plain}");
+    assert!(!plain.contains("Acme feedback 0"), "{plain}");
+    assert!(plain.contains("And 1 more in this digest."), "{plain}");
+    let html = got["html"].as_str().unwrap();
+    assert!(
+        html.contains("<h2>Digest: 6 alerts in queue support: 6 deadline</h2>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Acme feedback 5 &lt;unanswered&gt; &amp; late."),
+        "{html}"
+    );
+    assert_eq!(html.matches("<li>").count(), 5, "{html}");
+
+    let other = digests.iter().find(|m| !std::ptr::eq(*m, support)).unwrap();
+    email.send(other).await.unwrap();
+    let got: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(
+        got["subject"],
+        "[earshot] Digest: 1 alert without a queue: 1 spike"
     );
 }

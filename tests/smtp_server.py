@@ -20,6 +20,10 @@ class Handler:
             "from": str(msg["from"]),
             "to": str(msg["to"]),
             "content_type": msg.get_content_type(),
+            # The parts under the top, in order, and every defect Python's
+            # parser found anywhere (a well-formed message has none).
+            "parts": [p.get_content_type() for p in msg.iter_parts()] if msg.is_multipart() else [],
+            "defects": sum(len(p.defects) for p in msg.walk()),
             "plain": plain.get_content() if plain else None,
             "html": html.get_content() if html else None,
         }), flush=True)

@@ -10,10 +10,12 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use chrono_tz::Tz;
 use serde::Deserialize;
 
+use super::schedule::{time_of_day, urgent, Every, QuietHours};
 use crate::config::check::Errors;
-use crate::route::records::AlertKind;
+use crate::route::records::{AlertKind, AlertRecord};
 
 /// `[notify]`: where alerts are sent.
 #[derive(Debug, Deserialize)]
@@ -64,6 +66,32 @@ struct RawChannel {
     /// Least time between two messages about one brand, e.g. "15m" (default "0s": each alert at once); alerts inside it are folded into the next message.
     #[serde(default, deserialize_with = "crate::config::check::duration")]
     min_interval: Option<Duration>,
+    /// Escalation levels sent: 1 (every alert but those sent on) or 2 (deadline alerts sent on to senior management at the queue's `escalate_after`) (default: all); e.g. [2] for management's channel, [1] for the owners'.
+    #[serde(default)]
+    levels: Vec<u8>,
+    /// IANA time zone of the channel's local times (quiet hours, the daily digest), e.g. "Europe/Berlin" (default "UTC").
+    tz: Option<String>,
+    /// Local hours in which alerts that are not urgent are held until the end, e.g. { start = "22:00", end = "07:00", tz = "Europe/Berlin" } (tz defaults to the channel's). Urgent: level 2, or about feedback of priority urgent.
+    quiet_hours: Option<RawQuiet>,
+    /// Low-priority alerts go as one digest per queue instead of one message each: a period such as "1h" (on the hour, UTC) or "daily" (at `digest_at`). Off when left out.
+    digest: Option<String>,
+    /// With digest = "daily": the local time it goes, "HH:MM" (default "08:00").
+    digest_at: Option<String>,
+    /// Alert kinds that are low priority, and so go in the digest unless urgent (default: all kinds).
+    #[serde(default)]
+    digest_kinds: Vec<AlertKind>,
+}
+
+/// `quiet_hours = { .. }` of a channel.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQuiet {
+    /// Local time the quiet hours begin, "HH:MM".
+    start: String,
+    /// Local time they end, "HH:MM"; before `start` for a night.
+    end: String,
+    /// IANA time zone (default: the channel's `tz`, else UTC).
+    tz: Option<String>,
 }
 
 /// A secret read from the environment; never shown.
@@ -98,6 +126,25 @@ pub struct Channel {
     pub kind: ChannelKind,
     pub filter: Filter,
     pub min_interval: Duration,
+    /// Hours in which what is not urgent waits.
+    pub quiet: Option<QuietHours>,
+    /// Low-priority alerts gathered per queue.
+    pub digest: Option<Digest>,
+}
+
+/// A channel's digest: when it goes and what it takes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Digest {
+    pub every: Every,
+    /// Low-priority kinds; empty takes every kind.
+    pub kinds: Vec<AlertKind>,
+}
+
+impl Digest {
+    /// Whether `a` waits for the digest: low priority and not urgent.
+    pub fn takes(&self, a: &AlertRecord) -> bool {
+        (self.kinds.is_empty() || self.kinds.contains(&a.kind)) && !urgent(a)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -123,11 +170,13 @@ pub struct Filter {
     pub kinds: Vec<AlertKind>,
     pub brands: Vec<String>,
     pub queues: Vec<String>,
+    pub levels: Vec<u8>,
 }
 
 impl Filter {
-    pub fn takes(&self, a: &crate::route::records::AlertRecord) -> bool {
+    pub fn takes(&self, a: &AlertRecord) -> bool {
         (self.kinds.is_empty() || self.kinds.contains(&a.kind))
+            && (self.levels.is_empty() || self.levels.contains(&a.level))
             && (self.brands.is_empty()
                 || self.brands.iter().any(|b| b.eq_ignore_ascii_case(&a.brand)))
             && (self.queues.is_empty() || a.queue.as_ref().is_some_and(|q| self.queues.contains(q)))
@@ -217,6 +266,15 @@ pub fn build(
                 );
             }
         }
+        for (i, l) in c.levels.iter().enumerate() {
+            if !(1..=2).contains(l) {
+                errors.err(
+                    format!("{key}.levels[{i}]"),
+                    format!("found {l}; expected 1 or 2"),
+                );
+            }
+        }
+        let (quiet, digest) = local_times(&key, &c, errors);
         if let Some(kind) = kind {
             channels.push(Channel {
                 name: c.name,
@@ -225,12 +283,112 @@ pub fn build(
                     kinds: c.kinds,
                     brands: c.brands,
                     queues: c.queues,
+                    levels: c.levels,
                 },
                 min_interval: c.min_interval.unwrap_or_default(),
+                quiet,
+                digest,
             });
         }
     }
     Some(NotifyConfig { channels })
+}
+
+/// The quiet hours and the digest of channel `key`.
+fn local_times(
+    key: &str,
+    c: &RawChannel,
+    errors: &mut Errors,
+) -> (Option<QuietHours>, Option<Digest>) {
+    let zone = |field: String, name: &str, errors: &mut Errors| match name.trim().parse::<Tz>() {
+        Ok(tz) => Some(tz),
+        Err(_) => {
+            errors.err(
+                field,
+                format!("\"{name}\" is not an IANA time zone; e.g. \"Europe/Berlin\" or \"UTC\""),
+            );
+            None
+        }
+    };
+    let channel_tz = match &c.tz {
+        Some(name) => zone(format!("{key}.tz"), name, errors),
+        None => Some(Tz::UTC),
+    };
+    let clock = |field: String, s: &str, errors: &mut Errors| {
+        let t = time_of_day(s);
+        if t.is_none() {
+            errors.err(
+                field,
+                format!("found \"{s}\"; expected a local time \"HH:MM\""),
+            );
+        }
+        t
+    };
+    let mut quiet_tz = None;
+    let quiet = c.quiet_hours.as_ref().and_then(|q| {
+        let start = clock(format!("{key}.quiet_hours.start"), &q.start, errors);
+        let end = clock(format!("{key}.quiet_hours.end"), &q.end, errors);
+        let tz = match &q.tz {
+            Some(name) => zone(format!("{key}.quiet_hours.tz"), name, errors),
+            None => channel_tz,
+        };
+        quiet_tz = tz;
+        let (start, end, tz) = (start?, end?, tz?);
+        if start == end {
+            errors.err(
+                format!("{key}.quiet_hours.end"),
+                "the same as start; quiet hours need a length",
+            );
+            return None;
+        }
+        Some(QuietHours { start, end, tz })
+    });
+    if c.digest.is_none() && (c.digest_at.is_some() || !c.digest_kinds.is_empty()) {
+        errors.err(
+            format!("{key}.digest"),
+            "missing; digest_at and digest_kinds need a digest (\"1h\" or \"daily\")",
+        );
+    }
+    let every = c.digest.as_deref().and_then(|d| {
+        if d.trim() == "daily" {
+            let at = clock(
+                format!("{key}.digest_at"),
+                c.digest_at.as_deref().unwrap_or("08:00"),
+                errors,
+            )?;
+            // The daily digest keeps the channel's zone, else the quiet hours'.
+            let tz = if c.tz.is_some() {
+                channel_tz
+            } else {
+                quiet_tz.or(channel_tz)
+            }?;
+            return Some(Every::Daily { at, tz });
+        }
+        if c.digest_at.is_some() {
+            errors.err(format!("{key}.digest_at"), "only for digest = \"daily\"");
+        }
+        match crate::config::check::parse_duration(d) {
+            Ok(p) if p >= Duration::from_secs(60) && p <= Duration::from_secs(86_400) => {
+                Some(Every::Period(p))
+            }
+            Ok(_) => {
+                errors.err(
+                    format!("{key}.digest"),
+                    format!("found \"{d}\"; a period from 1m to 1d, or \"daily\""),
+                );
+                None
+            }
+            Err(e) => {
+                errors.err(format!("{key}.digest"), format!("{e}, or \"daily\""));
+                None
+            }
+        }
+    });
+    let digest = every.map(|every| Digest {
+        every,
+        kinds: c.digest_kinds.clone(),
+    });
+    (quiet, digest)
 }
 
 /// The email settings of channel `key`.
@@ -302,93 +460,5 @@ fn email(
 }
 
 #[cfg(test)]
-mod tests {
-    use crate::config::load_str;
-
-    const FILE: &str = r#"
-name = "p"
-[[sources]]
-id = "f"
-type = "feed"
-url = "http://127.0.0.1:1/feed.xml"
-[[brands]]
-name = "Acme"
-query = "acme"
-[sink]
-type = "jsonl"
-path = "out.jsonl"
-"#;
-
-    fn env(name: &str) -> Option<String> {
-        match name {
-            "HOOK_URL" => Some("https://hooks.example.com/T000/SECRETPATH".into()),
-            "HOOK_KEY" => Some("k3y".into()),
-            "NOT_A_URL" => Some("SECRETVALUE".into()),
-            _ => None,
-        }
-    }
-
-    #[test]
-    fn channels_are_read_with_their_secrets_from_the_environment() {
-        let text = format!(
-            "{FILE}\n[[notify.channels]]\nname = \"ops\"\ntype = \"webhook\"\nurl_env = \"HOOK_URL\"\nsecret_env = \"HOOK_KEY\"\nkinds = [\"deadline\"]\nmin_interval = \"15m\"\n"
-        );
-        let p = load_str(&text, std::path::Path::new("p.toml"), &env).unwrap();
-        let n = p.notify.unwrap();
-        assert_eq!(n.channels.len(), 1);
-        let c = &n.channels[0];
-        assert_eq!(c.min_interval, std::time::Duration::from_secs(900));
-        assert!(
-            matches!(&c.kind, super::ChannelKind::Webhook { key, .. } if key.expose() == "k3y")
-        );
-        assert!(!format!("{c:?}").contains("SECRETPATH"));
-    }
-
-    #[test]
-    fn an_email_channel_is_read_with_its_port_from_the_tls_mode() {
-        let text = format!(
-            "{FILE}\n[[notify.channels]]\nname = \"mail\"\ntype = \"email\"\nhost = \"smtp.example.com\"\ntls = \"tls\"\nusername = \"u\"\npassword_env = \"HOOK_KEY\"\nfrom = \"earshot <a@example.com>\"\nto = [\"b@example.com\"]\n\
-             [[notify.channels]]\nname = \"bad\"\ntype = \"email\"\nhost = \"h\"\ntls = \"ssl\"\n"
-        );
-        let e = load_str(&text, std::path::Path::new("p.toml"), &env).unwrap_err();
-        assert!(e.to_string().contains("notify.channels[1].tls"), "{e}");
-        let good = text
-            .split("[[notify.channels]]\nname = \"bad\"")
-            .next()
-            .unwrap();
-        let p = load_str(good, std::path::Path::new("p.toml"), &env).unwrap();
-        let c = &p.notify.unwrap().channels[0];
-        let super::ChannelKind::Email(m) = &c.kind else {
-            panic!("not email: {c:?}");
-        };
-        assert_eq!(
-            (m.port, m.security),
-            (465, crate::notify::email::Security::Tls)
-        );
-        assert_eq!(m.password.as_ref().map(|p| p.expose()), Some("k3y"));
-        assert!(!format!("{c:?}").contains("k3y"));
-    }
-
-    #[test]
-    fn every_bad_channel_is_reported_and_no_secret_is_shown() {
-        let text = format!(
-            "{FILE}\n[[notify.channels]]\nname = \"a\"\ntype = \"webhook\"\nurl_env = \"NOT_A_URL\"\nsecret_env = \"HOOK_KEY\"\n\
-             [[notify.channels]]\nname = \"a\"\ntype = \"slack\"\nurl_env = \"UNSET\"\n\
-             [[notify.channels]]\nname = \"c\"\ntype = \"pager\"\n\
-             [[notify.channels]]\nname = \"d\"\ntype = \"slack\"\nurl_env = \"HOOK_URL\"\nkinds = [\"urgent\"]\n"
-        );
-        let e = load_str(&text, std::path::Path::new("p.toml"), &env).unwrap_err();
-        let shown = e.to_string();
-        for want in [
-            "notify.channels[0].url_env",
-            "NOT_A_URL does not hold",
-            "notify.channels[1].name",
-            "UNSET is not set",
-            "notify.channels[2].type",
-            "notify.channels[3].kinds",
-        ] {
-            assert!(shown.contains(want), "{want} missing from:\n{shown}");
-        }
-        assert!(!shown.contains("SECRETVALUE"), "{shown}");
-    }
-}
+#[path = "tests/config.rs"]
+mod tests;

@@ -1,5 +1,6 @@
 //! The email channel: one message per notification over SMTP (lettre),
-//! with a plain-text and an HTML part.
+//! with a plain-text and an HTML part; a digest's parts come from
+//! [`super::digest`].
 //!
 //! STARTTLS (the default, port 587), TLS from the first byte (port 465) or
 //! plain (port 25, for a relay on the same host or network). The password
@@ -14,8 +15,8 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use super::config::Secret;
-use super::message;
 use super::throttle::Message;
+use super::{digest, message};
 
 /// How the connection to the relay is secured.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -46,6 +47,9 @@ pub struct Refused {
 
 /// The subject line: kind, brand and how many alerts.
 pub fn subject(msg: &Message) -> String {
+    if msg.digest.is_some() {
+        return digest::subject(msg);
+    }
     let a = msg.latest();
     let kind = message::kind_name(a);
     match msg.folded() {
@@ -56,6 +60,9 @@ pub fn subject(msg: &Message) -> String {
 
 /// The plain-text part: every alert of the message, newest first.
 pub fn plain(msg: &Message) -> String {
+    if msg.digest.is_some() {
+        return digest::plain(msg);
+    }
     let mut s = String::new();
     for a in msg.alerts.iter().rev() {
         s.push_str(&format!("[{}] {}\n", message::kind_name(a), a.reason));
@@ -69,6 +76,9 @@ pub fn plain(msg: &Message) -> String {
 
 /// The HTML part, escaped by maud.
 pub fn html(msg: &Message) -> String {
+    if msg.digest.is_some() {
+        return digest::html(msg);
+    }
     maud::html! {
         h2 { (subject(msg)) }
         @for a in msg.alerts.iter().rev() {

@@ -30,8 +30,12 @@ pub fn kind_name(a: &AlertRecord) -> &'static str {
     }
 }
 
-/// The message in one line: the newest alert, and how many came with it.
+/// The message in one line: the newest alert, and how many came with it;
+/// for a digest, its counts.
 pub fn summary(msg: &Message) -> String {
+    if msg.digest.is_some() {
+        return super::digest::summarise(msg).title();
+    }
     let a = msg.latest();
     let mut s = format!("[{}] {}: {}", kind_name(a), a.brand, a.reason);
     match msg.folded() {
@@ -44,6 +48,9 @@ pub fn summary(msg: &Message) -> String {
 
 /// A Slack incoming-webhook body.
 pub fn slack(msg: &Message) -> Value {
+    if msg.digest.is_some() {
+        return super::digest::slack(msg);
+    }
     let a = msg.latest();
     let mut lines = vec![
         format!("*{} alert: {}*", kind_name(a), a.brand),
@@ -64,16 +71,21 @@ pub fn slack(msg: &Message) -> Value {
     })
 }
 
-/// The generic webhook body.
+/// The generic webhook body. A digest has `digest` (its queue and counts)
+/// and no `brand`; every alert is in `alerts` either way.
 pub fn webhook(msg: &Message, channel: &str) -> Value {
-    json!({
+    let mut body = json!({
         "schema": SCHEMA,
         "channel": channel,
-        "brand": msg.brand,
         "summary": summary(msg),
         "folded": msg.folded(),
         "alerts": msg.alerts,
-    })
+    });
+    match msg.digest {
+        Some(_) => body["digest"] = super::digest::webhook(msg),
+        None => body["brand"] = json!(msg.brand),
+    }
+    body
 }
 
 /// The signature header's value for `body` sent at `timestamp`.

@@ -1,20 +1,23 @@
 //! The notifier task: new alerts in, messages out, deliveries recorded.
 //!
 //! Alerts arrive on a channel from whoever decides them (the workspace's
-//! desk). Each channel whose filter takes one, and which has not already
-//! delivered it, offers it to the [`Throttle`]; the messages it releases
-//! are delivered one at a time, and only once a channel accepted a message
+//! desk). Each notification channel has a lane of its own, a task with its
+//! own [`Throttle`], so that a slow or failing channel (an SMTP relay
+//! retrying for minutes) delays no other. The dispatcher hands every alert
+//! to the lanes whose filter takes it; a lane that has not already
+//! delivered it offers it to its throttle and delivers the messages it
+//! releases, one at a time, and only once its channel accepted a message
 //! are its alerts recorded as delivered there, through [`Store`]. At start
 //! the caller hands in a [`Backlog`] (alerts stored earlier and what was
 //! delivered), so that a restart sends what was not acknowledged and
 //! nothing that was. Times are the decider's [`Clock`], so tests drive the
-//! intervals with tokio's paused clock.
+//! intervals, quiet hours and digests with tokio's paused clock.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::TimeDelta;
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio_util::sync::CancellationToken;
 
 use super::config::NotifyConfig;
@@ -45,7 +48,8 @@ pub const RESEND_WITHIN: TimeDelta = TimeDelta::hours(24);
 pub const HELD_RETRY: TimeDelta = TimeDelta::minutes(5);
 
 /// Runs until `shutdown` (or until the senders of `alerts` are gone and
-/// nothing is held).
+/// no lane holds anything). At `shutdown` each lane finishes the delivery
+/// it has in flight, and `run` returns once every lane has stopped.
 pub async fn run(
     cfg: NotifyConfig,
     sender: Sender,
@@ -55,37 +59,54 @@ pub async fn run(
     clock: Clock,
     shutdown: CancellationToken,
 ) {
-    let mut n = Notifier {
-        throttle: Throttle::new(&cfg.channels),
-        cfg,
-        sender,
-        delivered: backlog.delivered,
-        store,
-        clock,
-    };
-    let since = n.clock.now() - RESEND_WITHIN;
-    for a in backlog.alerts.into_iter().filter(|a| a.at >= since) {
-        n.offer(a).await;
+    let cfg = Arc::new(cfg);
+    let mut lanes: Vec<UnboundedSender<AlertRecord>> = Vec::new();
+    let mut tasks = Vec::new();
+    for (i, ch) in cfg.channels.iter().enumerate() {
+        let delivered = backlog
+            .delivered
+            .iter()
+            .filter(|(_, c)| *c == ch.name)
+            .map(|(id, _)| id.clone())
+            .collect();
+        let (tx, rx) = unbounded_channel();
+        let lane = Lane {
+            index: i,
+            throttle: Throttle::new(&cfg.channels),
+            cfg: cfg.clone(),
+            sender: sender.clone(),
+            delivered,
+            store: store.clone(),
+            clock,
+        };
+        tasks.push(tokio::spawn(lane.run(rx, shutdown.clone())));
+        lanes.push(tx);
     }
-    let mut open = true;
-    loop {
-        let due = n.throttle.next_due();
-        if !open && due.is_none() {
-            return;
-        }
-        let wake = due.map(|t| n.clock.instant_of(t));
-        tokio::select! {
-            a = alerts.recv(), if open => match a {
-                Some(a) => n.offer(a).await,
-                None => open = false,
-            },
-            _ = sleep_until(wake) => {
-                for m in n.throttle.due(n.clock.now()) {
-                    n.deliver(m).await;
-                }
+    let dispatch = |a: AlertRecord| {
+        for (ch, lane) in cfg.channels.iter().zip(&lanes) {
+            if ch.filter.takes(&a) {
+                // A lane gone has stopped for shutdown.
+                let _ = lane.send(a.clone());
             }
-            _ = shutdown.cancelled() => return,
         }
+    };
+    let since = clock.now() - RESEND_WITHIN;
+    for a in backlog.alerts.into_iter().filter(|a| a.at >= since) {
+        dispatch(a);
+    }
+    loop {
+        tokio::select! {
+            a = alerts.recv() => match a {
+                Some(a) => dispatch(a),
+                None => break,
+            },
+            _ = shutdown.cancelled() => break,
+        }
+    }
+    // Closing the lanes' inputs lets each finish what it holds.
+    drop(lanes);
+    for t in tasks {
+        let _ = t.await;
     }
 }
 
@@ -96,28 +117,64 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
     }
 }
 
-struct Notifier {
-    cfg: NotifyConfig,
+/// One channel's deliveries.
+struct Lane {
+    index: usize,
+    cfg: Arc<NotifyConfig>,
     throttle: Throttle,
     sender: Sender,
-    delivered: HashSet<(String, String)>,
+    /// Ids this channel accepted.
+    delivered: HashSet<String>,
     store: Arc<dyn Store>,
     clock: Clock,
 }
 
-impl Notifier {
-    async fn offer(&mut self, a: AlertRecord) {
-        let now = self.clock.now();
-        let mut ready = Vec::new();
-        for (i, ch) in self.cfg.channels.iter().enumerate() {
-            if !ch.filter.takes(&a) || self.delivered.contains(&(a.id.clone(), ch.name.clone())) {
-                continue;
+impl Lane {
+    async fn run(
+        mut self,
+        mut alerts: UnboundedReceiver<AlertRecord>,
+        shutdown: CancellationToken,
+    ) {
+        let mut open = true;
+        loop {
+            let due = self.throttle.next_due(self.clock.now());
+            if !open && due.is_none() {
+                return;
             }
-            ready.extend(self.throttle.offer(i, a.clone(), now));
+            let wake = due.map(|t| self.clock.instant_of(t));
+            let ready = tokio::select! {
+                a = alerts.recv(), if open => match a {
+                    Some(a) => self.offer(a),
+                    None => {
+                        open = false;
+                        Vec::new()
+                    }
+                },
+                _ = sleep_until(wake) => self.throttle.due(self.clock.now()),
+                _ = shutdown.cancelled() => return,
+            };
+            for m in ready {
+                // The delivery in flight is finished and recorded before a
+                // shutdown stops the lane (the Kafka edge hands partitions
+                // over only then); those not begun are not recorded, so the
+                // next run sends them.
+                if shutdown.is_cancelled() {
+                    return;
+                }
+                self.deliver(m).await;
+            }
         }
-        for m in ready {
-            self.deliver(m).await;
+    }
+
+    fn offer(&mut self, a: AlertRecord) -> Vec<Message> {
+        if self.delivered.contains(&a.id) {
+            return Vec::new();
         }
+        let now = self.clock.now();
+        self.throttle
+            .offer(self.index, a, now)
+            .into_iter()
+            .collect()
     }
 
     async fn deliver(&mut self, m: Message) {
@@ -129,10 +186,9 @@ impl Notifier {
                 if let Err(e) = self.store.delivered(&ids, &ch.name) {
                     tracing::error!(channel = %ch.name, error = %e, "Delivery not recorded; a restart may send it again.");
                 }
-                for id in ids {
-                    self.delivered.insert((id, ch.name.clone()));
-                }
-                tracing::info!(channel = %ch.name, brand = %m.brand, alerts = m.alerts.len(), "Notification delivered.");
+                self.delivered.extend(ids);
+                let digest = m.digest.is_some();
+                tracing::info!(channel = %ch.name, brand = %m.brand, digest, alerts = m.alerts.len(), "Notification delivered.");
             }
             Err(e) => {
                 // Held, not dropped: the alerts lead the slot's next message.

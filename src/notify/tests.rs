@@ -24,6 +24,9 @@ use crate::route::records::AlertKind;
 use crate::serve::desk::Desk;
 use crate::source::http::HttpClient;
 
+mod day;
+mod timing;
+
 const KEY: &str = "test-signing-key";
 
 /// What the receiver got: path, headers, body.
@@ -32,6 +35,11 @@ type Got = (String, HeaderMap, serde_json::Value);
 struct Receiver {
     /// Requests answered 500 before any is accepted.
     fail_first: AtomicUsize,
+    /// The clock signatures are checked against: the test's paused one, or
+    /// the wall's when none.
+    clock: Option<Clock>,
+    /// Requests to /slow wait for a permit here: a channel that hangs.
+    slow: tokio::sync::Semaphore,
     got: Mutex<Vec<Got>>,
     tx: mpsc::UnboundedSender<Got>,
 }
@@ -42,6 +50,9 @@ async fn hook(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> StatusCode {
+    if uri.path() == "/slow" {
+        let _ = r.slow.acquire().await.map(|p| p.forget());
+    }
     let fail = r
         .fail_first
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -49,7 +60,8 @@ async fn hook(
     if fail {
         return StatusCode::INTERNAL_SERVER_ERROR;
     }
-    if uri.path() == "/hook" && !signed(&headers, &body) {
+    let now = r.clock.map_or_else(chrono::Utc::now, |c| c.now());
+    if uri.path() == "/hook" && !signed(&headers, &body, now.timestamp()) {
         return StatusCode::UNAUTHORIZED;
     }
     let Ok(json) = serde_json::from_slice(&body) else {
@@ -62,32 +74,34 @@ async fn hook(
 }
 
 /// Checks the signature as a receiver would: HMAC of `t.body` with the
-/// shared key, and a time within five minutes.
-fn signed(headers: &HeaderMap, body: &[u8]) -> bool {
+/// shared key, and a time within five minutes of `now`.
+fn signed(headers: &HeaderMap, body: &[u8], now: i64) -> bool {
     headers
         .get("x-earshot-signature")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|sig| {
-            crate::notify::message::verify(
-                KEY.as_bytes(),
-                sig,
-                body,
-                chrono::Utc::now().timestamp(),
-                300,
-            )
-        })
+        .is_some_and(|sig| crate::notify::message::verify(KEY.as_bytes(), sig, body, now, 300))
 }
 
 async fn receiver(fail_first: usize) -> (String, Arc<Receiver>, mpsc::UnboundedReceiver<Got>) {
+    receiver_on(fail_first, None).await
+}
+
+async fn receiver_on(
+    fail_first: usize,
+    clock: Option<Clock>,
+) -> (String, Arc<Receiver>, mpsc::UnboundedReceiver<Got>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let r = Arc::new(Receiver {
         fail_first: AtomicUsize::new(fail_first),
+        clock,
+        slow: tokio::sync::Semaphore::new(0),
         got: Mutex::default(),
         tx,
     });
     let app = axum::Router::new()
         .route("/slack", post(hook))
         .route("/hook", post(hook))
+        .route("/slow", post(hook))
         .with_state(r.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -123,6 +137,8 @@ fn channel(name: &str, base: &str, webhook: bool) -> Channel {
         kind,
         filter: Filter::default(),
         min_interval: Duration::ZERO,
+        quiet: None,
+        digest: None,
     }
 }
 
@@ -134,6 +150,7 @@ fn message(n: usize) -> Message {
         channel: 0,
         brand: "Acme".into(),
         alerts,
+        digest: None,
     }
 }
 

@@ -64,6 +64,8 @@ pub struct RawQueue {
     pub topic: Option<String>,
     /// Time to acknowledge before the feedback is escalated (e.g. "4h"); no deadline when left out.
     pub deadline: Option<String>,
+    /// Time after the deadline alert (level 1, to the queue's owner) before a second one, level 2, goes to senior management unless the feedback was acknowledged (e.g. "4h"); no second level when left out. Needs `deadline`.
+    pub escalate_after: Option<String>,
 }
 
 /// `[[route.rules]]`: conditions a record must all meet, and where it then goes.
@@ -151,6 +153,12 @@ impl RouteConfig {
     pub fn deadline_of(&self, queue: &str) -> Option<Duration> {
         self.queue(queue).and_then(|q| q.deadline)
     }
+
+    /// How long after its deadline alert unacknowledged feedback of a
+    /// queue escalates to level 2; none without a second level.
+    pub fn escalate_after_of(&self, queue: &str) -> Option<Duration> {
+        self.queue(queue).and_then(|q| q.escalate_after)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -158,6 +166,7 @@ pub struct Queue {
     pub name: String,
     pub topic: String,
     pub deadline: Option<Duration>,
+    pub escalate_after: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -390,13 +399,24 @@ impl Checker {
                     format!("`{topic}` is a topic route itself reads or writes"),
                 );
             }
+            let has_deadline = q.deadline.is_some();
             let deadline = q
                 .deadline
                 .and_then(|d| self.duration(&format!("{key}.deadline"), &d));
+            let escalate_after = q
+                .escalate_after
+                .and_then(|d| self.duration(&format!("{key}.escalate_after"), &d));
+            if escalate_after.is_some() && !has_deadline {
+                self.err(
+                    format!("{key}.escalate_after"),
+                    "needs a `deadline`: the second level counts from the first",
+                );
+            }
             out.push(Queue {
                 name: q.name,
                 topic,
                 deadline,
+                escalate_after,
             });
         }
         out

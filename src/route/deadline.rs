@@ -30,7 +30,8 @@ pub enum State {
     Open,
     Acknowledged,
     Resolved,
-    /// Fell due unacknowledged and was escalated.
+    /// Fell due unacknowledged and was escalated; at `second_due`, if
+    /// there is one, it goes one level higher.
     Escalated,
 }
 
@@ -54,11 +55,32 @@ pub struct Entry {
     /// clock runs, so that closed entries stay small.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feedback: Option<FeedbackRecord>,
+    /// Escalation level reached: 0 before the deadline alert, 1 once it
+    /// went to the queue's owner, 2 once it went to senior management.
+    /// Entries written before levels existed read as 0 (or, escalated, as a
+    /// level 1 without a second deadline).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub level: u8,
+    /// When an escalated entry still unacknowledged goes to level 2: the
+    /// deadline plus the queue's `escalate_after`. Kept, inert, once the
+    /// entry is acknowledged or at level 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_due: Option<DateTime<Utc>>,
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
 }
 
 impl Entry {
+    /// The time the entry next escalates at, if its clock runs: the
+    /// deadline of an open entry, or the second deadline of one at level 1.
     fn running(&self) -> Option<DateTime<Utc>> {
-        self.due.filter(|_| self.state == State::Open)
+        match self.state {
+            State::Open => self.due,
+            State::Escalated if self.level == 1 => self.second_due,
+            _ => None,
+        }
     }
 
     /// Last time anything happened to the entry.
@@ -105,6 +127,8 @@ impl Deadlines {
             state: State::Open,
             status_at: None,
             feedback: r.routing.deadline.map(|_| r.feedback.clone()),
+            level: 0,
+            second_due: None,
         };
         if let Some((kind, at)) = self.early.remove(id) {
             e.status_at = Some(at);
@@ -140,7 +164,10 @@ impl Deadlines {
         e.status_at = Some(ev.at);
         e.state = state_of(ev.status);
         if ev.status == StatusKind::Reopened {
+            // A reopened entry starts the chain again, from its owner.
             e.due = deadline_of_queue(&e.queue).and_then(|d| add(ev.at, d));
+            e.level = 0;
+            e.second_due = None;
         } else {
             e.feedback = None;
         }
@@ -151,26 +178,50 @@ impl Deadlines {
         Some(e)
     }
 
-    /// Escalates the open entries due at or before `now`, each once. The
+    /// Escalates the open entries due at or before `now`, each once, without
+    /// a second level; see [`Deadlines::due_with`].
+    pub fn due(&mut self, now: DateTime<Utc>) -> Vec<Entry> {
+        self.due_with(now, |_| None)
+    }
+
+    /// Escalates what fell due at or before `now`: an open entry past its
+    /// deadline goes to level 1 (its queue's owner), and gets a second
+    /// deadline `escalate_after(queue)` past the first, when that gives one;
+    /// an entry at level 1 still unacknowledged at its second deadline goes
+    /// to level 2 (senior management). Each level is reached once. The
     /// returned entries still carry their feedback, for the alert; the state
     /// kept here drops it, as the changelog value may.
-    pub fn due(&mut self, now: DateTime<Utc>) -> Vec<Entry> {
+    pub fn due_with(
+        &mut self,
+        now: DateTime<Utc>,
+        escalate_after: impl Fn(&str) -> Option<Duration>,
+    ) -> Vec<Entry> {
         let mut out = Vec::new();
         while let Some((at, id)) = self.index.first().cloned() {
             if at > now {
                 break;
             }
             self.index.pop_first();
-            if let Some(e) = self.entries.get_mut(&id) {
+            let Some(e) = self.entries.get_mut(&id) else {
+                continue;
+            };
+            if e.state == State::Open {
                 e.state = State::Escalated;
-                out.push(e.clone());
-                e.feedback = None;
+                e.level = 1;
+                e.second_due = escalate_after(&e.queue).and_then(|d| add(at, d));
+            } else {
+                e.level = 2;
+            }
+            out.push(e.clone());
+            e.feedback = None;
+            if let Some(next) = e.running() {
+                self.index.insert((next, id));
             }
         }
         out
     }
 
-    /// The soonest time an open entry falls due.
+    /// The soonest time an entry escalates.
     pub fn next_due(&self) -> Option<DateTime<Utc>> {
         self.index.first().map(|(at, _)| *at)
     }

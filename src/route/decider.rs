@@ -151,7 +151,11 @@ impl Decider {
     }
 
     fn changelog(&self, e: &Entry, partition: i32) -> Outgoing {
-        let id = format!("{}:{:?}", e.feedback_id, e.state);
+        // The level tells the second escalation from the first.
+        let id = match e.level {
+            0 | 1 => format!("{}:{:?}", e.feedback_id, e.state),
+            n => format!("{}:{:?}:{n}", e.feedback_id, e.state),
+        };
         self.json(
             &self.cfg.changelog_topic,
             &e.feedback_id,
@@ -232,7 +236,9 @@ impl Decider {
 
     /// Escalates what fell due and raises spike and gone-quiet alerts.
     pub fn tick(&mut self, now: DateTime<Utc>, out: &mut Output) {
-        for entry in self.deadlines.due(now) {
+        let cfg = &self.cfg;
+        let due = self.deadlines.due_with(now, |q| cfg.escalate_after_of(q));
+        for entry in due {
             let alert = AlertRecord::deadline(&entry, now);
             out.messages.push(self.alert(&alert));
             out.decided.push(Decided::Alert(alert));
@@ -384,6 +390,37 @@ deadline = "4h"
         d.tick(clock.now(), &mut again);
         assert!(alerts(&again, &cfg).is_empty());
         assert_eq!(d.stats.deadline, 1);
+    }
+
+    /// The chain on tokio's clock: the owner's alert at the deadline, the
+    /// management's at the second deadline, the changelog keeping both.
+    #[tokio::test(start_paused = true)]
+    async fn the_second_deadline_raises_a_level_two_alert_with_its_own_id() {
+        let text = "default_queue = \"pm\"\n[[queues]]\nname = \"pm\"\ndeadline = \"4h\"\nescalate_after = \"2h\"\n";
+        let cfg = crate::route::config::validate(toml::from_str(text).unwrap()).unwrap();
+        let clock = Clock::start();
+        let mut d = Decider::new(cfg.clone());
+        let mut out = Output::default();
+        d.feedback(feedback("fb_stalled"), 0, clock.now(), &mut out);
+        let mut levels = Vec::new();
+        while let Some(due) = d.deadlines.next_due() {
+            tokio::time::sleep_until(clock.instant_of(due)).await;
+            let mut o = Output::default();
+            d.tick(clock.now(), &mut o);
+            levels.extend(alerts(&o, &cfg));
+            let logged: Vec<Entry> = o
+                .messages
+                .iter()
+                .filter(|m| m.topic == cfg.changelog_topic)
+                .map(|m| serde_json::from_slice(m.payload.as_ref().unwrap()).unwrap())
+                .collect();
+            assert_eq!(logged.len(), 1, "each level is written to the changelog");
+        }
+        assert_eq!(levels.len(), 2);
+        assert_eq!(levels[0].get("level"), None, "level 1 is written as before");
+        assert_eq!(levels[1]["level"], 2);
+        assert_ne!(levels[0]["id"], levels[1]["id"]);
+        assert_eq!(d.stats.deadline, 2);
     }
 
     #[test]

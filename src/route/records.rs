@@ -179,6 +179,12 @@ pub struct AlertRecord {
     pub spike: Option<SpikeFigures>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disengagement: Option<DisengagementFigures>,
+    /// Escalation level: 1 for every alert but a deadline alert sent on to
+    /// senior management, which is 2 (its feedback was still not
+    /// acknowledged at the queue's second deadline). Absent means 1, as in
+    /// alerts written before levels existed.
+    #[serde(default = "level_one", skip_serializing_if = "is_level_one")]
+    pub level: u8,
 }
 
 /// What a disengagement alert saw.
@@ -208,6 +214,14 @@ pub struct DisengagementFigures {
     pub recent_mean: Option<f64>,
     /// The person's latest mention (of the brand, when gone quiet).
     pub last_mention: DateTime<Utc>,
+}
+
+fn level_one() -> u8 {
+    1
+}
+
+fn is_level_one(n: &u8) -> bool {
+    *n == 1
 }
 
 /// Which figure of a window jumped.
@@ -259,12 +273,15 @@ impl AlertRecord {
             feedback: Some(fb.clone()),
             spike: None,
             disengagement: None,
+            level: 1,
         }
     }
 
     /// The alert of an entry that fell due unacknowledged, as returned by
-    /// [`super::deadline::Deadlines::due`]. The id includes the due time:
-    /// feedback reopened and missed again is a new alert, a replay is not.
+    /// [`super::deadline::Deadlines::due_with`]: level 1 at the deadline,
+    /// level 2 at the second deadline. The id includes the due time, and
+    /// the level past 1: feedback reopened and missed again is a new alert,
+    /// a replay is not, and the alert to management is not the owner's.
     pub fn deadline(e: &Entry, at: DateTime<Utc>) -> AlertRecord {
         let due = e.due.unwrap_or(at);
         // An open entry with a status after routing was reopened: its clock
@@ -273,8 +290,6 @@ impl AlertRecord {
             Some(s) => (s, "reopening"),
             None => (e.routed_at, "routing"),
         };
-        let waited = (due - from).to_std().unwrap_or_default();
-        let waited = humantime::format_duration(std::time::Duration::from_secs(waited.as_secs()));
         let what = match &e.feedback {
             Some(fb) => format!(
                 "{} feedback {} about {}",
@@ -284,25 +299,49 @@ impl AlertRecord {
             ),
             None => format!("Feedback {} about {}", e.feedback_id, e.brand),
         };
+        let level = e.level.max(1);
+        let (id, reason) = if level >= 2 {
+            let second = e.second_due.unwrap_or(at);
+            let id = stable_id("al", &["deadline", &e.feedback_id, &due.to_rfc3339(), "2"]);
+            let reason = format!(
+                "{what} was still not acknowledged in queue `{}` by its second deadline {} ({} after the first); escalated to level 2.",
+                e.queue,
+                second.format("%Y-%m-%d %H:%M UTC"),
+                span(due, second),
+            );
+            (id, reason)
+        } else {
+            let id = stable_id("al", &["deadline", &e.feedback_id, &due.to_rfc3339()]);
+            let reason = format!(
+                "{what} was not acknowledged in queue `{}` by its deadline {} ({} after {since}).",
+                e.queue,
+                due.format("%Y-%m-%d %H:%M UTC"),
+                span(from, due),
+            );
+            (id, reason)
+        };
         AlertRecord {
             schema: ALERT_SCHEMA.into(),
-            id: stable_id("al", &["deadline", &e.feedback_id, &due.to_rfc3339()]),
+            id,
             kind: AlertKind::Deadline,
             at,
             brand: e.brand.clone(),
-            reason: format!(
-                "{what} was not acknowledged in queue `{}` by its deadline {} ({waited} after {since}).",
-                e.queue,
-                due.format("%Y-%m-%d %H:%M UTC"),
-            ),
+            reason,
             feedback_id: Some(e.feedback_id.clone()),
             queue: Some(e.queue.clone()),
             rule: e.rule.clone(),
             feedback: e.feedback.clone(),
             spike: None,
             disengagement: None,
+            level,
         }
     }
+}
+
+/// `to - from` in whole seconds, as humantime writes it ("4h").
+fn span(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
+    let d = (to - from).to_std().unwrap_or_default();
+    humantime::format_duration(std::time::Duration::from_secs(d.as_secs())).to_string()
 }
 
 fn priority_name(fb: &FeedbackRecord) -> &'static str {

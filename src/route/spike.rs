@@ -258,6 +258,7 @@ fn spike_alert(brand: &str, now: DateTime<Utc>, f: SpikeFigures, cfg: &SpikeConf
         feedback: None,
         spike: Some(f),
         disengagement: None,
+        level: 1,
     }
 }
 

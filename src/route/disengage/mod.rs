@@ -221,6 +221,7 @@ fn turned(
             recent_mean: Some(recent_mean),
             last_mention: last.at,
         }),
+        level: 1,
     }
 }
 
@@ -275,6 +276,7 @@ fn quiet(
             recent_mean: None,
             last_mention: b.last,
         }),
+        level: 1,
     }
 }
 

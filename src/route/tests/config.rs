@@ -259,3 +259,22 @@ negative_share_factor = 0.9
     assert!(keys(&errors).contains(&"route.spike.negative_share_factor"));
     assert_eq!(errors.len(), 6, "{errors:#?}");
 }
+
+#[test]
+fn a_second_level_is_read_per_queue_and_needs_a_deadline() {
+    let c = check(
+        "[route]\ndefault_queue = \"a\"\n[[route.queues]]\nname = \"a\"\ndeadline = \"4h\"\nescalate_after = \"2h\"\n",
+    )
+    .unwrap();
+    assert_eq!(c.escalate_after_of("a"), Some(Duration::from_secs(7200)));
+    assert_eq!(c.escalate_after_of("other"), None);
+    let e = check(
+        "[route]\ndefault_queue = \"a\"\n[[route.queues]]\nname = \"a\"\nescalate_after = \"2h\"\n[[route.queues]]\nname = \"b\"\ndeadline = \"1h\"\nescalate_after = \"soon\"\n",
+    )
+    .unwrap_err();
+    assert!(message(&e, "route.queues[0].escalate_after").contains("needs a `deadline`"));
+    assert!(
+        keys(&e).contains(&"route.queues[1].escalate_after"),
+        "{e:?}"
+    );
+}

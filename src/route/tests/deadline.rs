@@ -226,3 +226,68 @@ fn expiry_drops_only_closed_entries_past_the_retention() {
     assert_eq!(d.expire(t("2025-03-08T00:00:00Z")), ["fb_old"]);
     assert!(!d.contains("fb_old") && d.contains("fb_new") && d.contains("fb_open"));
 }
+
+fn two_hours(_: &str) -> Option<Duration> {
+    Some(2 * HOUR)
+}
+
+#[test]
+fn unacknowledged_at_the_second_deadline_goes_to_level_two_once() {
+    let mut d = Deadlines::new();
+    d.routed(&routed("fb_a", "2025-03-03T10:00:00Z"));
+    d.routed(&routed("fb_b", "2025-03-03T10:00:00Z"));
+    let first = d.due_with(t("2025-03-03T14:00:00Z"), two_hours);
+    assert_eq!(first.len(), 2);
+    assert!(first.iter().all(|e| e.level == 1));
+    assert_eq!(first[0].second_due, Some(t("2025-03-03T16:00:00Z")));
+    // The owner acknowledges one in time; the other goes on.
+    d.status(
+        &status("fb_b", StatusKind::Acknowledged, "2025-03-03T15:00:00Z"),
+        four_hours,
+    )
+    .unwrap();
+    assert_eq!(d.next_due(), Some(t("2025-03-03T16:00:00Z")));
+    assert!(d.due_with(t("2025-03-03T15:59:59Z"), two_hours).is_empty());
+    let second = d.due_with(t("2025-03-03T16:00:00Z"), two_hours);
+    assert_eq!(second.len(), 1);
+    assert_eq!(
+        (second[0].feedback_id.as_str(), second[0].level),
+        ("fb_a", 2)
+    );
+    assert_eq!(d.next_due(), None, "level 2 is the last");
+    assert!(d.due_with(t("2025-03-05T00:00:00Z"), two_hours).is_empty());
+}
+
+#[test]
+fn the_second_deadline_survives_a_restart_and_reopening_restarts_the_chain() {
+    let mut before = Deadlines::new();
+    before.routed(&routed("fb_a", "2025-03-03T10:00:00Z"));
+    let escalated = before.due_with(t("2025-03-03T14:00:00Z"), two_hours);
+    let mut written = escalated[0].clone();
+    written.feedback = None;
+    let json = serde_json::to_vec(&written).unwrap();
+
+    let mut after = Deadlines::new();
+    after.restore(serde_json::from_slice(&json).unwrap());
+    assert_eq!(after.next_due(), Some(t("2025-03-03T16:00:00Z")));
+    // Reopened before the second deadline: back to the owner, level 0.
+    let e = after
+        .status(
+            &status("fb_a", StatusKind::Reopened, "2025-03-03T15:00:00Z"),
+            four_hours,
+        )
+        .unwrap();
+    assert_eq!((e.level, e.second_due), (0, None));
+    assert_eq!(after.next_due(), Some(t("2025-03-03T19:00:00Z")));
+    let again = after.due_with(t("2025-03-03T19:00:00Z"), two_hours);
+    assert_eq!(again[0].level, 1);
+
+    // An entry written before levels existed reads as escalated without a
+    // second deadline: nothing more happens to it.
+    let mut old: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    old.as_object_mut().unwrap().remove("level");
+    old.as_object_mut().unwrap().remove("second_due");
+    let mut legacy = Deadlines::new();
+    legacy.restore(serde_json::from_value(old).unwrap());
+    assert_eq!(legacy.next_due(), None);
+}

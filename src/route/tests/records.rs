@@ -284,4 +284,29 @@ fn alerts_match_their_schema_and_keep_their_id_on_a_repeat() {
     let mut no_spike = serde_json::to_value(&now).unwrap();
     no_spike["kind"] = json!("spike");
     assert!(!v.is_valid(&no_spike), "a spike alert needs its figures");
+
+    // Acknowledged by no one at the second deadline: level 2, its own id.
+    let mut chain = Deadlines::new();
+    chain.routed(&r).unwrap();
+    let two_hours = |_: &str| Some(std::time::Duration::from_secs(2 * 3600));
+    let first = chain.due_with(t("2025-03-03T14:00:05Z"), two_hours);
+    let second = chain.due_with(t("2025-03-03T16:00:05Z"), two_hours);
+    assert_eq!(second.len(), 1);
+    let owner = AlertRecord::deadline(&first[0], t("2025-03-03T14:00:06Z"));
+    let management = AlertRecord::deadline(&second[0], t("2025-03-03T16:00:05Z"));
+    assert_eq!((owner.level, management.level), (1, 2));
+    assert_eq!(owner.id, late.id, "level 1 keeps the id it always had");
+    assert_ne!(management.id, owner.id);
+    assert!(
+        management.reason.contains("second deadline") && management.reason.contains("2h"),
+        "{}",
+        management.reason
+    );
+    let shown = serde_json::to_value(&management).unwrap();
+    assert_eq!(shown["level"], 2);
+    assert_valid(&v, &shown);
+    let plain = serde_json::to_value(&owner).unwrap();
+    assert!(plain.get("level").is_none(), "level 1 is written as before");
+    let read: AlertRecord = serde_json::from_value(plain).unwrap();
+    assert_eq!(read.level, 1);
 }
