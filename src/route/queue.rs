@@ -11,64 +11,22 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
-use rdkafka::{Offset, TopicPartitionList};
 
 use super::consumer::RouteError;
 use super::records::{RoutedRecord, StatusEvent, StatusKind};
 
 /// Reads every message of `topic` present now, handing each payload to `f`.
 fn read_all(cfg: &ClientConfig, topic: &str, mut f: impl FnMut(&[u8])) -> Result<(), RouteError> {
-    let err = |m: String| RouteError::Kafka(format!("{topic}: {m}"));
-    let consumer: BaseConsumer = cfg.create().map_err(|e| err(e.to_string()))?;
-    let md = consumer
-        .fetch_metadata(Some(topic), Duration::from_secs(10))
-        .map_err(|e| err(e.to_string()))?;
-    let partitions: Vec<i32> = md
-        .topics()
-        .first()
-        .filter(|t| t.error().is_none())
-        .map(|t| t.partitions().iter().map(|p| p.id()).collect())
-        .unwrap_or_default();
-    let mut ends = HashMap::new();
-    let mut tpl = TopicPartitionList::new();
-    for p in partitions {
-        let (low, high) = consumer
-            .fetch_watermarks(topic, p, Duration::from_secs(10))
-            .map_err(|e| err(e.to_string()))?;
-        if high > low {
-            ends.insert(p, high);
-            tpl.add_partition_offset(topic, p, Offset::Beginning)
-                .map_err(|e| err(e.to_string()))?;
+    let whole: Vec<(i32, Option<i64>)> = super::replay::partitions(cfg, topic)?
+        .into_iter()
+        .map(|p| (p, None))
+        .collect();
+    super::replay::read_partitions(cfg, topic, &whole, |m| {
+        if let Some(p) = m.payload() {
+            f(p);
         }
-    }
-    if ends.is_empty() {
-        return Ok(());
-    }
-    consumer.assign(&tpl).map_err(|e| err(e.to_string()))?;
-    let started = std::time::Instant::now();
-    while !ends.is_empty() {
-        match consumer.poll(Duration::from_millis(500)) {
-            Some(Ok(m)) => {
-                if let Some(p) = m.payload() {
-                    f(p);
-                }
-                if ends
-                    .get(&m.partition())
-                    .is_some_and(|&h| m.offset() + 1 >= h)
-                {
-                    ends.remove(&m.partition());
-                }
-            }
-            Some(Err(e)) => return Err(err(e.to_string())),
-            None if started.elapsed() > Duration::from_secs(60) => {
-                return Err(err("did not reach the end within 60 s".into()))
-            }
-            None => {}
-        }
-    }
-    Ok(())
+    })
 }
 
 /// The records waiting in a queue topic, oldest routed first.

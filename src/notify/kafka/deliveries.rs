@@ -10,20 +10,20 @@
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
-use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use rdkafka::ClientContext;
 use serde::{Deserialize, Serialize};
 
 use super::ledger::Ledger;
 use super::NotifyKafkaError;
 use crate::notify::run::Store;
 use crate::route::decider::Clock;
+use crate::route::replay;
 
 /// One accepted delivery, as written to the topic.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,61 +121,22 @@ pub fn read(
         topic: topic.to_string(),
         message: m,
     };
-    let consumer: BaseConsumer = cfg.create().map_err(|e| err(e.to_string()))?;
-    let md = consumer
-        .fetch_metadata(Some(topic), Duration::from_secs(10))
-        .map_err(|e| err(e.to_string()))?;
-    let partitions: Vec<i32> = md
-        .topics()
-        .first()
-        .filter(|t| t.error().is_none())
-        .map(|t| t.partitions().iter().map(|p| p.id()).collect())
-        .unwrap_or_default();
+    let partitions = replay::partitions(cfg, topic).map_err(|e| err(e.to_string()))?;
     if partitions.is_empty() {
         return Err(err(
             "the topic does not exist; create it with cleanup.policy=compact".into(),
         ));
     }
-    let mut tpl = TopicPartitionList::new();
-    let mut ends = std::collections::HashMap::new();
-    for p in partitions {
-        let (low, high) = consumer
-            .fetch_watermarks(topic, p, Duration::from_secs(10))
-            .map_err(|e| err(e.to_string()))?;
-        if high > low {
-            tpl.add_partition_offset(topic, p, Offset::Beginning)
-                .map_err(|e| err(e.to_string()))?;
-            ends.insert(p, high);
-        }
-    }
     let mut got = HashSet::new();
-    if ends.is_empty() {
-        return Ok(got);
-    }
-    consumer.assign(&tpl).map_err(|e| err(e.to_string()))?;
-    let started = Instant::now();
-    while !ends.is_empty() {
-        match consumer.poll(Duration::from_millis(500)) {
-            Some(Ok(m)) => {
-                let d = m
-                    .payload()
-                    .and_then(|p| serde_json::from_slice::<Delivered>(p).ok());
-                if let Some(d) = d.filter(|d| d.at >= since) {
-                    got.insert((d.alert_id, d.channel));
-                }
-                if ends
-                    .get(&m.partition())
-                    .is_some_and(|&h| m.offset() + 1 >= h)
-                {
-                    ends.remove(&m.partition());
-                }
-            }
-            Some(Err(e)) => return Err(err(e.to_string())),
-            None if started.elapsed() > Duration::from_secs(60) => {
-                return Err(err("did not reach the end within 60 s".into()))
-            }
-            None => {}
+    let whole: Vec<(i32, Option<i64>)> = partitions.into_iter().map(|p| (p, None)).collect();
+    replay::read_partitions(cfg, topic, &whole, |m| {
+        let d = m
+            .payload()
+            .and_then(|p| serde_json::from_slice::<Delivered>(p).ok());
+        if let Some(d) = d.filter(|d| d.at >= since) {
+            got.insert((d.alert_id, d.channel));
         }
-    }
+    })
+    .map_err(|e| err(e.to_string()))?;
     Ok(got)
 }
