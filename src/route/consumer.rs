@@ -109,6 +109,27 @@ pub fn consumer_config(kafka: &KafkaConfig, client_id: &str) -> ClientConfig {
     c
 }
 
+/// The configuration of a consumer in `group` that commits only what was
+/// handled (offsets stored and committed by hand), starts a new group at
+/// the earliest offset, prefetches a bounded amount (memory stays flat
+/// however far behind it is) and reports statistics for the lag of
+/// `/metrics`; `consumer.*` properties of the file apply last.
+pub fn group_consumer_config(kafka: &KafkaConfig, client_id: &str, group: &str) -> ClientConfig {
+    let mut c = consumer_config(kafka, client_id);
+    c.set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("queued.max.messages.kbytes", "16384")
+        .set("statistics.interval.ms", "5000");
+    for (k, v) in &kafka.properties {
+        if let Some(k) = k.strip_prefix("consumer.") {
+            c.set(k, v);
+        }
+    }
+    c
+}
+
 /// Checks that the feedback, status and changelog topics have as many
 /// partitions as each other, and returns that number.
 pub fn check_partitions<C: rdkafka::consumer::ConsumerContext>(
@@ -170,24 +191,10 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> Result<Stats, RouteError> {
     let client_id = format!("earshot-route-{}", opts.instance);
-    let mut consumer_cfg = consumer_config(kafka_cfg, &client_id);
-    consumer_cfg
-        .set("group.id", &cfg.group)
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        .set("auto.offset.reset", "earliest")
-        // Range assignment gives one instance the same partition numbers
-        // of both topics: co-partitioning needs it.
-        .set("partition.assignment.strategy", "range")
-        // Bounded prefetch: memory stays flat however far behind we are.
-        .set("queued.max.messages.kbytes", "16384")
-        // The lag of `/metrics` comes from the statistics.
-        .set("statistics.interval.ms", "5000");
-    for (k, v) in &kafka_cfg.properties {
-        if let Some(k) = k.strip_prefix("consumer.") {
-            consumer_cfg.set(k, v);
-        }
-    }
+    let mut consumer_cfg = group_consumer_config(kafka_cfg, &client_id, &cfg.group);
+    // Range assignment gives one instance the same partition numbers of
+    // both topics: co-partitioning needs it, whatever the file says.
+    consumer_cfg.set("partition.assignment.strategy", "range");
     let context = BrokerContext::default();
     let consumer: StreamConsumer<BrokerContext> = consumer_cfg
         .create_with_context(context.clone())

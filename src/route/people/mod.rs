@@ -32,7 +32,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::config::RouteConfig;
-use super::consumer::{consumer_config, Options, RouteError};
+use super::consumer::{consumer_config, group_consumer_config, Options, RouteError};
 use super::decider::{Clock, Stats};
 use crate::config::KafkaConfig;
 use crate::sink::kafka::{client_config, KafkaSink};
@@ -68,19 +68,7 @@ pub async fn run(
         group: group(&cfg.group),
     };
     let client_id = format!("earshot-route-people-{}", opts.instance);
-    let mut consumer_cfg = consumer_config(kafka_cfg, &client_id);
-    consumer_cfg
-        .set("group.id", &topics.group)
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        .set("auto.offset.reset", "earliest")
-        .set("queued.max.messages.kbytes", "16384")
-        .set("statistics.interval.ms", "5000");
-    for (k, v) in &kafka_cfg.properties {
-        if let Some(k) = k.strip_prefix("consumer.") {
-            consumer_cfg.set(k, v);
-        }
-    }
+    let consumer_cfg = group_consumer_config(kafka_cfg, &client_id, &topics.group);
     let reader = consumer_config(kafka_cfg, &format!("{client_id}-restore"));
     if !wait_for_topic(&reader, &topics.influencer, &opts, &shutdown).await? {
         return Ok(people.stats);
