@@ -35,16 +35,20 @@ fn alert(id: &str, reason: &str) -> AlertRecord {
     .unwrap()
 }
 
-/// Starts the server; gives its reports and the email channel to it.
-fn server() -> (
-    Server,
-    std::io::Lines<BufReader<std::process::ChildStdout>>,
-    Email,
-) {
+type Reports = std::io::Lines<BufReader<std::process::ChildStdout>>;
+
+/// Starts the plain server; gives its reports and the email channel to it.
+fn server() -> (Server, Reports, Email) {
+    server_with(&[])
+}
+
+/// Starts the server with `args` (a TLS mode and its certificate files).
+fn server_with(args: &[&str]) -> (Server, Reports, Email) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp_server.py");
     let mut server = Server(
         Command::new("python3")
             .arg(script)
+            .args(args)
             .stdout(Stdio::piped())
             .spawn()
             .expect("python3 runs"),
@@ -66,8 +70,81 @@ fn server() -> (
         from: "earshot <alerts@example.com>".parse().unwrap(),
         to: vec!["support lead <lead@example.com>".parse().unwrap()],
         timeout: Duration::from_secs(30),
+        ca: None,
     };
     (server, lines, email)
+}
+
+/// A certificate authority made for the test and a certificate it signed
+/// for localhost, as PEM files in `dir`: (CA, certificate, key).
+fn pki(dir: &std::path::Path, name: &str) -> (Vec<u8>, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, format!("{name} test CA"));
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    let write = |file: &str, text: &str| {
+        let p = dir.join(format!("{name}-{file}"));
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    (
+        ca.pem().into_bytes(),
+        write("cert.pem", &cert.pem()),
+        write("key.pem", &key.serialize_pem()),
+    )
+}
+
+fn one_alert() -> Message {
+    Message {
+        channel: 0,
+        brand: "Acme".into(),
+        alerts: vec![alert("al_tls", "Unacknowledged past its deadline.")],
+        digest: None,
+    }
+}
+
+/// STARTTLS and TLS from the first byte, each against a relay whose
+/// certificate a private authority signed: accepted with that authority,
+/// refused with another one (the certificate is checked, not just used).
+#[tokio::test]
+async fn starttls_and_tls_relays_are_checked_against_the_configured_authority() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = pki(dir.path(), "relay");
+    let (other_ca, _, _) = pki(dir.path(), "other");
+    for (mode, security) in [("starttls", Security::StartTls), ("tls", Security::Tls)] {
+        let (_server, mut lines, mut email) = server_with(&[mode, &cert, &key]);
+        email.host = "localhost".into();
+        email.security = security;
+        email.ca = Some(other_ca.clone());
+        let refused = email.send(&one_alert()).await;
+        assert!(
+            refused.is_err(),
+            "{mode}: a certificate of another authority"
+        );
+        email.ca = Some(ca.clone());
+        email.send(&one_alert()).await.unwrap();
+        let got: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+        assert_eq!(got["tls"], true, "{mode}: {got}");
+        assert_eq!(got["subject"], "[earshot] deadline alert: Acme", "{mode}");
+        assert_eq!(got["defects"], 0, "{mode}: {got}");
+    }
+}
+
+/// A relay that requires STARTTLS takes nothing sent in the clear.
+#[tokio::test]
+async fn a_relay_that_requires_starttls_refuses_a_plain_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, cert, key) = pki(dir.path(), "relay");
+    let (_server, _lines, email) = server_with(&["starttls", &cert, &key]);
+    assert!(email.send(&one_alert()).await.is_err());
 }
 
 #[tokio::test]

@@ -1,7 +1,13 @@
 # An SMTP server on 127.0.0.1 for the email channel's tests (aiosmtpd).
 # Prints the port it listens on, then one JSON line per message received,
 # parsed by Python's own email package: a message it cannot read fails.
-import asyncio, json, sys
+#
+#   smtp_server.py                       plain
+#   smtp_server.py starttls CERT KEY     STARTTLS required before MAIL
+#   smtp_server.py tls CERT KEY          TLS from the first byte
+#
+# Each message's line says whether it came over TLS ("tls").
+import asyncio, json, ssl, sys
 from email import policy
 from email.parser import BytesParser
 
@@ -26,13 +32,27 @@ class Handler:
             "defects": sum(len(p.defects) for p in msg.walk()),
             "plain": plain.get_content() if plain else None,
             "html": html.get_content() if html else None,
+            # STARTTLS sets the session's; TLS from the first byte, the transport's.
+            "tls": session.ssl is not None
+            or server.transport.get_extra_info("ssl_object") is not None,
         }), flush=True)
         return "250 Message accepted for delivery"
 
 
 async def main():
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: SMTP(Handler()), "127.0.0.1", 0)
+    mode = sys.argv[1] if len(sys.argv) > 1 else "plain"
+    context = None
+    if mode in ("starttls", "tls"):
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(sys.argv[2], sys.argv[3])
+    if mode == "starttls":
+        factory = lambda: SMTP(Handler(), tls_context=context, require_starttls=True)
+        server = await loop.create_server(factory, "127.0.0.1", 0)
+    elif mode == "tls":
+        server = await loop.create_server(lambda: SMTP(Handler()), "127.0.0.1", 0, ssl=context)
+    else:
+        server = await loop.create_server(lambda: SMTP(Handler()), "127.0.0.1", 0)
     print(server.sockets[0].getsockname()[1], flush=True)
     await server.serve_forever()
 

@@ -54,6 +54,8 @@ struct RawChannel {
     /// email: the recipients.
     #[serde(default)]
     to: Vec<String>,
+    /// email: a PEM file of the certificate authority that signed the relay's certificate, for a relay with a private CA (default: the public roots).
+    ca_file: Option<String>,
     /// Alert kinds sent: immediate, deadline, spike, disengagement (default: all).
     #[serde(default)]
     kinds: Vec<AlertKind>,
@@ -443,6 +445,36 @@ fn email(
     if to.len() != c.to.len() || to.is_empty() {
         return None;
     }
+    let ca = match c.ca_file.as_deref() {
+        Some(_) if security == Security::Plain => {
+            errors.err(
+                format!("{key}.ca_file"),
+                "set with tls = \"plain\", which uses no certificates; use starttls or tls",
+            );
+            return None;
+        }
+        Some(path) => match std::fs::read(path) {
+            // lettre takes a file without certificates as an empty list.
+            Ok(pem)
+                if pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----")
+                    && lettre::transport::smtp::client::Certificate::from_pem(&pem).is_ok() =>
+            {
+                Some(pem)
+            }
+            Ok(_) => {
+                errors.err(
+                    format!("{key}.ca_file"),
+                    format!("{path} holds no PEM certificate"),
+                );
+                return None;
+            }
+            Err(e) => {
+                errors.err(format!("{key}.ca_file"), format!("cannot read {path}: {e}"));
+                return None;
+            }
+        },
+        None => None,
+    };
     Some(Email {
         host: host.trim().to_string(),
         port: c.port.unwrap_or(match security {
@@ -456,6 +488,7 @@ fn email(
         from,
         to,
         timeout: Duration::from_secs(30),
+        ca,
     })
 }
 

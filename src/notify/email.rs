@@ -3,7 +3,9 @@
 //! [`super::digest`].
 //!
 //! STARTTLS (the default, port 587), TLS from the first byte (port 465) or
-//! plain (port 25, for a relay on the same host or network). The password
+//! plain (port 25, for a relay on the same host or network); with
+//! `ca_file`, the relay's certificate is checked against that private
+//! authority instead of the public roots. The password
 //! comes from the environment. The SMTP host is taken as configured: it is
 //! an operator's relay, not an address found in data, so the web's SSRF
 //! guard does not apply.
@@ -12,6 +14,8 @@ use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls, TlsParameters};
+use lettre::transport::smtp::AsyncSmtpTransportBuilder;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use super::config::Secret;
@@ -36,6 +40,9 @@ pub struct Email {
     pub from: Mailbox,
     pub to: Vec<Mailbox>,
     pub timeout: Duration,
+    /// PEM of a private certificate authority the relay's certificate is
+    /// checked against, instead of the public roots.
+    pub ca: Option<Vec<u8>>,
 }
 
 /// Why a message was not accepted, and whether trying again may help.
@@ -93,6 +100,24 @@ pub fn html(msg: &Message) -> String {
 }
 
 impl Email {
+    /// A transport that checks the relay's certificate, for `self.host`,
+    /// against the private authority `ca` alone.
+    fn private_ca(
+        &self,
+        security: Security,
+        ca: &[u8],
+    ) -> Result<AsyncSmtpTransportBuilder, lettre::transport::smtp::Error> {
+        let params = TlsParameters::builder(self.host.clone())
+            .certificate_store(CertificateStore::None)
+            .add_root_certificate(Certificate::from_pem(ca)?)
+            .build_rustls()?;
+        let tls = match security {
+            Security::Tls => Tls::Wrapper(params),
+            _ => Tls::Required(params),
+        };
+        Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.host).tls(tls))
+    }
+
     /// Sends `msg` once; accepted means the relay answered 2xx to the data.
     pub async fn send(&self, msg: &Message) -> Result<(), Refused> {
         let mut b = lettre::Message::builder()
@@ -107,12 +132,15 @@ impl Email {
                 reason: format!("message not built: {e}"),
                 retry: false,
             })?;
-        let builder = match self.security {
-            Security::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&self.host),
-            Security::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&self.host),
-            Security::Plain => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(
+        let builder = match (self.security, &self.ca) {
+            (Security::Plain, _) => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(
                 &self.host,
             )),
+            (security, Some(ca)) => self.private_ca(security, ca),
+            (Security::StartTls, None) => {
+                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&self.host)
+            }
+            (Security::Tls, None) => AsyncSmtpTransport::<Tokio1Executor>::relay(&self.host),
         };
         let mut builder = builder
             .map_err(|e| Refused {

@@ -141,3 +141,38 @@ fn bad_levels_zones_times_and_digests_are_each_reported() {
         assert!(shown.contains(want), "{want} missing from:\n{shown}");
     }
 }
+
+#[test]
+fn a_private_authority_for_the_relay_must_be_a_readable_pem_and_used_with_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.pem");
+    std::fs::write(&junk, "not a certificate").unwrap();
+    let channel = |i: usize, tls: &str, ca: &str| {
+        format!(
+            "[[notify.channels]]\nname = \"m{i}\"\ntype = \"email\"\nhost = \"smtp.example.com\"\ntls = \"{tls}\"\nfrom = \"a@example.com\"\nto = [\"b@example.com\"]\nca_file = \"{ca}\"\n"
+        )
+    };
+    let text = format!(
+        "{FILE}\n{}{}{}",
+        channel(0, "plain", &junk.display().to_string()),
+        channel(
+            1,
+            "starttls",
+            &dir.path().join("missing.pem").display().to_string()
+        ),
+        channel(2, "tls", &junk.display().to_string()),
+    );
+    let shown = load_str(&text, std::path::Path::new("p.toml"), &env)
+        .unwrap_err()
+        .to_string();
+    for want in [
+        "notify.channels[0].ca_file",
+        "uses no certificates",
+        "notify.channels[1].ca_file",
+        "cannot read",
+        "notify.channels[2].ca_file",
+        "holds no PEM certificate",
+    ] {
+        assert!(shown.contains(want), "{want} missing from:\n{shown}");
+    }
+}
