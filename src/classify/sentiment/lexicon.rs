@@ -73,7 +73,10 @@ pub(super) struct Lexicon {
     entries: Vec<Entry>,
     emoji: FxMap<char, (u32, u32)>,
     emoji_words: Vec<u32>,
-    pub phrases: Vec<Phrase>,
+    phrases: Vec<Phrase>,
+    /// The phrases by their first word, each list in the order of
+    /// `phrases`: a token looks at those that can start with it.
+    by_first: FxMap<u32, Vec<u32>>,
 }
 
 pub(super) static LEXICON: LazyLock<Lexicon> = LazyLock::new(Lexicon::build);
@@ -199,6 +202,15 @@ impl Lexicon {
         }
     }
 
+    /// The phrases that start with word `first`, in the order they were added.
+    pub fn phrases_from(&self, first: u32) -> impl Iterator<Item = &Phrase> {
+        self.by_first
+            .get(&first)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.phrases[i as usize])
+    }
+
     /// The token ids an emoji stands for, if it is one we know.
     pub fn emoji(&self, c: char) -> Option<&[u32]> {
         let &(start, end) = self.emoji.get(&c)?;
@@ -218,6 +230,7 @@ impl Lexicon {
             emoji: FxMap::default(),
             emoji_words: Vec::new(),
             phrases: Vec::new(),
+            by_first: FxMap::default(),
         };
         let mut phrases: Vec<(String, Effect)> = Vec::new();
         for line in VADER_LEXICON.lines() {
@@ -259,6 +272,9 @@ impl Lexicon {
         }
         for (text, effect) in phrases {
             lex.add_phrase(&text, effect);
+        }
+        for (i, p) in lex.phrases.iter().enumerate() {
+            lex.by_first.entry(p.words[0]).or_default().push(i as u32);
         }
         // Apostrophe forms ("don't") are caught by their "n't", lexicon words included.
         for (key, &id) in &lex.ids {

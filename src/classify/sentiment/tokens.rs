@@ -113,7 +113,7 @@ impl Tokens {
                 continue;
             }
             let rest = &self.list[i..];
-            let found = lex.phrases.iter().find(|p| {
+            let found = lex.phrases_from(self.list[i].id).find(|p| {
                 p.words.len() <= rest.len()
                     && p.words.iter().zip(rest).all(|(&w, t)| w == t.id)
                     && !rest[..p.words.len() - 1]
