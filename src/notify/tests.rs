@@ -40,6 +40,10 @@ struct Receiver {
     clock: Option<Clock>,
     /// Requests to /slow wait for a permit here: a channel that hangs.
     slow: tokio::sync::Semaphore,
+    /// Requests to /stall that hang without an answer, before any is taken.
+    stall_first: AtomicUsize,
+    /// Requests to /stall, answered or not.
+    stall_tries: AtomicUsize,
     got: Mutex<Vec<Got>>,
     tx: mpsc::UnboundedSender<Got>,
 }
@@ -52,6 +56,18 @@ async fn hook(
 ) -> StatusCode {
     if uri.path() == "/slow" {
         let _ = r.slow.acquire().await.map(|p| p.forget());
+    }
+    if uri.path() == "/stall" {
+        r.stall_tries.fetch_add(1, Ordering::SeqCst);
+        let stall = r
+            .stall_first
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if stall {
+            // Never answers in time: the sender's timeout gives up first.
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            return StatusCode::OK;
+        }
     }
     let fail = r
         .fail_first
@@ -95,6 +111,8 @@ async fn receiver_on(
         fail_first: AtomicUsize::new(fail_first),
         clock,
         slow: tokio::sync::Semaphore::new(0),
+        stall_first: AtomicUsize::new(1),
+        stall_tries: AtomicUsize::new(0),
         got: Mutex::default(),
         tx,
     });
@@ -102,6 +120,7 @@ async fn receiver_on(
         .route("/slack", post(hook))
         .route("/hook", post(hook))
         .route("/slow", post(hook))
+        .route("/stall", post(hook))
         .with_state(r.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -172,6 +191,31 @@ async fn a_signed_webhook_is_retried_after_a_500_and_verifies() {
         .as_str()
         .unwrap()
         .contains("and 2 more alerts"));
+}
+
+/// A receiver that never answers the first request: the sender's timeout
+/// ends it, the next attempt is accepted, and the message counts once.
+#[tokio::test]
+async fn a_webhook_that_times_out_is_tried_again_and_accepted_once() {
+    let (base, r, _rx) = receiver(0).await;
+    let mut errors = crate::config::check::Errors::default();
+    let raw: toml::Value =
+        toml::from_str("allow_hosts = [\"127.0.0.1\"]\ntimeout = \"300ms\"").unwrap();
+    let settings = crate::source::http::config::HttpSettings::build(Some(raw), &mut errors);
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut s = sender();
+    s.http = HttpClient::new(&settings).unwrap();
+    let mut ch = channel("ops", &base, false);
+    ch.kind = ChannelKind::Slack {
+        url: Secret::new(format!("{base}/stall")),
+    };
+    s.deliver(&ch, &message(1), &|| chrono::Utc::now())
+        .await
+        .unwrap();
+    assert!(r.stall_tries.load(Ordering::SeqCst) >= 2, "tried again");
+    let got = r.got.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "accepted once");
+    assert_eq!(got[0].0, "/stall");
 }
 
 #[tokio::test]
