@@ -239,12 +239,51 @@ pub fn decide(
         new_claims.insert(identity, mine);
         out.records.extend(recs);
     }
+    out.records = one_influencer_each(out.records);
     out.commit.influencers = new_influencers.into_iter().collect();
     out.commit.owners = new_owners.into_iter().collect();
     out.commit.people = new_people.into_iter().collect();
     out.commit.claims = new_claims.into_iter().collect();
     out.commit.trajectories = new_trajectories.into_iter().collect();
     out
+}
+
+/// The records with each person's influencer record kept once: the last,
+/// which folds in every mention this poll made. Every item by an author
+/// builds one, and all of a poll's carry the same observation time, hence
+/// the same CloudEvents id (`id:last_seen`), so a consumer that drops
+/// repeats by that id would keep the first and the least complete. The
+/// earlier ones also made a backfill's output several times larger, each
+/// carrying the whole history. Feedback records keep their order; the
+/// person's record stays after the feedback that names it.
+fn one_influencer_each(records: Vec<Record>) -> Vec<Record> {
+    let mut last: HashMap<&str, usize> = HashMap::new();
+    for (i, r) in records.iter().enumerate() {
+        if let Record::Influencer(inf) = r {
+            last.insert(&inf.id, i);
+        }
+    }
+    if last.len()
+        == records
+            .iter()
+            .filter(|r| matches!(r, Record::Influencer(_)))
+            .count()
+    {
+        return records;
+    }
+    let keep: Vec<bool> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| match r {
+            Record::Influencer(inf) => last[inf.id.as_str()] == i,
+            Record::Feedback(_) => true,
+        })
+        .collect();
+    records
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(r, k)| k.then_some(r))
+        .collect()
 }
 
 fn seen_entry(source_id: &str, item: &Item) -> (String, String, String) {

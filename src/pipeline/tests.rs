@@ -64,6 +64,34 @@ fn matching_items_become_records_and_every_item_is_marked_seen() {
 }
 
 #[test]
+fn a_poll_sends_one_influencer_record_per_author_with_every_mention_folded_in() {
+    let items = [
+        item("a", "Acme Cloud lost my files. Awful.", "h1"),
+        item("b", "Acme is great again.", "h2"),
+        item("c", "Nothing about brands here.", "h3"),
+        item("d", "Acme support never answered.", "h4"),
+    ];
+    let p = run(&items, &HashMap::new());
+    assert_eq!(p.matched, 3);
+    let kinds: Vec<&str> = p.records.iter().map(|r| r.kind().as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["feedback", "feedback", "feedback", "influencer"],
+        "the person's record once, after the feedback naming it"
+    );
+    let inf = influencers(&p)[0];
+    let t = inf.trajectory.as_ref().unwrap();
+    assert_eq!(t.count, 3, "each feedback record is one point");
+    let ids: Vec<&str> = t.points.iter().map(|pt| pt.feedback_id.as_str()).collect();
+    for r in &p.records {
+        if let Record::Feedback(f) = r {
+            assert!(ids.contains(&f.id.as_str()), "{} folded in", f.id);
+            assert_eq!(f.influencer_id.as_deref(), Some(inf.id.as_str()));
+        }
+    }
+}
+
+#[test]
 fn delivered_items_are_not_sent_again_but_edits_are() {
     let items = [
         item("a", "Acme is great", "h1"),
@@ -106,8 +134,13 @@ fn one_author_in_two_items_is_first_seen_once() {
             _ => None,
         })
         .collect();
-    assert_eq!(firsts.len(), 2);
-    assert_eq!(firsts[0], firsts[1]);
+    // One record for the person, folding in both items.
+    assert_eq!(
+        firsts,
+        ["2026-01-01T00:00:00Z"
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap()]
+    );
 }
 
 #[test]
