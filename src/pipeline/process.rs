@@ -153,7 +153,11 @@ pub fn decide(
     let mut new_owners: HashMap<String, String> = HashMap::new();
     let mut new_people: HashMap<String, Vec<record::Account>> = HashMap::new();
     let mut new_claims: HashMap<String, ItemClaim> = HashMap::new();
-    let mut new_trajectories: HashMap<String, record::Trajectory> = HashMap::new();
+    // Where each person's influencer record is in `out.records`: a later
+    // item by the same person takes its history from there and supersedes
+    // it (see `drop_superseded`).
+    let mut latest: HashMap<String, usize> = HashMap::new();
+    let mut superseded: Vec<usize> = Vec::new();
     for Step {
         index,
         previous,
@@ -195,6 +199,7 @@ pub fn decide(
         let first_known = inf
             .as_deref()
             .and_then(|id| (known.first_seen)(id).or_else(|| new_influencers.get(id).copied()));
+        let person = resolved.as_ref().map(|(p, _)| p.clone());
         let ctx = record::Context {
             pipeline,
             source_id,
@@ -203,23 +208,28 @@ pub fn decide(
             // is a newer version of the same records.
             update: previous.is_some() || claim.is_some(),
             influencer_first_seen: first_known,
-            person: resolved.as_ref().map(|(p, _)| p.clone()),
-            trajectory: inf.as_deref().and_then(|id| {
-                new_trajectories
-                    .get(id)
-                    .cloned()
-                    .or_else(|| (known.trajectory)(id))
+            trajectory: inf.as_deref().and_then(|id| match latest.get(id) {
+                // The record this item's supersedes: its history moves.
+                Some(&i)
+                    if record::record_influencer_id(item, person.as_ref()).as_deref()
+                        == Some(id) =>
+                {
+                    influencer_mut(&mut out.records[i]).trajectory.take()
+                }
+                Some(&i) => influencer_mut(&mut out.records[i]).trajectory.clone(),
+                None => (known.trajectory)(id),
             }),
+            person,
         };
-        let recs = record::build(item, &class, &ctx);
+        let recs = record::build(item, &class, ctx);
         if recs.is_empty() {
             continue;
         }
         out.matched += 1;
-        for r in &recs {
+        for (k, r) in recs.iter().enumerate() {
             if let Record::Influencer(i) = r {
-                if let Some(t) = &i.trajectory {
-                    new_trajectories.insert(i.id.clone(), t.clone());
+                if let Some(old) = latest.insert(i.id.clone(), out.records.len() + k) {
+                    superseded.push(old);
                 }
             }
         }
@@ -239,50 +249,54 @@ pub fn decide(
         new_claims.insert(identity, mine);
         out.records.extend(recs);
     }
-    out.records = one_influencer_each(out.records);
+    out.commit.trajectories = latest
+        .iter()
+        .filter_map(|(id, &i)| {
+            let t = influencer_mut(&mut out.records[i]).trajectory.clone()?;
+            Some((id.clone(), t))
+        })
+        .collect();
+    out.records = drop_superseded(out.records, superseded);
     out.commit.influencers = new_influencers.into_iter().collect();
     out.commit.owners = new_owners.into_iter().collect();
     out.commit.people = new_people.into_iter().collect();
     out.commit.claims = new_claims.into_iter().collect();
-    out.commit.trajectories = new_trajectories.into_iter().collect();
     out
 }
 
-/// The records with each person's influencer record kept once: the last,
-/// which folds in every mention this poll made. Every item by an author
-/// builds one, and all of a poll's carry the same observation time, hence
-/// the same CloudEvents id (`id:last_seen`), so a consumer that drops
-/// repeats by that id would keep the first and the least complete. The
-/// earlier ones also made a backfill's output several times larger, each
-/// carrying the whole history. Feedback records keep their order; the
-/// person's record stays after the feedback that names it.
-fn one_influencer_each(records: Vec<Record>) -> Vec<Record> {
-    let mut last: HashMap<&str, usize> = HashMap::new();
-    for (i, r) in records.iter().enumerate() {
-        if let Record::Influencer(inf) = r {
-            last.insert(&inf.id, i);
-        }
+/// The influencer record at `r`, which `decide` indexed as one.
+fn influencer_mut(r: &mut Record) -> &mut record::InfluencerRecord {
+    match r {
+        Record::Influencer(i) => i,
+        Record::Feedback(_) => unreachable!("indexed as an influencer record"),
     }
-    if last.len()
-        == records
-            .iter()
-            .filter(|r| matches!(r, Record::Influencer(_)))
-            .count()
-    {
+}
+
+/// The records without the influencer records a later item of the poll
+/// superseded: one per person per poll is kept, the last, which folds in
+/// every mention the poll made. Every item by an author builds one, and all
+/// of a poll's carry the same observation time, hence the same CloudEvents
+/// id (`id:last_seen`), so a consumer that drops repeats by that id would
+/// keep the first and least complete; they also made a backfill's output
+/// several times larger, each carrying the whole history. Feedback records
+/// keep their order, and the person's record stays after the feedback that
+/// names it.
+fn drop_superseded(records: Vec<Record>, mut superseded: Vec<usize>) -> Vec<Record> {
+    if superseded.is_empty() {
         return records;
     }
-    let keep: Vec<bool> = records
-        .iter()
-        .enumerate()
-        .map(|(i, r)| match r {
-            Record::Influencer(inf) => last[inf.id.as_str()] == i,
-            Record::Feedback(_) => true,
-        })
-        .collect();
+    superseded.sort_unstable();
+    let mut gone = superseded.into_iter().peekable();
     records
         .into_iter()
-        .zip(keep)
-        .filter_map(|(r, k)| k.then_some(r))
+        .enumerate()
+        .filter_map(|(i, r)| match gone.peek() == Some(&i) {
+            true => {
+                gone.next();
+                None
+            }
+            false => Some(r),
+        })
         .collect()
 }
 

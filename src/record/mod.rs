@@ -265,16 +265,24 @@ pub fn item_identity(item: &Item, source_id: &str) -> String {
         .unwrap_or_else(|| format!("{source_id}\u{1f}{}", item.key))
 }
 
+/// The id of the influencer record [`build`] makes for `item`: the person's
+/// once state joined several accounts, else the author's own.
+pub fn record_influencer_id(item: &Item, person: Option<&Person>) -> Option<String> {
+    match person.filter(|p| p.accounts.len() > 1) {
+        Some(p) => Some(p.id.clone()),
+        None => influencer_id(item),
+    }
+}
+
 /// Builds the records of one classified item; none if it mentions no brand.
-pub fn build(item: &Item, class: &Classification, ctx: &Context<'_>) -> Vec<Record> {
+/// `ctx` is taken whole so that the person's history is folded in place,
+/// not copied: it is the largest part of an influencer record.
+pub fn build(item: &Item, class: &Classification, ctx: Context<'_>) -> Vec<Record> {
     if class.mentions.is_empty() {
         return Vec::new();
     }
     let person = ctx.person.as_ref().filter(|p| p.accounts.len() > 1);
-    let influencer = match person {
-        Some(p) => Some(p.id.clone()),
-        None => influencer_id(item),
-    };
+    let influencer = record_influencer_id(item, ctx.person.as_ref());
     let followers = item.author.as_ref().and_then(|a| a.followers);
     let identity = item_identity(item, ctx.source_id);
     let mut out: Vec<Record> = class
@@ -339,10 +347,7 @@ pub fn build(item: &Item, class: &Classification, ctx: &Context<'_>) -> Vec<Reco
                 .min(ctx.observed),
             last_seen: ctx.observed,
             accounts: Vec::new(),
-            trajectory: Some(fold_mentions(
-                ctx.trajectory.clone().unwrap_or_default(),
-                &out,
-            )),
+            trajectory: Some(fold_mentions(ctx.trajectory.unwrap_or_default(), &out)),
         };
         if let Some(p) = person {
             // A compacted topic keeps the last record per id: each one

@@ -49,7 +49,7 @@ fn ctx(observed: &str) -> Context<'static> {
 
 #[test]
 fn a_mention_makes_feedback_and_influencer_records() {
-    let recs = build(&item(), &class(), &ctx("2026-01-01T00:00:00Z"));
+    let recs = build(&item(), &class(), ctx("2026-01-01T00:00:00Z"));
     assert_eq!(recs.len(), 2);
     let Record::Feedback(fb) = &recs[0] else {
         panic!("feedback first")
@@ -69,13 +69,13 @@ fn a_mention_makes_feedback_and_influencer_records() {
 
 #[test]
 fn ids_are_the_same_on_every_run_and_differ_per_brand() {
-    let a = build(&item(), &class(), &ctx("2026-01-01T00:00:00Z"));
-    let b = build(&item(), &class(), &ctx("2026-02-01T00:00:00Z"));
+    let a = build(&item(), &class(), ctx("2026-01-01T00:00:00Z"));
+    let b = build(&item(), &class(), ctx("2026-02-01T00:00:00Z"));
     assert_eq!(a[0].id(), b[0].id());
     assert_eq!(a[1].id(), b[1].id());
     let mut other = class();
     other.mentions[0].brand = "Globex".into();
-    let c = build(&item(), &other, &ctx("2026-01-01T00:00:00Z"));
+    let c = build(&item(), &other, ctx("2026-01-01T00:00:00Z"));
     assert_ne!(a[0].id(), c[0].id());
 }
 
@@ -83,17 +83,17 @@ fn ids_are_the_same_on_every_run_and_differ_per_brand() {
 fn no_mention_no_records() {
     let mut c = class();
     c.mentions.clear();
-    assert!(build(&item(), &c, &ctx("2026-01-01T00:00:00Z")).is_empty());
+    assert!(build(&item(), &c, ctx("2026-01-01T00:00:00Z")).is_empty());
 }
 
 #[test]
 fn an_edit_is_an_update_with_the_same_id() {
-    let first = build(&item(), &class(), &ctx("2026-01-01T00:00:00Z"));
+    let first = build(&item(), &class(), ctx("2026-01-01T00:00:00Z"));
     let mut edited = item();
     edited.content_hash = "def".into();
     let mut c = ctx("2026-01-02T00:00:00Z");
     c.update = true;
-    let second = build(&edited, &class(), &c);
+    let second = build(&edited, &class(), c);
     let (Record::Feedback(a), Record::Feedback(b)) = (&first[0], &second[0]) else {
         panic!()
     };
@@ -106,7 +106,7 @@ fn an_edit_is_an_update_with_the_same_id() {
 fn first_seen_comes_from_state() {
     let mut c = ctx("2026-03-01T00:00:00Z");
     c.influencer_first_seen = Some("2025-12-24T00:00:00Z".parse().unwrap());
-    let recs = build(&item(), &class(), &c);
+    let recs = build(&item(), &class(), c);
     let Record::Influencer(inf) = &recs[1] else {
         panic!()
     };
@@ -128,14 +128,14 @@ fn the_same_profile_is_one_influencer_whatever_the_url_spelling() {
 
 #[test]
 fn a_detected_language_fills_in_for_an_undeclared_one() {
-    let recs = build(&item(), &class(), &ctx("2026-01-01T00:00:00Z"));
+    let recs = build(&item(), &class(), ctx("2026-01-01T00:00:00Z"));
     let Record::Feedback(fb) = &recs[0] else {
         panic!()
     };
     assert_eq!(fb.lang.as_deref(), Some("en"));
     let mut declared = item();
     declared.lang = Some("en-GB".into());
-    let recs = build(&declared, &class(), &ctx("2026-01-01T00:00:00Z"));
+    let recs = build(&declared, &class(), ctx("2026-01-01T00:00:00Z"));
     let Record::Feedback(fb) = &recs[0] else {
         panic!()
     };
@@ -150,7 +150,7 @@ fn feedback_carries_the_mentions_emotions_and_a_v1_record_reads_and_writes_uncha
         emotion: Emotion::Anger,
         cues: vec!["fuming".into()],
     }];
-    let recs = build(&item(), &c, &ctx("2026-01-01T00:00:00Z"));
+    let recs = build(&item(), &c, ctx("2026-01-01T00:00:00Z"));
     let Record::Feedback(fb) = &recs[0] else {
         panic!("feedback first")
     };
@@ -172,7 +172,7 @@ fn feedback_carries_the_mentions_emotions_and_a_v1_record_reads_and_writes_uncha
 
 #[test]
 fn the_influencer_record_folds_the_mentions_into_the_persons_trajectory() {
-    let first = build(&item(), &class(), &ctx("2026-01-01T00:00:00Z"));
+    let first = build(&item(), &class(), ctx("2026-01-01T00:00:00Z"));
     let Record::Influencer(inf) = &first[1] else {
         panic!("influencer second")
     };
@@ -191,7 +191,7 @@ fn the_influencer_record_folds_the_mentions_into_the_persons_trajectory() {
     let mut c = ctx("2026-01-02T00:00:00Z");
     c.update = true;
     c.trajectory = Some(t);
-    let second = build(&edited, &praise, &c);
+    let second = build(&edited, &praise, c);
     let Record::Influencer(inf) = &second[1] else {
         panic!("influencer second")
     };
@@ -203,7 +203,7 @@ fn the_influencer_record_folds_the_mentions_into_the_persons_trajectory() {
 #[test]
 fn influencer_records_match_version_2_and_a_v1_record_reads_and_writes_unchanged() {
     use crate::route::records::tests::{assert_valid, schema};
-    let recs = build(&item(), &class(), &ctx("2026-01-01T00:00:00Z"));
+    let recs = build(&item(), &class(), ctx("2026-01-01T00:00:00Z"));
     let v2 = serde_json::to_value(&recs[1]).unwrap();
     assert_valid(&schema("influencer.v2.json"), &v2);
     let mut v1 = v2.clone();

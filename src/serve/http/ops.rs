@@ -67,7 +67,7 @@ pub async fn file(
             })
         }),
     };
-    let records = record::build(&item, &class, &ctx);
+    let records = record::build(&item, &class, ctx);
     let id = records
         .iter()
         .find_map(|r| match r {
