@@ -71,22 +71,30 @@ enum Kind {
     Foreign,
 }
 
-/// Both lists, sorted for binary search. A word on both would be a mistake
-/// in the lists; the test below keeps them apart.
-static WORDS: LazyLock<Vec<(&'static [u8], Kind)>> = LazyLock::new(|| {
-    let mut v: Vec<(&[u8], Kind)> = ENGLISH
+/// Both lists, as [`key`]s sorted for binary search. A word on both would
+/// be a mistake in the lists; the test below keeps them apart.
+static WORDS: LazyLock<Vec<(u128, Kind)>> = LazyLock::new(|| {
+    let mut v: Vec<(u128, Kind)> = ENGLISH
         .split_whitespace()
-        .map(|w| (w.as_bytes(), Kind::English))
+        .map(|w| (key(w.as_bytes()), Kind::English))
         .chain(
             FOREIGN
                 .split_whitespace()
-                .map(|w| (w.as_bytes(), Kind::Foreign)),
+                .map(|w| (key(w.as_bytes()), Kind::Foreign)),
         )
         .collect();
     v.sort_unstable();
     v.dedup();
     v
 });
+
+/// A word of at most 16 bytes as one number, so that looking it up
+/// compares integers, not strings.
+fn key(word: &[u8]) -> u128 {
+    let mut b = [0u8; 16];
+    b[..word.len()].copy_from_slice(word);
+    u128::from_le_bytes(b)
+}
 
 /// The longest word on either list, in bytes; longer words are on neither.
 const LONGEST: usize = 9;
@@ -117,7 +125,8 @@ pub fn english(text: &str) -> bool {
         }
         total += 1;
         if len <= LONGEST {
-            match words.binary_search_by(|(w, _)| (*w).cmp(&word[..len])) {
+            let k = key(&word[..len]);
+            match words.binary_search_by(|(w, _)| w.cmp(&k)) {
                 Ok(i) if words[i].1 == Kind::Foreign => return false,
                 Ok(_) => english += 1,
                 Err(_) => {}
