@@ -408,19 +408,37 @@ pub(crate) fn header_str(
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// File reads under way at once. Each runs on tokio's blocking pool, which
+/// starts a thread per waiting job up to 512: a backfill of a thousand
+/// local feeds started 512 threads, each of which later ran a parse or a
+/// classification and kept the stack pages and malloc arena it touched,
+/// so memory grew with the number of feeds. A few reads at a time keep up
+/// with the parsers.
+static FILE_READS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
 async fn read_file(path: &std::path::Path, limit: u64) -> Result<Fetched, FetchError> {
     let err = |source| FetchError::File {
         path: path.display().to_string(),
         source,
     };
-    let meta = tokio::fs::metadata(path).await.map_err(err)?;
-    if meta.len() > limit {
+    let _read = FILE_READS.acquire().await.expect("never closed");
+    let owned = path.to_path_buf();
+    let read = tokio::task::spawn_blocking(move || {
+        let meta = std::fs::metadata(&owned)?;
+        if meta.len() > limit {
+            return Ok(None);
+        }
+        std::fs::read(&owned).map(Some)
+    })
+    .await
+    .map_err(|e| err(std::io::Error::other(e)))?
+    .map_err(err)?;
+    let Some(bytes) = read else {
         return Err(FetchError::TooLarge {
             url: format!("file://{}", path.display()),
             limit,
         });
-    }
-    let bytes = tokio::fs::read(path).await.map_err(err)?;
+    };
     Ok(Fetched::Body(Body {
         bytes: Bytes::from(bytes),
         content_type: None,
@@ -429,4 +447,41 @@ async fn read_file(path: &std::path::Path, limit: u64) -> Result<Fetched, FetchE
         max_age: None,
         moved_to: None,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Many reads at once (more than may run together) each get their own
+    /// file; one past the size limit and one missing are named.
+    #[tokio::test]
+    async fn local_files_are_read_a_few_at_a_time_and_bad_ones_named() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..40 {
+            std::fs::write(dir.path().join(format!("f{i}.xml")), format!("feed {i}")).unwrap();
+        }
+        std::fs::write(dir.path().join("big.xml"), vec![b'x'; 200]).unwrap();
+        let reads = (0..40).map(|i| {
+            let p = dir.path().join(format!("f{i}.xml"));
+            async move { (i, read_file(&p, 100).await) }
+        });
+        for (i, got) in futures::future::join_all(reads).await {
+            match got {
+                Ok(Fetched::Body(b)) => assert_eq!(b.bytes, format!("feed {i}").as_bytes()),
+                other => panic!("f{i}: {other:?}"),
+            }
+        }
+        match read_file(&dir.path().join("big.xml"), 100).await {
+            Err(FetchError::TooLarge { url, limit }) => {
+                assert!(url.ends_with("big.xml"), "{url}");
+                assert_eq!(limit, 100);
+            }
+            other => panic!("{other:?}"),
+        }
+        match read_file(&dir.path().join("gone.xml"), 100).await {
+            Err(e @ FetchError::File { .. }) => assert!(e.to_string().contains("gone.xml"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+    }
 }
