@@ -246,8 +246,8 @@ async fn dispatch(command: Command, log_format: LogFormat) -> Result<ExitCode> {
             };
             let bad = cli::classify_lines(
                 &classifier,
-                &mut std::io::stdin().lock(),
-                &mut std::io::stdout().lock(),
+                &mut std::io::BufReader::with_capacity(1 << 16, std::io::stdin().lock()),
+                &mut std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
             )?;
             Ok(if bad == 0 {
                 ExitCode::SUCCESS

@@ -296,6 +296,41 @@ fn classify_with_a_pipeline_finds_brands_and_products() {
 }
 
 #[test]
+fn classify_answers_each_line_before_the_next_arrives() {
+    use std::io::{BufRead, BufReader};
+    let mut child = earshot(&["classify"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("earshot runs");
+    // A regression would block the read below for ever: bound it.
+    let pid = child.id();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(30));
+        let alive = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .is_ok_and(|c| String::from_utf8_lossy(&c).contains("earshot"));
+        if alive {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+    });
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    // Output is buffered for speed; a line fed on its own must still be
+    // answered while stdin stays open, or an interactive pipe would hang.
+    for (id, text) in [(1, "I love it!"), (2, "This is terrible.")] {
+        writeln!(stdin, "{{\"id\": {id}, \"text\": \"{text}\"}}").unwrap();
+        stdin.flush().unwrap();
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["id"], id, "{line}");
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
 fn classify_answers_a_bad_line_with_an_error_line_and_exits_1() {
     let out = run_with_stdin(
         &["classify"],

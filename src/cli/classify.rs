@@ -8,7 +8,7 @@
 //! printed (the item's `key` stands in for `id`, its author object for the
 //! name, the rest is ignored). Classifying itself is [`Classifier`]'s.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -87,9 +87,13 @@ pub enum LineError {
 /// input line: a line that cannot be read gets `{"line": N, "error": ...}`
 /// in its place, so outputs stay aligned with inputs, and a warning on the
 /// log. Returns the number of bad lines; only an I/O error stops it.
-pub fn classify_lines(
+///
+/// Output is buffered, and flushed whenever no more input is buffered: a
+/// file or a fast pipe is answered in large writes, and someone feeding
+/// lines one at a time gets each answer before the next line is read.
+pub fn classify_lines<R: Read>(
     classifier: &Classifier,
-    input: &mut dyn BufRead,
+    input: &mut BufReader<R>,
     output: &mut dyn Write,
 ) -> std::io::Result<usize> {
     let mut bad = 0;
@@ -97,6 +101,9 @@ pub fn classify_lines(
     let mut n = 0;
     loop {
         buf.clear();
+        if input.buffer().is_empty() {
+            output.flush()?;
+        }
         if input.read_until(b'\n', &mut buf)? == 0 {
             break;
         }
@@ -106,16 +113,21 @@ pub fn classify_lines(
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let json = match classify_line(classifier, line) {
-            Ok(out) => serde_json::to_string(&out),
+        let written = match classify_line(classifier, line) {
+            Ok(out) => serde_json::to_writer(&mut *output, &out),
             Err(e) => {
                 bad += 1;
                 let msg = format!("stdin line {n}: {e}");
                 tracing::warn!(line = n, error = %e, "Input line skipped.");
-                serde_json::to_string(&serde_json::json!({ "line": n, "error": msg }))
+                serde_json::to_writer(
+                    &mut *output,
+                    &serde_json::json!({ "line": n, "error": msg }),
+                )
             }
         };
-        writeln!(output, "{}", json.expect("output serializes"))?;
+        // What we build always serializes: a failure here is the output's.
+        written.map_err(std::io::Error::from)?;
+        output.write_all(b"\n")?;
     }
     output.flush()?;
     Ok(bad)
@@ -155,7 +167,7 @@ mod tests {
 
     fn classify(c: &Classifier, input: &[u8]) -> (usize, Vec<serde_json::Value>) {
         let mut out = Vec::new();
-        let bad = classify_lines(c, &mut &input[..], &mut out).unwrap();
+        let bad = classify_lines(c, &mut BufReader::new(input), &mut out).unwrap();
         let lines = String::from_utf8(out)
             .unwrap()
             .lines()
