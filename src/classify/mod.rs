@@ -10,6 +10,7 @@
 mod compare;
 pub mod config;
 mod cues;
+mod document;
 pub mod emotion;
 pub mod intent;
 pub mod lang;
@@ -152,15 +153,16 @@ impl Classifier {
             ..*doc
         };
         let titled;
-        let read = match doc.title {
+        let (read, text_at) = match doc.title {
             Some(t) if !t.is_empty() => {
                 titled = format!("{t}.\n{}", doc.text);
-                titled.as_str()
+                (titled.as_str(), t.len() + 2)
             }
-            _ => doc.text,
+            _ => (doc.text, 0),
         };
+        let split = document::Document::titled(read, text_at);
         let whole = sentiment::score(read);
-        let emotions = emotion::detect(read);
+        let emotions = emotion::detect_in(&split);
         // Per brand mentioned: products, terms, and every span that matched.
         // A map of the few brands found, not a slot per brand: with 10,000
         // brands, clearing a slot each per item would cost more than matching.
@@ -177,7 +179,7 @@ impl Classifier {
             entry.add_terms(m.terms);
             entry.spans.extend(m.spans);
         }
-        let mut item = mentions::Item::new(doc.text, doc.title, whole);
+        let mut item = mentions::Item::new(&split, doc.text, doc.title, whole);
         if per_brand.len() > 1 {
             item.set_places(
                 per_brand

@@ -23,6 +23,7 @@ mod tests;
 use std::ops::Range;
 
 use crate::classify::cues::{self as matcher, negator, Word};
+use crate::classify::document::Document;
 
 /// One of Ekman's six basic emotions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -99,16 +100,21 @@ const MAX_CUES: usize = 20;
 /// Emotions of a text (typically the excerpt around a mention), strongest
 /// first.
 pub fn detect(text: &str) -> Vec<EmotionHit> {
-    let sentences = crate::classify::sentiment::sentences(text);
-    let words = matcher::words(text, &sentences);
+    detect_in(&Document::new(text))
+}
+
+/// [`detect`] on a text split already.
+pub(crate) fn detect_in(doc: &Document<'_>) -> Vec<EmotionHit> {
+    let text = doc.text();
+    let words = doc.words();
     let table = &*cues::TABLE;
     let mut evidence = Evidence::default();
-    for found in table.find(text, &words) {
+    for found in table.find(text, words) {
         let at = found.words.start;
-        if negator(text, &words, at).is_some() {
+        if negator(text, words, at).is_some() {
             continue;
         }
-        let from = intensifier(text, &words, at).unwrap_or(at);
+        let from = intensifier(text, words, at).unwrap_or(at);
         let weight = if from < at { 2.0 } else { 1.0 };
         let span = words[from].span.start..words[found.words.end - 1].span.end;
         evidence.add(table.cues[found.cue].kind, weight, span);

@@ -17,6 +17,7 @@ mod tests;
 use std::ops::Range;
 
 use crate::classify::cues::{self as matcher, negator, Found, Word};
+use crate::classify::document::Document;
 use cues::Kind;
 
 /// Something the author wants, plans or feels that a team can act on.
@@ -102,20 +103,26 @@ const MAX_CUES: usize = 50;
 /// evidence first; `sentiment` is that text's compound score, used to tell
 /// praise from complaint where cues are ambiguous.
 pub fn detect(text: &str, sentiment: f64) -> Vec<IntentHit> {
-    let sentences = crate::classify::sentiment::sentences(text);
-    let words = matcher::words(text, &sentences);
+    detect_in(&Document::new(text), sentiment)
+}
+
+/// [`detect`] on a text split already.
+pub(crate) fn detect_in(doc: &Document<'_>, sentiment: f64) -> Vec<IntentHit> {
+    let text = doc.text();
+    let sentences = doc.sentences();
+    let words = doc.words();
     let questions: Vec<Option<Range<usize>>> = sentences
         .iter()
-        .map(|s| question_mark(text, s.clone(), &words))
+        .map(|s| question_mark(text, s.clone(), words))
         .collect();
     let table = &*cues::TABLE;
     let mut evidence = Evidence::default();
     let mut asked = vec![false; sentences.len()];
-    for Found { cue, words: range } in table.find(text, &words) {
+    for Found { cue, words: range } in table.find(text, words) {
         let kind = table.cues[cue].kind;
         let negator = match kind {
             Kind::Question | Kind::Shadow => None,
-            _ => negator(text, &words, range.start),
+            _ => negator(text, words, range.start),
         };
         let sentence = words[range.start].sentence;
         // Praise words in a question ask rather than praise ("which is best?").
@@ -158,7 +165,7 @@ pub fn detect(text: &str, sentiment: f64) -> Vec<IntentHit> {
         && !evidence.has(Intent::Complaint)
         && !evidence.has(Intent::Praise)
     {
-        if let Some(s) = complaining_sentence(text, &sentences, &questions) {
+        if let Some(s) = complaining_sentence(text, sentences, &questions) {
             evidence.add(Intent::Complaint, 1.0, s);
         }
     }

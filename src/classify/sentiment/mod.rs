@@ -83,6 +83,17 @@ impl Sentences {
         }
     }
 
+    /// Sentences split already: `ranges` as [`sentences`] gives them for a
+    /// text of `len` bytes.
+    pub(crate) fn from_ranges(ranges: Vec<Range<usize>>, len: usize) -> Sentences {
+        Sentences { ranges, len }
+    }
+
+    /// The byte range of each sentence, in order.
+    pub fn ranges(&self) -> &[Range<usize>] {
+        &self.ranges
+    }
+
     /// The range [`around`] scores for `span`: the sentences it overlaps,
     /// else the nearest before it, else the first; `None` without sentences.
     pub fn around(&self, span: Range<usize>) -> Option<Range<usize>> {
