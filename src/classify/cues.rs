@@ -56,7 +56,10 @@ pub(crate) struct Cue<K> {
 pub(crate) struct Table<K> {
     pub cues: Vec<Cue<K>>,
     by_word: HashMap<String, Vec<usize>>,
-    by_prefix: Vec<(String, usize)>,
+    /// First-word prefixes (`word*`) by their first byte, each list in
+    /// pattern order: a word is compared with the few sharing its first
+    /// byte, not with all of them.
+    by_prefix: Vec<Vec<(String, usize)>>,
 }
 
 impl<K: Copy> Table<K> {
@@ -66,7 +69,7 @@ impl<K: Copy> Table<K> {
         let mut table = Table {
             cues: Vec::new(),
             by_word: HashMap::new(),
-            by_prefix: Vec::new(),
+            by_prefix: vec![Vec::new(); 256],
         };
         for (kind, patterns) in lists {
             for pattern in patterns.iter() {
@@ -84,7 +87,10 @@ impl<K: Copy> Table<K> {
                         WordPat::Exact(w) => {
                             table.by_word.entry(w.clone()).or_default().push(index)
                         }
-                        WordPat::Prefix(p) => table.by_prefix.push((p.clone(), index)),
+                        WordPat::Prefix(p) => {
+                            let first = *p.as_bytes().first().expect("a cue prefix has letters");
+                            table.by_prefix[first as usize].push((p.clone(), index))
+                        }
                     }
                 }
                 let comma = pattern
@@ -108,8 +114,8 @@ impl<K: Copy> Table<K> {
         let mut found = Vec::new();
         for (i, w) in words.iter().enumerate() {
             let exact = self.by_word.get(&*w.norm).into_iter().flatten().copied();
-            let prefixed = self
-                .by_prefix
+            let first = w.norm.as_bytes().first().map_or(0, |&b| b as usize);
+            let prefixed = self.by_prefix[first]
                 .iter()
                 .filter(|(p, _)| w.norm.starts_with(p.as_str()))
                 .map(|&(_, c)| c);
