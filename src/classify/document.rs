@@ -9,6 +9,7 @@
 //! their owners: sentences in [`super::sentiment`], words in [`super::cues`].
 //! Sentiment's own tokens and the query tokenizer do not read it (yet).
 
+use std::cell::RefCell;
 use std::ops::Range;
 
 use super::cues::{self, Word};
@@ -20,9 +21,29 @@ pub(crate) struct Document<'a> {
     /// Where the item's text starts in `text`, after the title and its
     /// ".\n" (0 without a title).
     text_at: usize,
-    sentences: Vec<Range<usize>>,
-    words: Vec<Word<'a>>,
+    buffers: Buffers,
 }
+
+/// What a document fills; kept between documents (see [`SPARE`]).
+#[derive(Default)]
+struct Buffers {
+    sentences: Vec<Range<usize>>,
+    words: Vec<Word>,
+    /// The normalized forms of the words not written that way.
+    lower: String,
+}
+
+thread_local! {
+    /// Buffers of dropped documents, for the next ones: an item's document
+    /// is alive while each of its mentions builds its own, so a few.
+    static SPARE: RefCell<Vec<Buffers>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Documents' buffers a thread keeps; one per nesting level is enough.
+const SPARE_SETS: usize = 4;
+/// Words a kept buffer has room for; one huge text must not pin its buffers
+/// for the life of the thread.
+const KEPT_WORDS: usize = 1 << 14;
 
 impl<'a> Document<'a> {
     /// Splits `text`, which is all body.
@@ -35,13 +56,20 @@ impl<'a> Document<'a> {
     /// reaches across and the body splits as it would alone.
     pub fn titled(read: &'a str, text_at: usize) -> Document<'a> {
         debug_assert!(text_at == 0 || read[..text_at].ends_with('\n'));
-        let sentences = sentiment::sentences(read);
-        let words = cues::words(read, &sentences);
+        let mut buffers = SPARE
+            .with(|spare| spare.borrow_mut().pop())
+            .unwrap_or_default();
+        sentiment::sentences_into(read, &mut buffers.sentences);
+        cues::words(
+            read,
+            &buffers.sentences,
+            &mut buffers.words,
+            &mut buffers.lower,
+        );
         Document {
             text: read,
             text_at,
-            sentences,
-            words,
+            buffers,
         }
     }
 
@@ -52,26 +80,55 @@ impl<'a> Document<'a> {
 
     /// Trimmed, non-empty byte ranges of the sentences, in order.
     pub fn sentences(&self) -> &[Range<usize>] {
-        &self.sentences
+        &self.buffers.sentences
     }
 
     /// The words, in order, each with the index of its sentence.
-    pub fn words(&self) -> &[Word<'a>] {
-        &self.words
+    pub fn words(&self) -> &[Word] {
+        &self.buffers.words
+    }
+
+    /// Word `i` in the form cues are matched on ([`cues::normalize`]).
+    pub fn norm(&self, i: usize) -> &str {
+        let w = &self.buffers.words[i];
+        match &w.lower {
+            Some(r) => &self.buffers.lower[r.clone()],
+            None => &self.text[w.span.clone()],
+        }
     }
 
     /// The sentences of the body alone, with offsets into the body: what
     /// [`sentiment::Sentences::new`] would give for it.
     pub fn body_sentences(&self) -> sentiment::Sentences {
         let at = self.text_at;
-        let first = self.sentences.partition_point(|s| s.start < at);
+        let sentences = self.sentences();
+        let first = sentences.partition_point(|s| s.start < at);
         sentiment::Sentences::from_ranges(
-            self.sentences[first..]
+            sentences[first..]
                 .iter()
                 .map(|s| s.start - at..s.end - at)
                 .collect(),
             self.text.len() - at,
         )
+    }
+}
+
+impl Drop for Document<'_> {
+    fn drop(&mut self) {
+        let mut buffers = std::mem::take(&mut self.buffers);
+        if buffers.words.capacity() > KEPT_WORDS {
+            return;
+        }
+        buffers.sentences.clear();
+        buffers.words.clear();
+        buffers.lower.clear();
+        // `try_with`: a document dropped while the thread exits finds no pool.
+        let _ = SPARE.try_with(|spare| {
+            let mut spare = spare.borrow_mut();
+            if spare.len() < SPARE_SETS {
+                spare.push(buffers);
+            }
+        });
     }
 }
 
@@ -113,12 +170,39 @@ mod tests {
 
     #[test]
     fn words_carry_their_sentence() {
-        let doc = Document::new("I love it. Don't go");
-        let words: Vec<(&str, usize)> =
-            doc.words().iter().map(|w| (&*w.norm, w.sentence)).collect();
+        let doc = Document::new("I love it. Don't go, Ça va");
+        let words: Vec<(&str, usize)> = (0..doc.words().len())
+            .map(|i| (doc.norm(i), doc.words()[i].sentence))
+            .collect();
         assert_eq!(
             words,
-            [("i", 0), ("love", 0), ("it", 0), ("dont", 1), ("go", 1)]
+            [
+                ("i", 0),
+                ("love", 0),
+                ("it", 0),
+                ("dont", 1),
+                ("go", 1),
+                ("ça", 1),
+                ("va", 1)
+            ]
         );
+    }
+
+    #[test]
+    fn normalized_forms_are_the_cue_matchers_written_once_in_a_buffer() {
+        let text = "acme Acme DON'T don’t İstanbul ǅemal Ünïcode café NAÏVE x2 O'Brien";
+        let doc = Document::new(text);
+        for (i, w) in doc.words().iter().enumerate() {
+            let word = &text[w.span.clone()];
+            assert_eq!(doc.norm(i), cues::normalize(word), "{word:?}");
+            // Only what differs from the text is written out.
+            assert_eq!(w.lower.is_some(), doc.norm(i) != word, "{word:?}");
+        }
+        // Buffers come back cleared for the next document.
+        drop(doc);
+        let next = Document::new("Fine");
+        assert_eq!(next.norm(0), "fine");
+        assert_eq!(next.words().len(), 1);
+        assert_eq!(next.sentences(), [0..4]);
     }
 }

@@ -192,6 +192,9 @@ impl Classifier {
             .into_iter()
             .map(|(b, found)| item.mention(b, &self.brands[b].0, found))
             .collect();
+        // Its buffers go back to the thread for the next item, and it
+        // borrows `lang` through `doc`.
+        drop(split);
         Classification {
             sentiment: whole,
             lang,

@@ -53,6 +53,12 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
     sentences::Sentences::new(text).collect()
 }
 
+/// [`sentences`] appended to `out`, which is cleared first.
+pub(crate) fn sentences_into(text: &str, out: &mut Vec<Range<usize>>) {
+    out.clear();
+    out.extend(sentences::Sentences::new(text));
+}
+
 /// Sentiment of the sentence(s) overlapping `span` (a mention's byte range),
 /// and the byte range that was scored, for an excerpt. A span that falls
 /// between sentences takes the nearest sentence before it (or the first);
