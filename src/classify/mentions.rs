@@ -3,10 +3,10 @@
 //! the excerpt, the intents and emotions read in those sentences.
 //!
 //! Work here is proportional to the item, not to the item times its
-//! mentions: the text is split into sentences once, each mention is placed
-//! by a binary search, each sentence is scored once whichever brands it
-//! mentions, and a brand is read at its first [`MAX_OCCURRENCES`] places
-//! only, with [`Capped`] saying so. Which queries matched is decided in
+//! mentions: the text is split into sentences once (the item's `Document`),
+//! each mention is placed by a binary search, each sentence is scored once
+//! whichever brands it mentions, and a brand is read at its first
+//! [`MAX_OCCURRENCES`] places only, with [`Capped`] saying so. Which queries matched is decided in
 //! [`super::query`]; this module does not look at queries.
 
 use std::collections::{HashMap, HashSet};

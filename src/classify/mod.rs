@@ -4,8 +4,10 @@
 //! [`query::QuerySet`], then classifies items with plain synchronous calls.
 //! The query language lives in [`query`], sentiment in [`sentiment`], and
 //! how a brand's matches become one mention (its sentences, excerpt,
-//! intents, emotions, and the cap on how many places are read) in `mentions`. This
-//! module does not decide what is worth a record: that is [`crate::record`].
+//! intents, emotions, and the cap on how many places are read) in `mentions`.
+//! An item's text is split into sentences and words once, into a `document`
+//! that emotion, intent and the placing of mentions read. This module does
+//! not decide what is worth a record: that is [`crate::record`].
 
 mod compare;
 pub mod config;
