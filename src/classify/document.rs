@@ -22,6 +22,8 @@ pub(crate) struct Document<'a> {
     /// ".\n" (0 without a title).
     text_at: usize,
     buffers: Buffers,
+    /// Whether `buffers.reading` holds this text ([`Document::item`]).
+    scanned: bool,
 }
 
 /// What a document fills; kept between documents (see [`SPARE`]).
@@ -31,6 +33,8 @@ struct Buffers {
     words: Vec<Word>,
     /// The normalized forms of the words not written that way.
     lower: String,
+    /// Sentiment tokens, for an item's document only.
+    reading: sentiment::Reading,
 }
 
 thread_local! {
@@ -51,10 +55,19 @@ impl<'a> Document<'a> {
         Document::titled(text, 0)
     }
 
-    /// Splits `read`, whose body starts at byte `text_at`. Everything before
-    /// it must end in a line break (the title's ".\n"), so that no sentence
-    /// reaches across and the body splits as it would alone.
-    pub fn titled(read: &'a str, text_at: usize) -> Document<'a> {
+    /// An item's document: splits `read`, whose body starts at byte
+    /// `text_at`, and scans it for sentiment too, so that its sentences
+    /// can be scored without being scanned again. Everything before the
+    /// body must end in a line break (the title's ".\n"), so that no
+    /// sentence reaches across and the body splits as it would alone.
+    pub fn item(read: &'a str, text_at: usize) -> Document<'a> {
+        let mut doc = Document::titled(read, text_at);
+        doc.buffers.reading.scan(read);
+        doc.scanned = true;
+        doc
+    }
+
+    fn titled(read: &'a str, text_at: usize) -> Document<'a> {
         debug_assert!(text_at == 0 || read[..text_at].ends_with('\n'));
         let mut buffers = SPARE
             .with(|spare| spare.borrow_mut().pop())
@@ -70,6 +83,7 @@ impl<'a> Document<'a> {
             text: read,
             text_at,
             buffers,
+            scanned: false,
         }
     }
 
@@ -97,6 +111,23 @@ impl<'a> Document<'a> {
         }
     }
 
+    /// [`sentiment::score`] of the whole text; an item's document only.
+    pub fn sentiment(&self) -> crate::model::Sentiment {
+        assert!(self.scanned, "sentiment of a document not scanned for it");
+        self.buffers.reading.score()
+    }
+
+    /// [`sentiment::score`] of `range` of the body (a sentence or a run of
+    /// them, as [`Document::body_sentences`] places them); an item's
+    /// document only.
+    pub fn body_sentiment(&self, range: Range<usize>) -> crate::model::Sentiment {
+        assert!(self.scanned, "sentiment of a document not scanned for it");
+        let at = self.text_at;
+        self.buffers
+            .reading
+            .score_part(self.text, range.start + at..range.end + at)
+    }
+
     /// The sentences of the body alone, with offsets into the body: what
     /// [`sentiment::Sentences::new`] would give for it.
     pub fn body_sentences(&self) -> sentiment::Sentences {
@@ -116,7 +147,7 @@ impl<'a> Document<'a> {
 impl Drop for Document<'_> {
     fn drop(&mut self) {
         let mut buffers = std::mem::take(&mut self.buffers);
-        if buffers.words.capacity() > KEPT_WORDS {
+        if buffers.words.capacity() > KEPT_WORDS || buffers.reading.capacity() > KEPT_WORDS {
             return;
         }
         buffers.sentences.clear();
@@ -161,7 +192,7 @@ mod tests {
         for title in titles {
             for body in bodies {
                 let read = format!("{title}.\n{body}");
-                let doc = Document::titled(&read, title.len() + 2);
+                let doc = Document::item(&read, title.len() + 2);
                 let alone = sentiment::sentences(body);
                 assert_eq!(doc.body_sentences().ranges(), alone, "{title:?} {body:?}");
             }

@@ -152,7 +152,7 @@ impl<'a> Item<'a> {
             let whole = *self
                 .scores
                 .entry(range.clone())
-                .or_insert_with(|| sentiment::score(&text[range.clone()]).score);
+                .or_insert_with(|| doc.body_sentiment(range.clone()).score);
             sum += self.verdict(id, range, whole).unwrap_or(whole);
         }
         let mean = sum / seen.len() as f64;
@@ -239,7 +239,7 @@ mod tests {
     fn a_sentence_mentioned_twice_counts_once_in_the_mean() {
         let text = "Acme is great and acme is fast. Acme is awful.";
         let whole = sentiment::score(text);
-        let doc = Document::new(text);
+        let doc = Document::item(text, 0);
         let mut item = Item::new(&doc, text, None, whole);
         let spans = vec![0..4, 18..22, 32..36];
         let (s, ranges) = item.sentiment(0, spans).unwrap();

@@ -162,8 +162,8 @@ impl Classifier {
             }
             _ => (doc.text, 0),
         };
-        let split = document::Document::titled(read, text_at);
-        let whole = sentiment::score(read);
+        let split = document::Document::item(read, text_at);
+        let whole = split.sentiment();
         let emotions = emotion::detect_in(&split);
         // Per brand mentioned: products, terms, and every span that matched.
         // A map of the few brands found, not a slot per brand: with 10,000
