@@ -234,6 +234,6 @@ mod tests {
         let next = Document::new("Fine");
         assert_eq!(next.norm(0), "fine");
         assert_eq!(next.words().len(), 1);
-        assert_eq!(next.sentences(), [0..4]);
+        assert_eq!(next.sentences().to_vec(), vec![0..4]);
     }
 }
