@@ -1,13 +1,16 @@
-//! One text as the cue readers see it, split once: its sentence spans and
-//! its words (with their byte offsets, lowercased forms and sentence).
+//! One text as its readers see it, split once: its sentence spans, its
+//! words (with their byte offsets, normalized forms and sentence) and, for
+//! an item, its sentiment tokens.
 //!
 //! [`super::Classifier`] builds one per item, over what is read of it (the
 //! title, ".\n", then the text), and one per mention over the sentences that
-//! mention's brand is read in; item emotion, the placing of each mention in
-//! its sentences, and each mention's intent and emotion all read these
-//! instead of splitting the same text again. The splitting rules stay with
-//! their owners: sentences in [`super::sentiment`], words in [`super::cues`].
-//! Sentiment's own tokens and the query tokenizer do not read it (yet).
+//! mention's brand is read in. Item sentiment and emotion, the placing of
+//! each mention in its sentences, the scoring of those sentences, and each
+//! mention's intent and emotion all read these instead of splitting or
+//! scanning the same text again. Buffers are kept per thread and reused by
+//! the next document. The splitting rules stay with their owners: sentences
+//! and sentiment tokens in [`super::sentiment`], words in [`super::cues`].
+//! The query tokenizer, with its own word breaks, does not read it.
 
 use std::cell::RefCell;
 use std::ops::Range;
