@@ -16,6 +16,8 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
+use super::document::Document;
+
 /// One word of a pattern.
 #[derive(Debug)]
 enum WordPat {
@@ -56,7 +58,10 @@ pub(crate) struct Cue<K> {
 pub(crate) struct Table<K> {
     pub cues: Vec<Cue<K>>,
     by_word: HashMap<String, Vec<usize>>,
-    by_prefix: Vec<(String, usize)>,
+    /// First-word prefixes (`word*`) by their first byte, each list in
+    /// pattern order: a word is compared with the few sharing its first
+    /// byte, not with all of them.
+    by_prefix: Vec<Vec<(String, usize)>>,
 }
 
 impl<K: Copy> Table<K> {
@@ -66,7 +71,7 @@ impl<K: Copy> Table<K> {
         let mut table = Table {
             cues: Vec::new(),
             by_word: HashMap::new(),
-            by_prefix: Vec::new(),
+            by_prefix: vec![Vec::new(); 256],
         };
         for (kind, patterns) in lists {
             for pattern in patterns.iter() {
@@ -84,7 +89,10 @@ impl<K: Copy> Table<K> {
                         WordPat::Exact(w) => {
                             table.by_word.entry(w.clone()).or_default().push(index)
                         }
-                        WordPat::Prefix(p) => table.by_prefix.push((p.clone(), index)),
+                        WordPat::Prefix(p) => {
+                            let first = *p.as_bytes().first().expect("a cue prefix has letters");
+                            table.by_prefix[first as usize].push((p.clone(), index))
+                        }
                     }
                 }
                 let comma = pattern
@@ -104,18 +112,20 @@ impl<K: Copy> Table<K> {
     /// Every cue occurrence, then only the longest where one lies inside
     /// another ("would love to see" hides its "love"; "refund" inside
     /// "asking for a refund" counts once, as churn).
-    pub fn find(&self, text: &str, words: &[Word<'_>]) -> Vec<Found> {
+    pub fn find(&self, doc: &Document<'_>) -> Vec<Found> {
+        let text = doc.text();
         let mut found = Vec::new();
-        for (i, w) in words.iter().enumerate() {
-            let exact = self.by_word.get(&*w.norm).into_iter().flatten().copied();
-            let prefixed = self
-                .by_prefix
+        for (i, w) in doc.words().iter().enumerate() {
+            let norm = doc.norm(i);
+            let exact = self.by_word.get(norm).into_iter().flatten().copied();
+            let first = norm.as_bytes().first().map_or(0, |&b| b as usize);
+            let prefixed = self.by_prefix[first]
                 .iter()
-                .filter(|(p, _)| w.norm.starts_with(p.as_str()))
+                .filter(|(p, _)| norm.starts_with(p.as_str()))
                 .map(|&(_, c)| c);
             for cue in exact.chain(prefixed) {
                 let c = &self.cues[cue];
-                if let Some(end) = match_at(&c.elems, words, i, w.sentence) {
+                if let Some(end) = match_at(&c.elems, doc, i, w.sentence) {
                     if !c.comma || text[w.span.end..].starts_with(',') {
                         found.push(Found { cue, words: i..end });
                     }
@@ -212,16 +222,25 @@ fn compile(pattern: &str) -> Vec<Elem> {
 }
 
 /// A word of the text, with where it is and which sentence it belongs to.
-#[derive(Debug)]
-pub(crate) struct Word<'a> {
-    pub norm: Cow<'a, str>,
+/// Its [`normalize`]d form is read with [`Document::norm`].
+#[derive(Debug, Clone)]
+pub(crate) struct Word {
     pub span: Range<usize>,
     pub sentence: usize,
+    /// Where the normalized form is in the buffer [`words`] filled, or
+    /// `None` when the word is written in that form already.
+    pub lower: Option<Range<usize>>,
 }
 
 /// Words are runs of letters and digits, with apostrophes inside them kept.
-pub(crate) fn words<'a>(text: &'a str, sentences: &[Range<usize>]) -> Vec<Word<'a>> {
-    let mut out = Vec::new();
+/// Appends them to `out` and the normalized forms that differ from the text
+/// to `lower`, so that splitting allocates nothing once both have grown.
+pub(crate) fn words(
+    text: &str,
+    sentences: &[Range<usize>],
+    out: &mut Vec<Word>,
+    lower: &mut String,
+) {
     let mut sentence = 0;
     let mut chars = text.char_indices().peekable();
     while let Some((start, c)) = chars.next() {
@@ -245,12 +264,40 @@ pub(crate) fn words<'a>(text: &'a str, sentences: &[Range<usize>]) -> Vec<Word<'
             sentence += 1;
         }
         out.push(Word {
-            norm: normalize(&text[start..end]),
             span: start..end,
             sentence,
+            lower: normalize_into(&text[start..end], lower),
         });
     }
-    out
+}
+
+/// Appends [`normalize`]`(word)` to `out` when it differs from `word`, and
+/// says where; plain ASCII words are read and written byte by byte.
+fn normalize_into(word: &str, out: &mut String) -> Option<Range<usize>> {
+    let start = out.len();
+    if word.is_ascii() {
+        if !word.bytes().any(|b| b == b'\'' || b.is_ascii_uppercase()) {
+            return None;
+        }
+        out.extend(
+            word.bytes()
+                .filter(|&b| b != b'\'')
+                .map(|b| b.to_ascii_lowercase() as char),
+        );
+    } else {
+        if word
+            .chars()
+            .all(|c| !matches!(c, '\'' | '’') && !c.is_uppercase())
+        {
+            return None;
+        }
+        out.extend(
+            word.chars()
+                .filter(|c| !matches!(c, '\'' | '’'))
+                .flat_map(char::to_lowercase),
+        );
+    }
+    Some(start..out.len())
 }
 
 /// A cue found in the text: which one, and the words it covers.
@@ -261,7 +308,8 @@ pub(crate) struct Found {
 }
 
 /// Where the pattern ends if it matches from word `at`, within one sentence.
-fn match_at(elems: &[Elem], words: &[Word<'_>], at: usize, sentence: usize) -> Option<usize> {
+fn match_at(elems: &[Elem], doc: &Document<'_>, at: usize, sentence: usize) -> Option<usize> {
+    let words = doc.words();
     let Some((first, rest)) = elems.split_first() else {
         return Some(at);
     };
@@ -269,22 +317,21 @@ fn match_at(elems: &[Elem], words: &[Word<'_>], at: usize, sentence: usize) -> O
         Elem::Gap(max) => (0..=*max).find_map(|skip| {
             let next = at + skip;
             (next <= words.len() && (skip == 0 || words[next - 1].sentence == sentence))
-                .then(|| match_at(rest, words, next, sentence))
+                .then(|| match_at(rest, doc, next, sentence))
                 .flatten()
         }),
         Elem::OneOf { alts, optional } => {
             let present = alts.iter().find_map(|alt| {
                 let end = at + alt.len();
                 let fits = end <= words.len()
-                    && alt
-                        .iter()
-                        .zip(&words[at..end])
-                        .all(|(pat, w)| w.sentence == sentence && pat.matches(&w.norm));
-                fits.then(|| match_at(rest, words, end, sentence)).flatten()
+                    && alt.iter().enumerate().all(|(k, pat)| {
+                        words[at + k].sentence == sentence && pat.matches(doc.norm(at + k))
+                    });
+                fits.then(|| match_at(rest, doc, end, sentence)).flatten()
             });
             match present {
                 Some(end) => Some(end),
-                None if *optional => match_at(rest, words, at, sentence),
+                None if *optional => match_at(rest, doc, at, sentence),
                 None => None,
             }
         }
@@ -313,11 +360,12 @@ const NEGATORS: &[&str] = &[
 /// The negating word among the three before word `at` in the same clause,
 /// if any. "never so disappointed" and "never been this bad" intensify
 /// rather than negate, as in VADER.
-pub(crate) fn negator(text: &str, words: &[Word<'_>], at: usize) -> Option<usize> {
+pub(crate) fn negator(doc: &Document<'_>, at: usize) -> Option<usize> {
+    let (text, words) = (doc.text(), doc.words());
     let sentence = words[at].sentence;
     for j in (at.saturating_sub(3)..at).rev() {
         let between = &text[words[j].span.end..words[j + 1].span.start];
-        let w = &*words[j].norm;
+        let w = doc.norm(j);
         if words[j].sentence != sentence
             || between.contains([',', ';', ':', '—'])
             || matches!(w, "but" | "though" | "although" | "however")
@@ -325,10 +373,8 @@ pub(crate) fn negator(text: &str, words: &[Word<'_>], at: usize) -> Option<usize
             return None;
         }
         if NEGATORS.contains(&w) {
-            let intensified = w == "never"
-                && words[j + 1..at]
-                    .iter()
-                    .any(|x| matches!(&*x.norm, "so" | "this" | "more"));
+            let intensified =
+                w == "never" && (j + 1..at).any(|x| matches!(doc.norm(x), "so" | "this" | "more"));
             return (!intensified).then_some(j);
         }
     }

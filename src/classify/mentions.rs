@@ -3,15 +3,16 @@
 //! the excerpt, the intents and emotions read in those sentences.
 //!
 //! Work here is proportional to the item, not to the item times its
-//! mentions: the text is split into sentences once, each mention is placed
-//! by a binary search, each sentence is scored once whichever brands it
-//! mentions, and a brand is read at its first [`MAX_OCCURRENCES`] places
-//! only, with [`Capped`] saying so. Which queries matched is decided in
+//! mentions: the text is split into sentences once (the item's `Document`),
+//! each mention is placed by a binary search, each sentence is scored once
+//! whichever brands it mentions, and a brand is read at its first
+//! [`MAX_OCCURRENCES`] places only, with [`Capped`] saying so. Which queries matched is decided in
 //! [`super::query`]; this module does not look at queries.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
+use super::document::Document;
 use super::{compare, emotion, intent, sentiment};
 use crate::model::{Capped, Mention, Sentiment};
 
@@ -51,7 +52,10 @@ pub(super) struct Item<'a> {
     title: Option<&'a str>,
     /// Sentiment of the whole item, for mentions found outside the text.
     whole: Sentiment,
-    /// Split on first use: most items mention no brand.
+    /// The item as read, split once; its body is `text`.
+    doc: &'a Document<'a>,
+    /// The body's sentences, taken from `doc` on first use: most items
+    /// mention no brand.
     sentences: Option<sentiment::Sentences>,
     /// Compound score of each sentence range scored so far.
     scores: HashMap<Range<usize>, f64>,
@@ -63,11 +67,17 @@ pub(super) struct Item<'a> {
 }
 
 impl<'a> Item<'a> {
-    pub fn new(text: &'a str, title: Option<&'a str>, whole: Sentiment) -> Item<'a> {
+    pub fn new(
+        doc: &'a Document<'a>,
+        text: &'a str,
+        title: Option<&'a str>,
+        whole: Sentiment,
+    ) -> Item<'a> {
         Item {
             text,
             title,
             whole,
+            doc,
             sentences: None,
             scores: HashMap::new(),
             places: Vec::new(),
@@ -97,8 +107,9 @@ impl<'a> Item<'a> {
             None => (self.whole, vec![self.title.unwrap_or(self.text)]),
         };
         let read = sentences.join("\n");
-        let intents = intent::detect(&read, sentiment.score);
-        let emotions = emotion::detect(&read);
+        let read = Document::new(&read);
+        let intents = intent::detect_in(&read, sentiment.score);
+        let emotions = emotion::detect_in(&read);
         Mention {
             brand: brand.to_string(),
             products,
@@ -123,9 +134,8 @@ impl<'a> Item<'a> {
             return None;
         }
         let text = self.text;
-        let sentences = self
-            .sentences
-            .get_or_insert_with(|| sentiment::Sentences::new(text));
+        let doc = self.doc;
+        let sentences = self.sentences.get_or_insert_with(|| doc.body_sentences());
         let mut seen: Vec<Range<usize>> = Vec::new();
         let mut distinct: HashSet<Range<usize>> = HashSet::new();
         for span in spans {
@@ -142,7 +152,7 @@ impl<'a> Item<'a> {
             let whole = *self
                 .scores
                 .entry(range.clone())
-                .or_insert_with(|| sentiment::score(&text[range.clone()]).score);
+                .or_insert_with(|| doc.body_sentiment(range.clone()).score);
             sum += self.verdict(id, range, whole).unwrap_or(whole);
         }
         let mean = sum / seen.len() as f64;
@@ -229,7 +239,8 @@ mod tests {
     fn a_sentence_mentioned_twice_counts_once_in_the_mean() {
         let text = "Acme is great and acme is fast. Acme is awful.";
         let whole = sentiment::score(text);
-        let mut item = Item::new(text, None, whole);
+        let doc = Document::item(text, 0);
+        let mut item = Item::new(&doc, text, None, whole);
         let spans = vec![0..4, 18..22, 32..36];
         let (s, ranges) = item.sentiment(0, spans).unwrap();
         let first = sentiment::score("Acme is great and acme is fast.").score;

@@ -4,12 +4,15 @@
 //! [`query::QuerySet`], then classifies items with plain synchronous calls.
 //! The query language lives in [`query`], sentiment in [`sentiment`], and
 //! how a brand's matches become one mention (its sentences, excerpt,
-//! intents, emotions, and the cap on how many places are read) in `mentions`. This
-//! module does not decide what is worth a record: that is [`crate::record`].
+//! intents, emotions, and the cap on how many places are read) in `mentions`.
+//! An item's text is split into sentences and words once, into a `document`
+//! that emotion, intent and the placing of mentions read. This module does
+//! not decide what is worth a record: that is [`crate::record`].
 
 mod compare;
 pub mod config;
 mod cues;
+mod document;
 pub mod emotion;
 pub mod intent;
 pub mod lang;
@@ -152,15 +155,16 @@ impl Classifier {
             ..*doc
         };
         let titled;
-        let read = match doc.title {
+        let (read, text_at) = match doc.title {
             Some(t) if !t.is_empty() => {
                 titled = format!("{t}.\n{}", doc.text);
-                titled.as_str()
+                (titled.as_str(), t.len() + 2)
             }
-            _ => doc.text,
+            _ => (doc.text, 0),
         };
-        let whole = sentiment::score(read);
-        let emotions = emotion::detect(read);
+        let split = document::Document::item(read, text_at);
+        let whole = split.sentiment();
+        let emotions = emotion::detect_in(&split);
         // Per brand mentioned: products, terms, and every span that matched.
         // A map of the few brands found, not a slot per brand: with 10,000
         // brands, clearing a slot each per item would cost more than matching.
@@ -177,7 +181,7 @@ impl Classifier {
             entry.add_terms(m.terms);
             entry.spans.extend(m.spans);
         }
-        let mut item = mentions::Item::new(doc.text, doc.title, whole);
+        let mut item = mentions::Item::new(&split, doc.text, doc.title, whole);
         if per_brand.len() > 1 {
             item.set_places(
                 per_brand
@@ -190,6 +194,9 @@ impl Classifier {
             .into_iter()
             .map(|(b, found)| item.mention(b, &self.brands[b].0, found))
             .collect();
+        // Its buffers go back to the thread for the next item, and it
+        // borrows `lang` through `doc`.
+        drop(split);
         Classification {
             sentiment: whole,
             lang,

@@ -22,7 +22,8 @@ mod tests;
 
 use std::ops::Range;
 
-use crate::classify::cues::{self as matcher, negator, Word};
+use crate::classify::cues::{self as matcher, negator};
+use crate::classify::document::Document;
 
 /// One of Ekman's six basic emotions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -99,16 +100,21 @@ const MAX_CUES: usize = 20;
 /// Emotions of a text (typically the excerpt around a mention), strongest
 /// first.
 pub fn detect(text: &str) -> Vec<EmotionHit> {
-    let sentences = crate::classify::sentiment::sentences(text);
-    let words = matcher::words(text, &sentences);
+    detect_in(&Document::new(text))
+}
+
+/// [`detect`] on a text split already.
+pub(crate) fn detect_in(doc: &Document<'_>) -> Vec<EmotionHit> {
+    let text = doc.text();
+    let words = doc.words();
     let table = &*cues::TABLE;
     let mut evidence = Evidence::default();
-    for found in table.find(text, &words) {
+    for found in table.find(doc) {
         let at = found.words.start;
-        if negator(text, &words, at).is_some() {
+        if negator(doc, at).is_some() {
             continue;
         }
-        let from = intensifier(text, &words, at).unwrap_or(at);
+        let from = intensifier(doc, at).unwrap_or(at);
         let weight = if from < at { 2.0 } else { 1.0 };
         let span = words[from].span.start..words[found.words.end - 1].span.end;
         evidence.add(table.cues[found.cue].kind, weight, span);
@@ -128,13 +134,14 @@ pub fn detect(text: &str) -> Vec<EmotionHit> {
 
 /// The intensifier right before word `at`, in the same sentence with nothing
 /// but spaces between.
-fn intensifier(text: &str, words: &[Word<'_>], at: usize) -> Option<usize> {
+fn intensifier(doc: &Document<'_>, at: usize) -> Option<usize> {
+    let (text, words) = (doc.text(), doc.words());
     let before = at.checked_sub(1)?;
     let w = &words[before];
     let between = &text[w.span.end..words[at].span.start];
     (w.sentence == words[at].sentence
         && between.trim().is_empty()
-        && INTENSIFIERS.contains(&&*w.norm))
+        && INTENSIFIERS.contains(&doc.norm(before)))
     .then_some(before)
 }
 

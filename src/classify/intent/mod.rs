@@ -16,7 +16,8 @@ mod tests;
 
 use std::ops::Range;
 
-use crate::classify::cues::{self as matcher, negator, Found, Word};
+use crate::classify::cues::{self as matcher, negator, Found};
+use crate::classify::document::Document;
 use cues::Kind;
 
 /// Something the author wants, plans or feels that a team can act on.
@@ -102,20 +103,26 @@ const MAX_CUES: usize = 50;
 /// evidence first; `sentiment` is that text's compound score, used to tell
 /// praise from complaint where cues are ambiguous.
 pub fn detect(text: &str, sentiment: f64) -> Vec<IntentHit> {
-    let sentences = crate::classify::sentiment::sentences(text);
-    let words = matcher::words(text, &sentences);
+    detect_in(&Document::new(text), sentiment)
+}
+
+/// [`detect`] on a text split already.
+pub(crate) fn detect_in(doc: &Document<'_>, sentiment: f64) -> Vec<IntentHit> {
+    let text = doc.text();
+    let sentences = doc.sentences();
+    let words = doc.words();
     let questions: Vec<Option<Range<usize>>> = sentences
         .iter()
-        .map(|s| question_mark(text, s.clone(), &words))
+        .map(|s| question_mark(doc, s.clone()))
         .collect();
     let table = &*cues::TABLE;
     let mut evidence = Evidence::default();
     let mut asked = vec![false; sentences.len()];
-    for Found { cue, words: range } in table.find(text, &words) {
+    for Found { cue, words: range } in table.find(doc) {
         let kind = table.cues[cue].kind;
         let negator = match kind {
             Kind::Question | Kind::Shadow => None,
-            _ => negator(text, &words, range.start),
+            _ => negator(doc, range.start),
         };
         let sentence = words[range.start].sentence;
         // Praise words in a question ask rather than praise ("which is best?").
@@ -158,7 +165,7 @@ pub fn detect(text: &str, sentiment: f64) -> Vec<IntentHit> {
         && !evidence.has(Intent::Complaint)
         && !evidence.has(Intent::Praise)
     {
-        if let Some(s) = complaining_sentence(text, &sentences, &questions) {
+        if let Some(s) = complaining_sentence(text, sentences, &questions) {
             evidence.add(Intent::Complaint, 1.0, s);
         }
     }
@@ -260,7 +267,8 @@ const OPENERS: &[&str] = &[
 /// question; a "?" inside a link or a word is not. Returns the span of the
 /// sentence's opening word when it is an interrogative one, else of the
 /// question marks.
-fn question_mark(text: &str, sentence: Range<usize>, words: &[Word<'_>]) -> Option<Range<usize>> {
+fn question_mark(doc: &Document<'_>, sentence: Range<usize>) -> Option<Range<usize>> {
+    let (text, words) = (doc.text(), doc.words());
     let s = &text[sentence.clone()];
     let end = s.trim_end_matches(|c: char| !(c.is_alphanumeric() || c == '?'));
     let marks = end.len() - end.trim_end_matches('?').len();
@@ -269,11 +277,13 @@ fn question_mark(text: &str, sentence: Range<usize>, words: &[Word<'_>]) -> Opti
     }
     // Words are sorted and disjoint: the first at or after the sentence's
     // start is its first word, if it ends inside it.
-    let first = words[words.partition_point(|w| w.span.start < sentence.start)..]
-        .first()
-        .filter(|w| w.span.end <= sentence.end);
+    let first = words.partition_point(|w| w.span.start < sentence.start);
+    let first = words
+        .get(first)
+        .filter(|w| w.span.end <= sentence.end)
+        .map(|w| (w, doc.norm(first)));
     Some(match first {
-        Some(w) if OPENERS.contains(&&*w.norm) => w.span.clone(),
+        Some((w, norm)) if OPENERS.contains(&norm) => w.span.clone(),
         _ => sentence.start + end.len() - marks..sentence.start + end.len(),
     })
 }

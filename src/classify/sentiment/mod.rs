@@ -45,12 +45,58 @@ pub fn compound(text: &str) -> f64 {
     })
 }
 
+/// A text scanned once, whose sentences can then be scored without being
+/// scanned again: an item is scored whole, then sentence by sentence around
+/// its mentions.
+#[derive(Default)]
+pub(crate) struct Reading {
+    whole: tokens::Tokens,
+}
+
+impl Reading {
+    /// Scans `text`, forgetting what was scanned before.
+    pub fn scan(&mut self, text: &str) {
+        self.whole.scan_placed(&lexicon::LEXICON, text);
+    }
+
+    /// [`score`] of the text scanned.
+    pub fn score(&self) -> Sentiment {
+        let compound = rules::compound(&lexicon::LEXICON, &self.whole);
+        Sentiment::from_score(calibration::calibrate(compound))
+    }
+
+    /// [`score`]`(&text[range])`, where `text` is the text scanned and
+    /// `range` one of its sentences or a run of them.
+    pub fn score_part(&self, text: &str, range: Range<usize>) -> Sentiment {
+        let lex = &*lexicon::LEXICON;
+        let compound = TOKENS.with(|cell| {
+            let mut tokens = cell.borrow_mut();
+            tokens.part(lex, &self.whole, text, range);
+            let compound = rules::compound(lex, &tokens);
+            tokens.shrink_to(KEPT_TOKENS);
+            compound
+        });
+        Sentiment::from_score(calibration::calibrate(compound))
+    }
+
+    /// Tokens it keeps room for.
+    pub fn capacity(&self) -> usize {
+        self.whole.placed.capacity().max(self.whole.list.capacity())
+    }
+}
+
 /// Byte ranges of the sentences of `text`, trimmed of white space: split at
 /// line breaks and at `.`, `!`, `?` before white space, keeping
 /// abbreviations ("e.g.", "Dr.") inside their sentence and trailing
 /// emoticons and emoji ("Love it! :)") with the sentence they close.
 pub fn sentences(text: &str) -> Vec<Range<usize>> {
     sentences::Sentences::new(text).collect()
+}
+
+/// [`sentences`] appended to `out`, which is cleared first.
+pub(crate) fn sentences_into(text: &str, out: &mut Vec<Range<usize>>) {
+    out.clear();
+    out.extend(sentences::Sentences::new(text));
 }
 
 /// Sentiment of the sentence(s) overlapping `span` (a mention's byte range),
@@ -81,6 +127,17 @@ impl Sentences {
             ranges: sentences(text),
             len: text.len(),
         }
+    }
+
+    /// Sentences split already: `ranges` as [`sentences`] gives them for a
+    /// text of `len` bytes.
+    pub(crate) fn from_ranges(ranges: Vec<Range<usize>>, len: usize) -> Sentences {
+        Sentences { ranges, len }
+    }
+
+    /// The byte range of each sentence, in order.
+    pub fn ranges(&self) -> &[Range<usize>] {
+        &self.ranges
     }
 
     /// The range [`around`] scores for `span`: the sentences it overlaps,
@@ -350,6 +407,40 @@ mod tests {
                     );
                     assert_eq!(searched.is_none(), sentences(text).is_empty());
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn a_sentence_scored_from_the_whole_scan_scores_as_it_does_alone() {
+        let texts = [
+            "I love this phone.\nThe battery is kind of good!! But the screen is HORRIBLE :(",
+            "Great job! Really impressed. 😍😍 the bomb\n\n\nnot bad at all?? x",
+            "Oh great, another outage.\n- \nTerrible. Just terrible. Never again.",
+            "Love it! :) 😍 Support :( was slow\nkind\nof good",
+            "It isn't terrible, but it isn't good either. Meh, it's fine I guess.",
+            "ALL CAPS HERE!!! and some not. WOW.",
+            "",
+        ];
+        for text in texts {
+            let mut reading = Reading::default();
+            reading.scan(text);
+            assert_eq!(reading.score(), score(text), "{text:?}");
+            let split = Sentences::new(text);
+            let mut parts: Vec<Range<usize>> = sentences(text);
+            // Runs of sentences, as a mention spanning several is read.
+            for (i, a) in split.ranges().iter().enumerate() {
+                for b in &split.ranges()[i..] {
+                    parts.push(a.start..b.end);
+                }
+            }
+            parts.push(text.len()..text.len());
+            for range in parts {
+                assert_eq!(
+                    reading.score_part(text, range.clone()),
+                    score(&text[range.clone()]),
+                    "{text:?} {range:?}"
+                );
             }
         }
     }

@@ -18,6 +18,21 @@ pub(super) struct Token {
     pub clause_end: bool,
 }
 
+/// A token as the scan found it, before phrases are joined, with where it is:
+/// enough to rebuild the tokens of any part of the text that starts and ends
+/// at white space without scanning it again (see [`Tokens::part`]).
+#[derive(Clone, Debug)]
+pub(super) struct Placed {
+    pub id: u32,
+    pub upper: bool,
+    /// Ends with `.`, `!` or `?`.
+    pub stop: bool,
+    pub clause_end: bool,
+    pub span: std::ops::Range<usize>,
+    /// The first line break after it, before the next token.
+    pub newline: Option<usize>,
+}
+
 /// A tokenized text. Kept between calls so that scoring allocates nothing once
 /// its buffers have grown to the size of the texts it sees.
 #[derive(Default)]
@@ -27,9 +42,48 @@ pub(super) struct Tokens {
     pub questions: usize,
     pub uppercase: usize,
     lower: String,
+    /// Filled only by [`Tokens::scan_placed`].
+    pub placed: Vec<Placed>,
+    keep_places: bool,
 }
 
 impl Tokens {
+    /// [`Tokens::scan`], keeping each token's place for [`Tokens::part`].
+    pub fn scan_placed(&mut self, lex: &Lexicon, text: &str) {
+        self.keep_places = true;
+        self.placed.clear();
+        self.scan(lex, text);
+        self.keep_places = false;
+    }
+
+    /// The tokens of `text[range]` as [`Tokens::scan`] would give them,
+    /// taken from `whole`, which [`Tokens::scan_placed`] filled for `text`.
+    /// `range` must start and end at white space or at an end of the text,
+    /// as sentences do.
+    pub fn part(
+        &mut self,
+        lex: &Lexicon,
+        whole: &Tokens,
+        text: &str,
+        range: std::ops::Range<usize>,
+    ) {
+        self.list.clear();
+        let placed = &whole.placed;
+        let first = placed.partition_point(|p| p.span.start < range.start);
+        let last = first + placed[first..].partition_point(|p| p.span.end <= range.end);
+        self.list.extend(placed[first..last].iter().map(|p| Token {
+            id: p.id,
+            upper: p.upper,
+            sentence_end: p.stop || p.newline.is_some_and(|n| n < range.end),
+            clause_end: p.clause_end,
+        }));
+        let part = &text.as_bytes()[range];
+        self.exclamations = part.iter().filter(|&&b| b == b'!').count();
+        self.questions = part.iter().filter(|&&b| b == b'?').count();
+        self.uppercase = placed[first..last].iter().filter(|p| p.upper).count();
+        self.join_phrases(lex);
+    }
+
     pub fn scan(&mut self, lex: &Lexicon, text: &str) {
         self.list.clear();
         self.exclamations = 0;
@@ -44,23 +98,26 @@ impl Tokens {
             }
             if c.is_whitespace() {
                 if let Some(s) = start.take() {
-                    self.push_word(lex, &text[s..i]);
+                    self.push_word(lex, text, s..i);
                 }
                 if c == '\n' {
                     if let Some(last) = self.list.last_mut() {
                         last.sentence_end = true;
+                    }
+                    if let Some(last) = self.placed.last_mut().filter(|_| self.keep_places) {
+                        last.newline.get_or_insert(i);
                     }
                 }
             } else if c.is_ascii() {
                 start.get_or_insert(i);
             } else if is_emoji_modifier(c) {
                 if let Some(s) = start.take() {
-                    self.push_word(lex, &text[s..i]);
+                    self.push_word(lex, text, s..i);
                 }
             } else if let Some(ids) = lex.emoji(c) {
                 // An emoji is a word of its own even when glued to text ("great😍").
                 if let Some(s) = start.take() {
-                    self.push_word(lex, &text[s..i]);
+                    self.push_word(lex, text, s..i);
                 }
                 self.list.extend(ids.iter().map(|&id| Token {
                     id,
@@ -68,12 +125,22 @@ impl Tokens {
                     sentence_end: false,
                     clause_end: false,
                 }));
+                if self.keep_places {
+                    self.placed.extend(ids.iter().map(|&id| Placed {
+                        id,
+                        upper: false,
+                        stop: false,
+                        clause_end: false,
+                        span: i..i + c.len_utf8(),
+                        newline: None,
+                    }));
+                }
             } else {
                 start.get_or_insert(i);
             }
         }
         if let Some(s) = start {
-            self.push_word(lex, &text[s..]);
+            self.push_word(lex, text, s..text.len());
         }
         self.join_phrases(lex);
     }
@@ -86,7 +153,8 @@ impl Tokens {
         }
     }
 
-    fn push_word(&mut self, lex: &Lexicon, raw: &str) {
+    fn push_word(&mut self, lex: &Lexicon, text: &str, span: std::ops::Range<usize>) {
+        let raw = &text[span.clone()];
         let Some(word) = clean(raw) else { return };
         lowercase_into(word, &mut self.lower);
         let upper = is_upper(word);
@@ -98,12 +166,23 @@ impl Tokens {
         let tail = &raw.as_bytes()[raw.len() - trailing..];
         let sentence_end = tail.iter().any(|b| matches!(b, b'.' | b'!' | b'?'));
         let clause_end = tail.iter().any(|b| matches!(b, b',' | b';' | b':'));
+        let id = lex.id(&self.lower);
         self.list.push(Token {
-            id: lex.id(&self.lower),
+            id,
             upper,
             sentence_end,
             clause_end,
         });
+        if self.keep_places {
+            self.placed.push(Placed {
+                id,
+                upper,
+                stop: sentence_end,
+                clause_end,
+                span,
+                newline: None,
+            });
+        }
     }
 
     /// Replaces each known phrase by its meaning, carried by its last word.
