@@ -102,7 +102,7 @@ fn records(n: usize) -> Vec<Record> {
             person: None,
             trajectory: None,
         };
-        out.extend(record::build(&item, &class, &ctx));
+        out.extend(record::build(&item, &class, ctx));
     }
     out
 }
