@@ -243,8 +243,6 @@ pub fn influencer_id(item: &Item) -> Option<String> {
         id.trim().to_string()
     } else if let Some(named) = identity::name_on_site(item) {
         named
-    } else if let Some(id) = &author.id {
-        id.trim().to_string()
     } else if let Some(url) = &author.url {
         canonical_url(url)
     } else if let Some(handle) = &author.handle {
