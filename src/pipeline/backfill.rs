@@ -160,10 +160,23 @@ pub async fn backfill_until(
         .map(|src| {
             let (engine, bar, shutdown) = (engine.clone(), bar.clone(), shutdown.clone());
             async move {
-                let res = tokio::select! {
-                    biased;
-                    _ = shutdown.cancelled() => Err(INTERRUPTED.to_string()),
-                    r = engine.poll_source(&src, false, window) => r.map_err(|e| e.to_string()),
+                // A task of its own, so that the polls' async work (parsing
+                // what was read, deciding, producing) runs on every worker
+                // thread, not only on the one driving this stream.
+                let poll = {
+                    let (engine, src) = (engine.clone(), src.clone());
+                    tokio::spawn(async move {
+                        tokio::select! {
+                            biased;
+                            _ = shutdown.cancelled() => Err(INTERRUPTED.to_string()),
+                            r = engine.poll_source(&src, false, window) => r.map_err(|e| e.to_string()),
+                        }
+                    })
+                };
+                let res = match poll.await {
+                    Ok(res) => res,
+                    // A panic stays a panic, as if the poll ran here.
+                    Err(e) => std::panic::resume_unwind(e.into_panic()),
                 };
                 let done_after = started.elapsed();
                 bar.inc(1);

@@ -245,14 +245,13 @@ impl Engine {
             .filter(|i| window.contains(i))
             .collect();
         // Classifying is the costly, pure step: on the blocking pool, so
-        // that the polls of several sources use every core (a backfill
-        // drives all its polls from one task). Deciding stays here, cheap
-        // and under the lock below.
+        // that the polls of several sources use every core without
+        // stalling the async workers. Deciding stays here, cheap and under
+        // the lock below.
         let (items, classified) = {
             let (classifier, state) = (self.classifier.clone(), self.state.clone());
             let sid = source_id.to_string();
-            let _slot = crate::cores::slot().await;
-            let job = tokio::task::spawn_blocking(move || {
+            let job = crate::cores::run(crate::cores::Stage::Classify, move || {
                 let seen = |key: &str| state.seen_hash(&sid, key).ok().flatten();
                 let classified = classify(&classifier, &sid, &items, &seen);
                 (items, classified)

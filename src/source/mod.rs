@@ -298,8 +298,7 @@ fn feed_location(url: &url::Url, page: &Location) -> Result<Location, SourceErro
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, SourceError> {
-    let _slot = crate::cores::slot().await;
-    match tokio::task::spawn_blocking(f).await {
+    match crate::cores::run(crate::cores::Stage::Parse, f).await {
         Ok(t) => Ok(t),
         Err(e) => match e.try_into_panic() {
             Ok(panic) => std::panic::resume_unwind(panic),
