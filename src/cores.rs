@@ -155,7 +155,10 @@ mod tests {
             // Each is queued before the next one asks.
             tokio::task::yield_now().await;
         }
-        assert!(order.lock().unwrap().is_empty(), "nobody runs while the core is held");
+        assert!(
+            order.lock().unwrap().is_empty(),
+            "nobody runs while the core is held"
+        );
         drop(held);
         for t in tasks {
             t.await.unwrap();
@@ -190,7 +193,10 @@ mod tests {
         let b = gate.acquire(Stage::Classify).await;
         let third = tokio::spawn(gate.acquire(Stage::Classify));
         tokio::task::yield_now().await;
-        assert!(!third.is_finished(), "a third job waits for one of two cores");
+        assert!(
+            !third.is_finished(),
+            "a third job waits for one of two cores"
+        );
         drop(a);
         let c = third.await.unwrap();
         drop((b, c));

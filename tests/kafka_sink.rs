@@ -100,6 +100,7 @@ fn records(n: usize) -> Vec<Record> {
             update: false,
             influencer_first_seen: None,
             person: None,
+            account: None,
             trajectory: None,
         };
         out.extend(record::build(&item, &class, ctx));

@@ -195,11 +195,12 @@ pub fn decide(
                 .unwrap_or_else(|| (known.accounts)(p))
         };
         let resolved = record::identity::resolve(item, &owner, &accounts);
-        let inf = resolved.as_ref().map(|(p, _)| p.id.clone());
+        let inf = resolved.as_ref().map(|r| r.person.id.clone());
         let first_known = inf
             .as_deref()
             .and_then(|id| (known.first_seen)(id).or_else(|| new_influencers.get(id).copied()));
-        let person = resolved.as_ref().map(|(p, _)| p.clone());
+        let person = resolved.as_ref().map(|r| r.person.clone());
+        let account = resolved.as_ref().map(|r| r.account.clone());
         let ctx = record::Context {
             pipeline,
             source_id,
@@ -211,7 +212,8 @@ pub fn decide(
             trajectory: inf.as_deref().and_then(|id| match latest.get(id) {
                 // The record this item's supersedes: its history moves.
                 Some(&i)
-                    if record::record_influencer_id(item, person.as_ref()).as_deref()
+                    if record::record_influencer_id(account.as_ref(), person.as_ref())
+                        .as_deref()
                         == Some(id) =>
                 {
                     influencer_mut(&mut out.records[i]).trajectory.take()
@@ -220,6 +222,7 @@ pub fn decide(
                 None => (known.trajectory)(id),
             }),
             person,
+            account,
         };
         let recs = record::build(item, &class, ctx);
         if recs.is_empty() {
@@ -236,7 +239,7 @@ pub fn decide(
         if let (Some(id), None) = (&inf, first_known) {
             new_influencers.insert(id.clone(), observed);
         }
-        if let Some((person, claims)) = resolved {
+        if let Some(record::identity::Resolved { person, claims, .. }) = resolved {
             let unclaimed: Vec<String> = claims
                 .into_iter()
                 .filter(|c| !new_owners.contains_key(c) && (known.owner)(c).is_none())

@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{canonical_url, influencer_id, site_root};
+use super::{canonical_url, influencer_id_named, site_root};
 use crate::model::Item;
 
 /// Sites whose bare root says nothing about who links to it: a profile
@@ -61,9 +61,15 @@ pub struct Person {
 
 /// The author's account as it stands in this item.
 pub fn account(item: &Item) -> Option<Account> {
+    account_named(item, name_on_site(item).as_deref())
+}
+
+/// [`account`], given the author's [`name_on_site`]: both are read from the
+/// same addresses, and each parse of one costs.
+fn account_named(item: &Item, named: Option<&str>) -> Option<Account> {
     let a = item.author.as_ref()?;
     Some(Account {
-        id: influencer_id(item)?,
+        id: influencer_id_named(item, named)?,
         platform: item.platform.clone(),
         handle: a.handle.clone(),
         name: a.name.clone(),
@@ -87,11 +93,19 @@ pub fn profile_url(item: &Item) -> Option<String> {
 /// Every address that identifies the author, canonical (host and path,
 /// lower case, no scheme or trailing slash), shared roots left out.
 pub fn addresses(item: &Item) -> Vec<String> {
+    addresses_from(item, profile_url(item).as_deref())
+}
+
+/// [`addresses`], given the author's [`profile_url`].
+fn addresses_from(item: &Item, profile: Option<&str>) -> Vec<String> {
     let Some(a) = item.author.as_ref() else {
         return Vec::new();
     };
     let mut out: Vec<String> = Vec::new();
-    for url in profile_url(item).iter().chain(a.links.iter()) {
+    for url in profile
+        .into_iter()
+        .chain(a.links.iter().map(String::as_str))
+    {
         let c = canonical_url(url);
         let bare_shared = !c.contains('/') && SHARED_ROOTS.contains(&c.as_str());
         if !c.is_empty() && !bare_shared && !out.contains(&c) {
@@ -129,17 +143,28 @@ pub fn name_on_site(item: &Item) -> Option<String> {
     Some(format!("name:{name}@{site}"))
 }
 
+/// Which person an item's author is, as [`resolve`] decided.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The person, with this account updated in its list.
+    pub person: Person,
+    /// The addresses and ids to record as the person's.
+    pub claims: Vec<String>,
+    /// The author's own account as this item shows it ([`account`]).
+    pub account: Account,
+}
+
 /// Decides which person an account belongs to. `owner` says which person
 /// an address or account id already belongs to; `accounts` lists a person's
-/// known accounts. Returns the person (with this account updated in its
-/// list) and the addresses to record as the person's.
+/// known accounts.
 pub fn resolve(
     item: &Item,
     owner: &dyn Fn(&str) -> Option<String>,
     accounts: &dyn Fn(&str) -> Vec<Account>,
-) -> Option<(Person, Vec<String>)> {
-    let me = account(item)?;
-    let addrs = addresses(item);
+) -> Option<Resolved> {
+    let named = name_on_site(item);
+    let me = account_named(item, named.as_deref())?;
+    let addrs = addresses_from(item, me.profile_url.as_deref());
     // A blog is known by its site, which its other authors share: a web
     // author joins a person through an address only if that person has no
     // web account yet (a Mastodon or Bluesky account naming the blog).
@@ -149,7 +174,6 @@ pub fn resolve(
                 .iter()
                 .any(|a| a.platform == "web" && a.id != me.id)
     };
-    let named = name_on_site(item);
     let id = owner(&me.id)
         .or_else(|| named.as_deref().and_then(owner))
         .or_else(|| addrs.iter().filter_map(|a| owner(a)).find(|p| joinable(p)))
@@ -161,14 +185,15 @@ pub fn resolve(
     }
     let mut claims = addrs;
     claims.extend(named);
-    claims.push(me.id);
-    Some((
-        Person {
+    claims.push(me.id.clone());
+    Some(Resolved {
+        person: Person {
             id,
             accounts: known,
         },
         claims,
-    ))
+        account: me,
+    })
 }
 
 #[cfg(test)]
@@ -212,7 +237,9 @@ mod tests {
         let mut people: HashMap<String, Vec<Account>> = HashMap::new();
         let mut out = Vec::new();
         for item in items {
-            let (p, claims) = {
+            let Resolved {
+                person: p, claims, ..
+            } = {
                 let owner = |k: &str| owners.get(k).cloned();
                 let accounts = |id: &str| people.get(id).cloned().unwrap_or_default();
                 resolve(item, &owner, &accounts).unwrap()

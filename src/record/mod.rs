@@ -214,6 +214,9 @@ pub struct Context<'a> {
     /// The person the author is one account of, when state joined it to
     /// others; records then carry the person's id.
     pub person: Option<Person>,
+    /// The author's own account ([`identity::account`]), when the caller
+    /// has it already; else `build` reads it from the item.
+    pub account: Option<Account>,
     /// The person's history so far (under the influencer id the records
     /// carry), which this item's mentions are folded into.
     pub trajectory: Option<Trajectory>,
@@ -238,11 +241,16 @@ pub fn stable_id(prefix: &str, parts: &[&str]) -> String {
 /// whichever is seen first; else the profile URL, the handle, or the name
 /// on the site it wrote on).
 pub fn influencer_id(item: &Item) -> Option<String> {
+    influencer_id_named(item, identity::name_on_site(item).as_deref())
+}
+
+/// [`influencer_id`], given the author's [`identity::name_on_site`].
+pub(crate) fn influencer_id_named(item: &Item, named: Option<&str>) -> Option<String> {
     let author = item.author.as_ref().filter(|a| !a.is_empty())?;
     let identity = if let Some(id) = &author.id {
         id.trim().to_string()
-    } else if let Some(named) = identity::name_on_site(item) {
-        named
+    } else if let Some(named) = named {
+        named.to_string()
     } else if let Some(url) = &author.url {
         canonical_url(url)
     } else if let Some(handle) = &author.handle {
@@ -263,12 +271,12 @@ pub fn item_identity(item: &Item, source_id: &str) -> String {
         .unwrap_or_else(|| format!("{source_id}\u{1f}{}", item.key))
 }
 
-/// The id of the influencer record [`build`] makes for `item`: the person's
-/// once state joined several accounts, else the author's own.
-pub fn record_influencer_id(item: &Item, person: Option<&Person>) -> Option<String> {
+/// The id of the influencer record [`build`] makes: the person's once state
+/// joined several accounts, else the author's own account's.
+pub fn record_influencer_id(own: Option<&Account>, person: Option<&Person>) -> Option<String> {
     match person.filter(|p| p.accounts.len() > 1) {
         Some(p) => Some(p.id.clone()),
-        None => influencer_id(item),
+        None => own.map(|a| a.id.clone()),
     }
 }
 
@@ -279,8 +287,9 @@ pub fn build(item: &Item, class: &Classification, ctx: Context<'_>) -> Vec<Recor
     if class.mentions.is_empty() {
         return Vec::new();
     }
+    let own = ctx.account.or_else(|| identity::account(item));
     let person = ctx.person.as_ref().filter(|p| p.accounts.len() > 1);
-    let influencer = record_influencer_id(item, ctx.person.as_ref());
+    let influencer = record_influencer_id(own.as_ref(), ctx.person.as_ref());
     let followers = item.author.as_ref().and_then(|a| a.followers);
     let identity = item_identity(item, ctx.source_id);
     let mut out: Vec<Record> = class
@@ -334,7 +343,7 @@ pub fn build(item: &Item, class: &Classification, ctx: Context<'_>) -> Vec<Recor
             platform: item.platform.clone(),
             handle: author.handle.clone(),
             name: author.name.clone(),
-            profile_url: identity::profile_url(item),
+            profile_url: own.and_then(|a| a.profile_url),
             reach: Reach {
                 followers: author.followers,
             },

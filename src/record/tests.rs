@@ -43,6 +43,7 @@ fn ctx(observed: &str) -> Context<'static> {
         update: false,
         influencer_first_seen: None,
         person: None,
+        account: None,
         trajectory: None,
     }
 }

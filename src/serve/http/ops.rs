@@ -58,6 +58,7 @@ pub async fn file(
         update: false,
         influencer_first_seen: None,
         person: None,
+        account: None,
         // The author's history as the workspace knows it, so that filing
         // one more mention extends it rather than starting it afresh.
         trajectory: record::influencer_id(&item).and_then(|id| {
