@@ -7,6 +7,7 @@
 //! sinks or state: the validators they return are saved by the driver only
 //! once the sink has acknowledged what came with them.
 
+pub mod ahead;
 pub mod api;
 pub mod bluesky;
 pub mod feed;
@@ -185,6 +186,7 @@ pub async fn poll(
         SourceKind::Page(selectors) => {
             let loc = &source.location;
             let saved = validators.and_then(|v| v(&loc.to_string()));
+            let ticket = ahead::admit().await;
             let body = match client.fetch(loc, saved.as_ref()).await? {
                 Fetched::NotModified => {
                     out.not_modified += 1;
@@ -192,6 +194,7 @@ pub async fn poll(
                 }
                 Fetched::Body(b) => b,
             };
+            let held = ticket.hold(body.bytes.len());
             out.moved = body.moved_to.clone().map(|to| Moved {
                 from: loc.to_string(),
                 to,
@@ -202,14 +205,22 @@ pub async fn poll(
             match selectors {
                 Some(sel) => {
                     let sel = sel.clone();
-                    let page = blocking(move || page::extract_posts(&html(), &base, &sel)).await?;
+                    let page = blocking(move || {
+                        let _held = held;
+                        page::extract_posts(&html(), &base, &sel)
+                    })
+                    .await?;
                     out.items = page.items;
                     out.errors = page.errors;
                     out.validators.push((loc.to_string(), body.validators));
                     out.min_interval = body.max_age;
                 }
                 None => {
-                    let feeds = blocking(move || page::discover_feeds(&html(), &base)).await?;
+                    let feeds = blocking(move || {
+                        let _held = held;
+                        page::discover_feeds(&html(), &base)
+                    })
+                    .await?;
                     if feeds.is_empty() {
                         return Err(SourceError::EmptyPage {
                             url: loc.to_string(),
@@ -346,14 +357,17 @@ pub async fn read_feed(
     loc: &Location,
     saved: Option<&Validators>,
 ) -> Result<Option<ReadFeed>, SourceError> {
+    let ticket = ahead::admit().await;
     let body = match client.fetch(loc, saved).await? {
         Fetched::NotModified => return Ok(None),
         Fetched::Body(b) => b,
     };
+    let held = ticket.hold(body.bytes.len());
     let base = loc.base_url().to_string();
     let (bytes, content_type, content_location) =
         (body.bytes, body.content_type, body.content_location);
     let feed = blocking(move || {
+        let _held = held;
         let meta = feed::ResponseMeta {
             url: &base,
             content_type: content_type.as_deref(),
