@@ -39,25 +39,33 @@ impl<T: Send + 'static, E: Clone + Send + 'static> Group<T, E> {
     where
         F: FnOnce(&[T]) -> Result<(), E> + Send + 'static,
     {
-        let (tx, rx) = oneshot::channel();
+        let (tx, mut rx) = oneshot::channel();
         self.lock_queue().push((part, tx));
-        {
-            let _turn = self.turn.lock().await;
-            let batch = std::mem::take(&mut *self.lock_queue());
-            // Empty when an earlier turn took this part along.
-            if !batch.is_empty() {
-                // The answers go from the blocking task itself, so they
-                // arrive even if this caller is dropped meanwhile.
-                let job = tokio::task::spawn_blocking(move || {
-                    let (parts, waiters): (Vec<T>, Vec<_>) = batch.into_iter().unzip();
-                    let res = write(&parts);
-                    for w in waiters {
-                        let _ = w.send(res.clone());
-                    }
-                });
-                let _ = job.await;
-            }
+        // Whoever has the turn may take this part along: then the answer
+        // comes first and this caller is done, without a turn of its own.
+        // Waiting for the turn regardless held every caller whose part was
+        // written until each in line had written what arrived after it: one
+        // answer per write, and a backfill's polls piled up in the line.
+        let turn = tokio::select! {
+            biased;
+            answer = &mut rx => return answer.ok(),
+            turn = self.turn.lock() => turn,
+        };
+        let batch = std::mem::take(&mut *self.lock_queue());
+        // Empty when an earlier turn took this part along.
+        if !batch.is_empty() {
+            // The answers go from the blocking task itself, so they
+            // arrive even if this caller is dropped meanwhile.
+            let job = tokio::task::spawn_blocking(move || {
+                let (parts, waiters): (Vec<T>, Vec<_>) = batch.into_iter().unzip();
+                let res = write(&parts);
+                for w in waiters {
+                    let _ = w.send(res.clone());
+                }
+            });
+            let _ = job.await;
         }
+        drop(turn);
         rx.await.ok()
     }
 
@@ -98,6 +106,74 @@ mod tests {
         all.sort();
         assert_eq!(all, (0..50).collect::<Vec<_>>(), "each part once");
         assert!(writes.len() < 50, "{} writes for 50 parts", writes.len());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_part_another_turn_wrote_is_answered_without_waiting_for_a_turn() {
+        let group: Arc<Group<u32, String>> = Arc::default();
+        // Each write of a batch holding `part` waits until `gates[part]` opens.
+        let gates: Arc<Mutex<Vec<std::sync::mpsc::Receiver<()>>>> = Arc::default();
+        let mut open = Vec::new();
+        for _ in 0..3 {
+            let (tx, rx) = std::sync::mpsc::channel();
+            gates.lock().unwrap().push(rx);
+            open.push(tx);
+        }
+        let submit = |part: u32| {
+            let (group, gates) = (group.clone(), gates.clone());
+            tokio::spawn(async move {
+                group
+                    .submit(part, move |parts| {
+                        let gate = match parts {
+                            p if p.contains(&1) => 0,
+                            p if p.contains(&2) || p.contains(&3) => 1,
+                            _ => 2,
+                        };
+                        let rx = std::mem::replace(
+                            &mut gates.lock().unwrap()[gate],
+                            std::sync::mpsc::channel().1,
+                        );
+                        // Bounded, so that a wrong order fails the test
+                        // instead of hanging it.
+                        let _ = rx.recv_timeout(std::time::Duration::from_secs(20));
+                        Ok(())
+                    })
+                    .await
+            })
+        };
+        let queued = |n: usize| {
+            let group = group.clone();
+            async move {
+                for _ in 0..500 {
+                    if group.lock_queue().len() == n {
+                        return;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+                panic!("the queue never held {n} parts");
+            }
+        };
+        let first = submit(1);
+        queued(0).await;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // 2 and 3 queue while 1 is being written; 2's turn writes both.
+        let (second, third) = (submit(2), submit(3));
+        queued(2).await;
+        open[0].send(()).unwrap();
+        assert_eq!(first.await.unwrap(), Some(Ok(())));
+        queued(0).await;
+        // 4 arrives while 2 and 3 are being written, and the next turn
+        // writes it, which waits until gate 2 opens.
+        let fourth = submit(4);
+        queued(1).await;
+        open[1].send(()).unwrap();
+        assert_eq!(second.await.unwrap(), Some(Ok(())));
+        let third = tokio::time::timeout(std::time::Duration::from_secs(5), third)
+            .await
+            .expect("3 was written with 2: its answer does not wait for 4's write");
+        assert_eq!(third.unwrap(), Some(Ok(())));
+        open[2].send(()).unwrap();
+        assert_eq!(fourth.await.unwrap(), Some(Ok(())));
     }
 
     #[tokio::test]
