@@ -242,14 +242,26 @@ fn is_wildcard(s: &str, b: usize) -> bool {
 }
 
 fn word_end(s: &str, mut b: usize, query: bool) -> usize {
-    while let Some(c) = char_at(s, b) {
-        if matches!(class(c), Class::Word | Class::Mark) || (query && is_wildcard(s, b)) {
-            b += c.len_utf8();
-        } else {
-            break;
+    let bytes = s.as_bytes();
+    loop {
+        // Most words are plain ASCII: their letters, digits and `_` are
+        // word characters, stepped over a byte at a time, undecoded.
+        while bytes
+            .get(b)
+            .is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_')
+        {
+            b += 1;
+        }
+        match char_at(s, b) {
+            Some(c)
+                if matches!(class(c), Class::Word | Class::Mark)
+                    || (query && is_wildcard(s, b)) =>
+            {
+                b += c.len_utf8()
+            }
+            _ => return b,
         }
     }
-    b
 }
 
 /// The end of a cluster whose first character ends at `b`.
@@ -287,7 +299,9 @@ fn make(s: &str, start: usize, end: usize, sigil: bool, tok: &mut Token) {
 /// them so `Café` and `cafe` compare equal.
 fn normalize_into(word: &str, out: &mut String) {
     if word.is_ascii() {
-        out.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+        let from = out.len();
+        out.push_str(word);
+        out[from..].make_ascii_lowercase();
         return;
     }
     if word.chars().next().is_some_and(is_unspaced_script) {
