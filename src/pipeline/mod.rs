@@ -189,7 +189,9 @@ impl Engine {
             // moves keeps its origin and an edit of the file starts afresh.
             m.from = configured;
         }
-        self.deliver(&source.id, poll, window, cached).await
+        // Boxed, so that a poll waiting to fetch holds only this future and
+        // not the (larger) state of delivering.
+        Box::pin(self.deliver(&source.id, poll, window, cached)).await
     }
 
     /// Delivers what a poll (or a batch of a stream) yielded: process, send,

@@ -85,6 +85,11 @@ pub struct Poll {
     /// Where the source's own document moved for good (every redirect to
     /// it permanent), to poll there from now on.
     pub moved: Option<Moved>,
+    /// The fetched documents' share of the read-ahead bound, kept until the
+    /// poll is delivered: parsed items and the records made of them wait
+    /// for the sink and the state commit, and without this a backfill of
+    /// many sources kept hundreds of polls' worth of them in memory.
+    pub held: Vec<ahead::Held>,
 }
 
 /// A document that answered with permanent redirects only.
@@ -170,10 +175,15 @@ pub async fn poll(
     };
     let mut out = Poll::default();
     match &source.kind {
-        SourceKind::Mastodon(m) => return Ok(mastodon::poll(m, &fetch).await?.into()),
-        SourceKind::Bluesky(b) => return Ok(bluesky::poll(b, &fetch).await?.into()),
-        SourceKind::HackerNews(h) => return Ok(hackernews::poll(h, &fetch).await?.into()),
-        SourceKind::Reddit(r) => return Ok(reddit::poll(r, &fetch).await?.into()),
+        // Boxed, so that this future is only as large as the one arm that
+        // runs: polls queued behind the request slots or the read-ahead
+        // bound then hold little memory each, however many sources wait.
+        SourceKind::Mastodon(m) => return Ok(Box::pin(mastodon::poll(m, &fetch)).await?.into()),
+        SourceKind::Bluesky(b) => return Ok(Box::pin(bluesky::poll(b, &fetch)).await?.into()),
+        SourceKind::HackerNews(h) => {
+            return Ok(Box::pin(hackernews::poll(h, &fetch)).await?.into())
+        }
+        SourceKind::Reddit(r) => return Ok(Box::pin(reddit::poll(r, &fetch)).await?.into()),
         SourceKind::Feed => {
             let loc = &source.location;
             out.moved = poll_feed(client, loc, validators, &mut out)
@@ -187,7 +197,8 @@ pub async fn poll(
             let loc = &source.location;
             let saved = validators.and_then(|v| v(&loc.to_string()));
             let ticket = ahead::admit().await;
-            let body = match client.fetch(loc, saved.as_ref()).await? {
+            // Boxed once admitted (see above).
+            let body = match Box::pin(client.fetch(loc, saved.as_ref())).await? {
                 Fetched::NotModified => {
                     out.not_modified += 1;
                     return Ok(out);
@@ -205,11 +216,8 @@ pub async fn poll(
             match selectors {
                 Some(sel) => {
                     let sel = sel.clone();
-                    let page = blocking(move || {
-                        let _held = held;
-                        page::extract_posts(&html(), &base, &sel)
-                    })
-                    .await?;
+                    let page = blocking(move || page::extract_posts(&html(), &base, &sel)).await?;
+                    out.held.push(held);
                     out.items = page.items;
                     out.errors = page.errors;
                     out.validators.push((loc.to_string(), body.validators));
@@ -235,6 +243,10 @@ pub async fn poll(
                                 .map(drop),
                             Err(e) => Err(e),
                         };
+                        // The next feed's read waits for the bound; were
+                        // this one's share kept, polls of such pages could
+                        // together hold all of it and wait on each other.
+                        out.held.clear();
                         if let Err(e) = polled {
                             out.errors.push(e.to_string());
                         }
@@ -336,6 +348,7 @@ async fn poll_feed(
         .extend(parsed.errors.into_iter().map(|e| format!("{key}: {e}")));
     out.validators.push((key, read.validators));
     out.min_interval = out.min_interval.max(parsed.ttl.max(read.max_age));
+    out.held.push(read.held);
     Ok(read.moved_to)
 }
 
@@ -348,6 +361,8 @@ pub struct ReadFeed {
     pub max_age: Option<Duration>,
     /// Where the document lives now, when every redirect was permanent.
     pub moved_to: Option<url::Url>,
+    /// The document's share of the read-ahead bound; see [`Poll::held`].
+    pub held: ahead::Held,
 }
 
 /// Fetches the feed at `loc` and parses it; `None` when it answered 304 to
@@ -358,7 +373,9 @@ pub async fn read_feed(
     saved: Option<&Validators>,
 ) -> Result<Option<ReadFeed>, SourceError> {
     let ticket = ahead::admit().await;
-    let body = match client.fetch(loc, saved).await? {
+    // Boxed once admitted: a read waiting for the read-ahead bound holds
+    // only this small future, not the request's.
+    let body = match Box::pin(client.fetch(loc, saved)).await? {
         Fetched::NotModified => return Ok(None),
         Fetched::Body(b) => b,
     };
@@ -367,7 +384,6 @@ pub async fn read_feed(
     let (bytes, content_type, content_location) =
         (body.bytes, body.content_type, body.content_location);
     let feed = blocking(move || {
-        let _held = held;
         let meta = feed::ResponseMeta {
             url: &base,
             content_type: content_type.as_deref(),
@@ -381,5 +397,6 @@ pub async fn read_feed(
         validators: body.validators,
         max_age: body.max_age,
         moved_to: body.moved_to,
+        held,
     }))
 }
