@@ -409,3 +409,87 @@ fn producer_defaults_are_safe_and_overridable() {
     assert_eq!(c.get("compression.type"), Some("zstd"));
     assert_eq!(c.get("client.id"), Some("earshot-p"));
 }
+
+/// What a poll read counts against the read-ahead bound until its records
+/// are acknowledged and committed: parsed items and their records wait
+/// for the sink, and a bound released at the parse would let fetches run
+/// on while they pile up. A cluster of its own, so that taking its broker
+/// down stalls only this test.
+#[tokio::test]
+async fn a_poll_holds_its_read_ahead_share_until_its_records_are_delivered() {
+    let own = MockCluster::new(1).expect("mock cluster");
+    own.create_topic("fb-held", 1, 1).unwrap();
+    own.create_topic("inf-held", 1, 1).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("feed.xml");
+    std::fs::write(&feed, feed_with_a_huge_title()).unwrap();
+    let size = std::fs::metadata(&feed).unwrap().len() as usize;
+    let text = format!(
+        r#"name = "held"
+state_dir = "state"
+[[sources]]
+id = "news"
+type = "feed"
+url = "file://{}"
+[[brands]]
+name = "Acme"
+query = "acme"
+[sink]
+type = "kafka"
+brokers = "{}"
+feedback_topic = "fb-held"
+influencer_topic = "inf-held"
+[sink.properties]
+"message.timeout.ms" = "60000"
+"#,
+        feed.display(),
+        own.bootstrap_servers()
+    );
+    let file = dir.path().join("pipeline.toml");
+    std::fs::write(&file, text).unwrap();
+    let engine = earshot::pipeline::Engine::open(earshot::config::load(&file).unwrap()).unwrap();
+    let engine = std::sync::Arc::new(engine);
+    own.broker_down(1).unwrap();
+    let poll = tokio::spawn({
+        let engine = engine.clone();
+        async move {
+            let source = &engine.pipeline.sources[0];
+            engine
+                .poll_source(source, false, earshot::pipeline::Window::default())
+                .await
+        }
+    });
+    // Delivery starts by counting the poll's items.
+    let label = earshot::pipeline::metrics::SourceLabel {
+        source: "news".into(),
+    };
+    let mut delivering = false;
+    for _ in 0..1000 {
+        if engine.metrics.items.get_or_create(&label).get() > 0 {
+            delivering = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(delivering, "the poll reached delivery");
+    assert!(
+        !poll.is_finished(),
+        "the broker is down: nothing acknowledged"
+    );
+    assert_eq!(
+        engine.client.read_ahead().waiting(),
+        size,
+        "the document counts while its records wait for the broker"
+    );
+    assert_eq!(engine.state.seen_count().unwrap(), 0);
+    own.broker_up(1).unwrap();
+    let outcome = tokio::time::timeout(Duration::from_secs(60), poll)
+        .await
+        .expect("delivered once the broker is back")
+        .unwrap()
+        .unwrap();
+    // One feedback record per item; the items name no author.
+    assert_eq!(outcome.records, 2, "{outcome:?}");
+    assert_eq!(engine.state.seen_count().unwrap(), 2);
+    assert_eq!(engine.client.read_ahead().waiting(), 0, "released");
+}

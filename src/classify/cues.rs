@@ -13,10 +13,10 @@
 //! `..` (up to three other words). A cue never reaches across sentences.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::ops::Range;
 
 use super::document::Document;
+use super::fx::FxMap;
 
 /// One word of a pattern.
 #[derive(Debug)]
@@ -57,7 +57,7 @@ pub(crate) struct Cue<K> {
 /// The compiled cues, with the first words they can start with.
 pub(crate) struct Table<K> {
     pub cues: Vec<Cue<K>>,
-    by_word: HashMap<String, Vec<usize>>,
+    by_word: FxMap<String, Vec<usize>>,
     /// First-word prefixes (`word*`) by their first byte, each list in
     /// pattern order: a word is compared with the few sharing its first
     /// byte, not with all of them.
@@ -70,7 +70,7 @@ impl<K: Copy> Table<K> {
     pub fn new(lists: &[(K, &[&str])]) -> Table<K> {
         let mut table = Table {
             cues: Vec::new(),
-            by_word: HashMap::new(),
+            by_word: FxMap::default(),
             by_prefix: vec![Vec::new(); 256],
         };
         for (kind, patterns) in lists {
@@ -143,7 +143,7 @@ fn longest(mut found: Vec<Found>) -> Vec<Found> {
     // the furthest end of the kept cues starting at each word answers
     // "inside?" in a few steps instead of a pass over everything kept.
     let longest = found.first().map_or(0, |f| f.words.len());
-    let mut reach: HashMap<usize, usize> = HashMap::new();
+    let mut reach: FxMap<usize, usize> = FxMap::default();
     let mut kept: Vec<Found> = Vec::with_capacity(found.len());
     for f in found {
         let from = f.words.start.saturating_sub(longest);

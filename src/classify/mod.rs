@@ -14,6 +14,7 @@ pub mod config;
 mod cues;
 mod document;
 pub mod emotion;
+mod fx;
 pub mod intent;
 pub mod lang;
 mod mentions;

@@ -141,9 +141,11 @@ pub async fn backfill_until(
     let started = std::time::Instant::now();
     // A backfill must end: unreachable brokers fail it after a bounded wait.
     engine.sink.give_up_after_broker_wait();
-    let sources = engine.pipeline.sources.clone();
+    // Sources by index, not cloned: a pipeline of thousands of sources
+    // would otherwise hold its configuration twice.
+    let count = engine.pipeline.sources.len();
     let bar = ProgressBar::with_draw_target(
-        Some(sources.len() as u64),
+        Some(count as u64),
         if progress {
             ProgressDrawTarget::stderr()
         } else {
@@ -156,23 +158,25 @@ pub async fn backfill_until(
             .progress_chars("=> "),
     );
     let concurrency = engine.pipeline.schedule.concurrency * super::POLLS_PER_SLOT;
-    let mut summaries: Vec<SourceSummary> = stream::iter(sources)
-        .map(|src| {
+    let mut summaries: Vec<(usize, SourceSummary)> = stream::iter(0..count)
+        .map(|i| {
             let (engine, bar, shutdown) = (engine.clone(), bar.clone(), shutdown.clone());
             async move {
                 // A task of its own, so that the polls' async work (parsing
                 // what was read, deciding, producing) runs on every worker
                 // thread, not only on the one driving this stream.
                 let poll = {
-                    let (engine, src) = (engine.clone(), src.clone());
+                    let engine = engine.clone();
                     tokio::spawn(async move {
+                        let src = &engine.pipeline.sources[i];
                         tokio::select! {
                             biased;
                             _ = shutdown.cancelled() => Err(INTERRUPTED.to_string()),
-                            r = engine.poll_source(&src, false, window) => r.map_err(|e| e.to_string()),
+                            r = engine.poll_source(src, false, window) => r.map_err(|e| e.to_string()),
                         }
                     })
                 };
+                let src = &engine.pipeline.sources[i];
                 let res = match poll.await {
                     Ok(res) => res,
                     // A panic stays a panic, as if the poll ran here.
@@ -181,9 +185,9 @@ pub async fn backfill_until(
                 let done_after = started.elapsed();
                 bar.inc(1);
                 bar.set_message(src.id.clone());
-                match res {
+                let summary = match res {
                     Ok(o) => SourceSummary {
-                        id: src.id,
+                        id: src.id.clone(),
                         outcome: Some(o),
                         error: None,
                         done_after,
@@ -193,13 +197,14 @@ pub async fn backfill_until(
                             tracing::error!(source = %src.id, error = %e, "Source failed.");
                         }
                         SourceSummary {
-                            id: src.id,
+                            id: src.id.clone(),
                             outcome: None,
                             error: Some(e),
                             done_after,
                         }
                     }
-                }
+                };
+                (i, summary)
             }
         })
         .buffer_unordered(concurrency)
@@ -207,13 +212,7 @@ pub async fn backfill_until(
         .await;
     bar.finish_and_clear();
     // Keep the order of the pipeline file, whatever finished first.
-    let order: Vec<String> = engine
-        .pipeline
-        .sources
-        .iter()
-        .map(|s| s.id.clone())
-        .collect();
-    summaries.sort_by_key(|s| order.iter().position(|id| *id == s.id));
+    summaries.sort_unstable_by_key(|(i, _)| *i);
     let flushed = match shutdown.is_cancelled() {
         true => engine.sink.flush_within(FLUSH_WHEN_INTERRUPTED).await,
         false => engine.sink.flush().await,
@@ -223,7 +222,7 @@ pub async fn backfill_until(
         e.to_string()
     });
     Summary {
-        sources: summaries,
+        sources: summaries.into_iter().map(|(_, s)| s).collect(),
         elapsed: started.elapsed(),
         flush_error,
     }

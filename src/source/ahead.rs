@@ -18,21 +18,18 @@
 //! share, or polls doing the same could hold all of it and wait on each
 //! other: a page whose links lead to several feeds releases each feed's
 //! share once it is parsed.
+//!
+//! The bound belongs to the [`super::http::HttpClient`] that fetches, one
+//! per pipeline, shared by its clones.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use tokio::sync::Notify;
 
 /// Enough documents to keep every core busy while the next ones come and
 /// the last ones' records reach the sink.
 pub const LIMIT: usize = 4 << 20;
-
-static AHEAD: ReadAhead = ReadAhead::new(LIMIT);
-
-/// Waits until a fetch may start; see [`Ticket::hold`].
-pub async fn admit() -> Ticket {
-    AHEAD.admit().await
-}
 
 #[derive(Debug)]
 pub struct ReadAhead {
@@ -47,7 +44,7 @@ pub struct ReadAhead {
 
 /// Leave to fetch one document, holding `reserved` bytes of the limit.
 pub struct Ticket {
-    ahead: &'static ReadAhead,
+    ahead: Arc<ReadAhead>,
     reserved: usize,
 }
 
@@ -55,7 +52,7 @@ pub struct Ticket {
 /// [`super::Poll::held`]).
 #[derive(Debug)]
 pub struct Held {
-    ahead: &'static ReadAhead,
+    ahead: Arc<ReadAhead>,
     bytes: usize,
 }
 
@@ -66,16 +63,23 @@ const RESERVE_MIN: usize = 16 << 10;
 const RESERVE_MAX: usize = 1 << 20;
 
 impl ReadAhead {
-    pub const fn new(limit: usize) -> ReadAhead {
+    pub fn new(limit: usize) -> ReadAhead {
         ReadAhead {
             waiting_bytes: AtomicUsize::new(0),
             typical: AtomicUsize::new(64 << 10),
             limit,
-            freed: Notify::const_new(),
+            freed: Notify::new(),
         }
     }
 
-    pub async fn admit(&'static self) -> Ticket {
+    /// Bytes fetched and not yet delivered, and reserved by fetches under
+    /// way.
+    pub fn waiting(&self) -> usize {
+        self.waiting_bytes.load(Ordering::Acquire)
+    }
+
+    /// Waits until a fetch may start; see [`Ticket::hold`].
+    pub async fn admit(self: &Arc<Self>) -> Ticket {
         loop {
             let freed = self.freed.notified();
             tokio::pin!(freed);
@@ -90,7 +94,7 @@ impl ReadAhead {
     }
 
     /// Reserves a typical document's bytes if the limit has room.
-    fn try_admit(&'static self) -> Option<Ticket> {
+    fn try_admit(self: &Arc<Self>) -> Option<Ticket> {
         let reserved = self
             .typical
             .load(Ordering::Relaxed)
@@ -101,7 +105,7 @@ impl ReadAhead {
             })
             .ok()
             .map(|_| Ticket {
-                ahead: self,
+                ahead: self.clone(),
                 reserved,
             })
     }
@@ -116,7 +120,7 @@ impl Ticket {
     /// Counts `bytes` fetched, in place of the reservation, until the
     /// returned guard is dropped.
     pub fn hold(mut self, bytes: usize) -> Held {
-        let ahead = self.ahead;
+        let ahead = self.ahead.clone();
         ahead.waiting_bytes.fetch_add(bytes, Ordering::AcqRel);
         ahead.release(std::mem::take(&mut self.reserved));
         // A mean over the last eight or so; races only blur it.
@@ -150,11 +154,14 @@ mod tests {
 
     #[tokio::test]
     async fn no_fetch_starts_while_the_documents_waiting_reach_the_limit() {
-        let ahead: &'static ReadAhead = Box::leak(Box::new(ReadAhead::new(100)));
+        let ahead = Arc::new(ReadAhead::new(100));
         let first = ahead.admit().await.hold(60);
         // Under the limit: the next fetch starts, and may overshoot it.
         let second = ahead.admit().await.hold(60);
-        let third = tokio::spawn(ahead.admit());
+        let third = tokio::spawn({
+            let ahead = ahead.clone();
+            async move { ahead.admit().await }
+        });
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert!(!third.is_finished(), "120 bytes wait: no third fetch");
         drop(first);
@@ -163,19 +170,22 @@ mod tests {
             .expect("a parse made room")
             .unwrap();
         drop((second, third.hold(0)));
-        assert_eq!(ahead.waiting_bytes.load(Ordering::Acquire), 0);
+        assert_eq!(ahead.waiting(), 0);
     }
 
     #[tokio::test]
     async fn fetches_under_way_count_before_their_size_is_known() {
         // Room for three typical documents (64 KiB before any was seen).
-        let ahead: &'static ReadAhead = Box::leak(Box::new(ReadAhead::new(3 * (64 << 10))));
+        let ahead = Arc::new(ReadAhead::new(3 * (64 << 10)));
         let under_way: Vec<Ticket> = vec![
             ahead.admit().await,
             ahead.admit().await,
             ahead.admit().await,
         ];
-        let fourth = tokio::spawn(ahead.admit());
+        let fourth = tokio::spawn({
+            let ahead = ahead.clone();
+            async move { ahead.admit().await }
+        });
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert!(
             !fourth.is_finished(),
@@ -189,8 +199,8 @@ mod tests {
             .unwrap();
         // Read, a document counts at its size, not at the reservation.
         let held = fourth.hold(10);
-        assert_eq!(ahead.waiting_bytes.load(Ordering::Acquire), 10);
+        assert_eq!(ahead.waiting(), 10);
         drop(held);
-        assert_eq!(ahead.waiting_bytes.load(Ordering::Acquire), 0);
+        assert_eq!(ahead.waiting(), 0);
     }
 }

@@ -196,7 +196,7 @@ pub async fn poll(
         SourceKind::Page(selectors) => {
             let loc = &source.location;
             let saved = validators.and_then(|v| v(&loc.to_string()));
-            let ticket = ahead::admit().await;
+            let ticket = client.read_ahead().admit().await;
             // Boxed once admitted (see above).
             let body = match Box::pin(client.fetch(loc, saved.as_ref())).await? {
                 Fetched::NotModified => {
@@ -372,7 +372,7 @@ pub async fn read_feed(
     loc: &Location,
     saved: Option<&Validators>,
 ) -> Result<Option<ReadFeed>, SourceError> {
-    let ticket = ahead::admit().await;
+    let ticket = client.read_ahead().admit().await;
     // Boxed once admitted: a read waiting for the read-ahead bound holds
     // only this small future, not the request's.
     let body = match Box::pin(client.fetch(loc, saved)).await? {

@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use super::ast::{Expr, FieldSet, Kind, Word};
 use super::site;
 use super::tokenize::{tokenize, Token};
+use crate::classify::fx::FxMap;
 
 /// A query tree with its words replaced by unit ids.
 #[derive(Debug, Clone)]
@@ -62,7 +63,7 @@ enum Anchor {
 }
 
 /// Positions (per field slot: text, title, author) where each unit occurs.
-pub(crate) type Hits = HashMap<u32, [Vec<u32>; 3]>;
+pub(crate) type Hits = FxMap<u32, [Vec<u32>; 3]>;
 
 #[derive(Debug)]
 struct WildUnit {
@@ -73,14 +74,14 @@ struct WildUnit {
 #[derive(Debug, Default)]
 pub(crate) struct Index {
     pub roots: Vec<Node>,
-    units: HashMap<Word, u32>,
+    units: FxMap<Word, u32>,
     /// Per unit: (is exact, byte length), to break ties between anchors.
     unit_rank: Vec<(bool, usize)>,
     /// Per unit: how many queries use it.
     unit_uses: Vec<u32>,
-    exact: HashMap<String, u32>,
+    exact: FxMap<String, u32>,
     /// Wildcard units by the literal text before their first wildcard.
-    wild: HashMap<String, Vec<WildUnit>>,
+    wild: FxMap<String, Vec<WildUnit>>,
     /// Distinct byte lengths of those literal prefixes, ascending.
     wild_lens: Vec<usize>,
     by_unit: Vec<Vec<u32>>,
@@ -256,7 +257,7 @@ impl Index {
     /// many queries there are.
     #[cfg(test)]
     pub fn scan(&self, slots: &[Vec<Token>; 3]) -> Hits {
-        let mut hits = Hits::new();
+        let mut hits = Hits::default();
         for (slot, tokens) in slots.iter().enumerate() {
             for (pos, tok) in tokens.iter().enumerate() {
                 self.scan_token(&mut hits, slot, pos as u32, tok);

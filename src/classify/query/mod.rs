@@ -192,7 +192,7 @@ impl QuerySet {
         ];
         // Tokens go straight into the index scan; only where they are is
         // kept, so a long text does not hold a normalized copy of each word.
-        let mut hits = index::Hits::new();
+        let mut hits = index::Hits::default();
         let mut breaks: [Vec<tokenize::Break>; 3] = Default::default();
         let tokens = std::array::from_fn(|slot| {
             let mut offsets = Vec::new();

@@ -6,9 +6,8 @@
 
 use super::domain;
 use super::tokens::{clean, lowercase_into};
+use crate::classify::fx::FxMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::LazyLock;
 
 const VADER_LEXICON: &str = include_str!("vader_lexicon.txt");
@@ -370,44 +369,6 @@ impl Lexicon {
             self.emoji_words.push(self.entries.len() as u32 - 1);
             self.emoji.insert(c, (start, start + 1));
         }
-    }
-}
-
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
-
-/// The multiply-rotate hash used by rustc: short keys, no DoS exposure (the
-/// keys are our own word lists), several times faster than SipHash here.
-#[derive(Default)]
-struct FxHasher(u64);
-
-impl FxHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            self.add(u64::from_le_bytes(chunk.try_into().unwrap_or_default()));
-        }
-        let mut tail = [0u8; 8];
-        let rest = chunks.remainder();
-        tail[..rest.len()].copy_from_slice(rest);
-        self.add(u64::from_le_bytes(tail) ^ rest.len() as u64);
-    }
-
-    fn write_u8(&mut self, byte: u8) {
-        self.add(byte as u64);
-    }
-
-    fn write_u32(&mut self, n: u32) {
-        self.add(n as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
     }
 }
 

@@ -34,6 +34,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use crate::config::{HttpSettings, Location};
+use crate::source::ahead::{self, ReadAhead};
 pub use error::FetchError;
 use guard::{Guard, GuardedResolver};
 pub use headers::{parse_max_age, parse_retry_after};
@@ -95,6 +96,8 @@ pub struct HttpClient {
     /// waiting for a busy host never holds a slot another host could use.
     global: Arc<Semaphore>,
     limiter: Limiter,
+    /// How much may be fetched and not yet delivered.
+    ahead: Arc<ReadAhead>,
 }
 
 /// What a request holds while it is in flight and its body is read.
@@ -135,6 +138,7 @@ impl HttpClient {
             hosts: Arc::default(),
             global: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
             limiter: Limiter::default(),
+            ahead: Arc::new(ReadAhead::new(ahead::LIMIT)),
         })
     }
 
@@ -152,6 +156,12 @@ impl HttpClient {
     /// and for links found in documents.
     pub fn guard(&self) -> &Guard {
         &self.guard
+    }
+
+    /// The read-ahead bound: document fetches wait on it, and what they
+    /// read counts against it until its poll is delivered.
+    pub fn read_ahead(&self) -> &Arc<ReadAhead> {
+        &self.ahead
     }
 
     /// Rate-limit holds per host, shared by every API source.
