@@ -20,6 +20,9 @@ use earshot::sink::dead_letter::DeadLetterConfig;
 use earshot::sink::kafka::KafkaSink;
 use earshot::sink::{Delivery, Sink};
 
+#[path = "common/pipelines.rs"]
+mod pipelines;
+
 struct Cluster {
     bootstrap: String,
     _cluster: MockCluster<'static, DefaultProducerContext>,
@@ -296,31 +299,14 @@ async fn a_dead_lettered_record_does_not_keep_its_batch_from_being_committed() {
     let dir = tempfile::tempdir().unwrap();
     let feed = dir.path().join("feed.xml");
     std::fs::write(&feed, feed_with_a_huge_title()).unwrap();
-    let text = format!(
-        r#"name = "dl"
-state_dir = "state"
-[[sources]]
-id = "news"
-type = "feed"
-url = "file://{}"
-[[brands]]
-name = "Acme"
-query = "acme"
-[sink]
-type = "kafka"
-brokers = "{}"
-feedback_topic = "fb-e"
+    let sink = r#"feedback_topic = "fb-e"
 influencer_topic = "inf-e"
 dead_letter_topic = "dl-e"
 [sink.properties]
 "message.max.bytes" = "6000"
-"message.timeout.ms" = "10000"
-"#,
-        feed.display(),
-        cluster().bootstrap
-    );
-    let file = dir.path().join("pipeline.toml");
-    std::fs::write(&file, text).unwrap();
+"message.timeout.ms" = "10000""#;
+    let text = pipelines::one_feed_to_kafka("dl", &feed, &cluster().bootstrap, sink);
+    let file = pipelines::write(dir.path(), &text);
     let engine = earshot::pipeline::Engine::open(earshot::config::load(&file).unwrap()).unwrap();
     let engine = std::sync::Arc::new(engine);
     let summary = earshot::pipeline::backfill::backfill(
@@ -424,29 +410,12 @@ async fn a_poll_holds_its_read_ahead_share_until_its_records_are_delivered() {
     let feed = dir.path().join("feed.xml");
     std::fs::write(&feed, feed_with_a_huge_title()).unwrap();
     let size = std::fs::metadata(&feed).unwrap().len() as usize;
-    let text = format!(
-        r#"name = "held"
-state_dir = "state"
-[[sources]]
-id = "news"
-type = "feed"
-url = "file://{}"
-[[brands]]
-name = "Acme"
-query = "acme"
-[sink]
-type = "kafka"
-brokers = "{}"
-feedback_topic = "fb-held"
+    let sink = r#"feedback_topic = "fb-held"
 influencer_topic = "inf-held"
 [sink.properties]
-"message.timeout.ms" = "60000"
-"#,
-        feed.display(),
-        own.bootstrap_servers()
-    );
-    let file = dir.path().join("pipeline.toml");
-    std::fs::write(&file, text).unwrap();
+"message.timeout.ms" = "60000""#;
+    let text = pipelines::one_feed_to_kafka("held", &feed, &own.bootstrap_servers(), sink);
+    let file = pipelines::write(dir.path(), &text);
     let engine = earshot::pipeline::Engine::open(earshot::config::load(&file).unwrap()).unwrap();
     let engine = std::sync::Arc::new(engine);
     own.broker_down(1).unwrap();

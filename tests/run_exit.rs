@@ -9,6 +9,9 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "common/pipelines.rs"]
+mod pipelines;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -36,26 +39,9 @@ fn get(addr: SocketAddr, path: &str) -> Option<String> {
 fn run_exits_1_when_the_final_flush_fails() {
     let dir = tempfile::tempdir().unwrap();
     let feed = root().join("fixtures/feeds/rss2.xml");
-    let text = format!(
-        r#"name = "flush"
-state_dir = "state"
-[[sources]]
-id = "news"
-type = "feed"
-url = "file://{}"
-[[brands]]
-name = "Acme"
-query = "acme"
-[sink]
-type = "kafka"
-brokers = "127.0.0.1:1"
-[sink.properties]
-"message.timeout.ms" = "600000"
-"#,
-        feed.display()
-    );
-    let file = dir.path().join("pipeline.toml");
-    std::fs::write(&file, text).unwrap();
+    let sink = "[sink.properties]\n\"message.timeout.ms\" = \"600000\"";
+    let text = pipelines::one_feed_to_kafka("flush", &feed, "127.0.0.1:1", sink);
+    let file = pipelines::write(dir.path(), &text);
     let addr = free_addr();
     let mut child = Command::new(env!("CARGO_BIN_EXE_earshot"))
         .args(["run", "-p", file.to_str().unwrap(), "--grace", "1s"])
