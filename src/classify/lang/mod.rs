@@ -84,11 +84,12 @@ fn prefix(text: &str, max_chars: usize) -> &str {
 fn prose(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for word in text.split_whitespace() {
-        let lower = word.get(..8).unwrap_or(word).to_ascii_lowercase();
+        // Compared in place: a lowercased copy per word was most of what
+        // language detection allocated.
         let noise = word.starts_with(['@', '#'])
-            || lower.starts_with("http://")
-            || lower.starts_with("https://")
-            || lower.starts_with("www.");
+            || ["http://", "https://", "www."]
+                .iter()
+                .any(|p| starts_with_ignoring_case(word, p));
         if !noise {
             if !out.is_empty() {
                 out.push(' ');
@@ -97,6 +98,13 @@ fn prose(text: &str) -> String {
         }
     }
     out
+}
+
+/// Whether `word` starts with the ASCII `prefix`, in any case.
+fn starts_with_ignoring_case(word: &str, prefix: &str) -> bool {
+    word.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
 }
 
 /// Whatlang speaks ISO 639-3; records and `lang:` queries use the two-letter
@@ -245,6 +253,11 @@ mod tests {
         assert_eq!(
             prose("hi @bob see https://x.y/z #tag and WWW.acme.com ok"),
             "hi see and ok"
+        );
+        // Words shorter than a prefix, or not ASCII where one would be.
+        assert_eq!(
+            prose("ww Ünïcödé Https://ü.de wwé. ok"),
+            "ww Ünïcödé wwé. ok"
         );
     }
 
