@@ -1,10 +1,11 @@
 //! The hash maps of the classifier's hot lookups: one per token, in the
 //! query index, the cue tables and the sentiment lexicon.
 //!
-//! The keys are short (words, small ids) and come from our own tables, or
-//! are looked up in a table no input can grow, so SipHash's resistance to
-//! chosen collisions buys nothing here; the multiply-rotate hash rustc
-//! uses is several times cheaper on such keys.
+//! A text's words are only looked up in tables built from our own lists
+//! and the pipeline's queries; what an item inserts is keyed by our unit
+//! ids or by word positions, a few per item. No input chooses what
+//! collides, so SipHash's resistance to that buys nothing here, and the
+//! multiply-rotate hash rustc uses is several times cheaper on such keys.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
