@@ -145,9 +145,18 @@ impl Engine {
         let started = Instant::now();
         // A document that moved for good is polled where it lives now.
         let configured = source.location.to_string();
-        let moved = match &source.location {
-            Location::Http(_) => self.state.moved(&source.id, &configured)?,
-            Location::File(_) => None,
+        let (moved, cursor) = {
+            let snapshot = self.state.snapshot()?;
+            let moved = match &source.location {
+                Location::Http(_) => snapshot.moved(&source.id, &configured)?,
+                Location::File(_) => None,
+            };
+            // A backfill reads its window and leaves the live cursor alone.
+            let cursor = match cached {
+                true => snapshot.cursor(&source.id)?,
+                false => None,
+            };
+            (moved, cursor)
         };
         let relocated;
         let source = match moved.and_then(|u| url::Url::parse(&u).ok()) {
@@ -162,11 +171,11 @@ impl Engine {
         };
         let state = self.state.clone();
         let id = source.id.clone();
-        let lookup = move |url: &str| state.validators(&id, url).ok().flatten();
-        // A backfill reads its window and leaves the live cursor alone.
-        let cursor = match cached {
-            true => self.state.cursor(&source.id)?,
-            false => None,
+        // Asked between requests: a snapshot each, not one held while the
+        // network is waited on.
+        let lookup = move |url: &str| {
+            let snapshot = state.snapshot().ok()?;
+            snapshot.validators(&id, url).ok().flatten()
         };
         let keep = |item: &Item| self.classifier.mentions_any(&fields(item));
         let ctx = PollCtx {
@@ -254,39 +263,42 @@ impl Engine {
             let (classifier, state) = (self.classifier.clone(), self.state.clone());
             let sid = source_id.to_string();
             let job = crate::cores::run(crate::cores::Stage::Classify, move || {
-                let seen = |key: &str| state.seen_hash(&sid, key).ok().flatten();
+                // Whether an item is new is asked here, ahead of the lock,
+                // as before: an item another poll delivers meanwhile is
+                // delivered twice at worst, never lost.
+                let snapshot = state.snapshot()?;
+                let seen = |key: &str| snapshot.seen_hash(&sid, key).ok().flatten();
                 let classified = classify(&classifier, &sid, &items, &seen);
-                (items, classified)
+                Ok::<_, StateError>((items, classified))
             });
             match job.await {
-                Ok(done) => done,
+                Ok(done) => done?,
                 // A panic stays a panic, for the supervisor to count.
                 Err(e) => std::panic::resume_unwind(e.into_panic()),
             }
         };
-        let seen = |key: &str| self.state.seen_hash(source_id, key).ok().flatten();
         let (mut done, token) = {
             let mut pending = self.pending.lock();
             let done = {
                 let p = &*pending;
+                // Taken under the lock: what a poll committed after it is
+                // still pending until this lock is let go, so `p` has it.
+                let s = self.state.snapshot()?;
                 let known = Known {
-                    seen: &seen,
-                    first_seen: &|id| self.state.influencer_first_seen(id).ok().flatten(),
-                    owner: &|key| {
-                        p.owner(key)
-                            .or_else(|| self.state.owner(key).ok().flatten())
-                    },
+                    seen: &|key| s.seen_hash(source_id, key).ok().flatten(),
+                    first_seen: &|id| s.influencer_first_seen(id).ok().flatten(),
+                    owner: &|key| p.owner(key).or_else(|| s.owner(key).ok().flatten()),
                     accounts: &|person| {
                         p.accounts(person)
-                            .unwrap_or_else(|| self.state.accounts(person).unwrap_or_default())
+                            .unwrap_or_else(|| s.accounts(person).unwrap_or_default())
                     },
                     claim: &|identity| {
                         p.claim(identity)
-                            .or_else(|| self.state.claim(identity).ok().flatten())
+                            .or_else(|| s.claim(identity).ok().flatten())
                     },
                     trajectory: &|person| {
                         p.trajectory(person)
-                            .or_else(|| self.state.trajectory(person).ok().flatten())
+                            .or_else(|| s.trajectory(person).ok().flatten())
                     },
                 };
                 decide(

@@ -101,7 +101,12 @@ pub async fn follow(
                 tracing::warn!(source = %source.id, error = %e, "Catch-up poll failed.");
             }
         }
-        let mut cursor = engine.state.cursor(&source.id).ok().flatten();
+        let mut cursor = engine
+            .state
+            .snapshot()
+            .and_then(|s| s.cursor(&source.id))
+            .ok()
+            .flatten();
         if matches!(source.kind, SourceKind::Bluesky(_)) {
             // Jetstream's advice for gapless replay: resume a little before
             // the cursor; what comes twice is dropped as already seen.

@@ -314,18 +314,19 @@ fn items_without_an_address_are_never_copies_of_another_source_s() {
 /// Polls `items` of `source` against a real state, and commits them as
 /// the driver does once the sink acknowledged.
 fn poll_state(state: &crate::state::State, source: &str, items: &[Item], now: &str) -> Processed {
+    let snapshot = state.snapshot().unwrap();
     let p = process(
         &classifier(),
         "demo",
         source,
         items,
         &Known {
-            seen: &|k| state.seen_hash(source, k).ok().flatten(),
-            first_seen: &|id| state.influencer_first_seen(id).ok().flatten(),
-            owner: &|k| state.owner(k).ok().flatten(),
-            accounts: &|p| state.accounts(p).unwrap_or_default(),
-            claim: &|i| state.claim(i).ok().flatten(),
-            trajectory: &|p| state.trajectory(p).ok().flatten(),
+            seen: &|k| snapshot.seen_hash(source, k).ok().flatten(),
+            first_seen: &|id| snapshot.influencer_first_seen(id).ok().flatten(),
+            owner: &|k| snapshot.owner(k).ok().flatten(),
+            accounts: &|p| snapshot.accounts(p).unwrap_or_default(),
+            claim: &|i| snapshot.claim(i).ok().flatten(),
+            trajectory: &|p| snapshot.trajectory(p).ok().flatten(),
         },
         now.parse().unwrap(),
     );
@@ -397,7 +398,12 @@ fn two_accounts_of_one_person_share_one_sentiment_trajectory() {
     assert!(t.recent_mean < 0.0, "{t:?}");
     assert!(t.trend < 0.0);
     assert_eq!(
-        state.trajectory(&person).unwrap().as_ref(),
+        state
+            .snapshot()
+            .unwrap()
+            .trajectory(&person)
+            .unwrap()
+            .as_ref(),
         Some(t),
         "committed"
     );

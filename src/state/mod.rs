@@ -1,15 +1,19 @@
 //! What a pipeline remembers between polls and across restarts.
 //!
 //! An embedded redb database in the pipeline's state directory holds the
-//! items already delivered (with their content hash, so an edit is noticed),
-//! HTTP validators per source and document, source cursors, when each
-//! influencer was first seen and each person's sentiment history. Validators are keyed by source as well as URL:
-//! two sources reading one document (or a source added later) must each see
-//! it once, not be answered 304 for what the other one delivered. The old
-//! URL-only `validators` table of earlier versions is left alone and unread. Everything learned from one poll is written in one
-//! transaction by [`State::commit`], which the driver calls only after the
-//! sink acknowledged that poll's records: a crash before it loses nothing,
-//! it only repeats work. redb locks the file, so two processes cannot share
+//! items already delivered (with their content hash, so an edit is
+//! noticed), HTTP validators per source and document, source cursors, when
+//! each influencer was first seen and each person's sentiment history.
+//! Validators are keyed by source as well as URL: two sources reading one
+//! document (or a source added later) must each see it once, not be
+//! answered 304 for what the other one delivered. The old URL-only
+//! `validators` table of earlier versions is left alone and unread.
+//!
+//! Lookups go through a [`Snapshot`], one read transaction for all of a
+//! poll's. Everything learned from one poll is written in one transaction
+//! by [`State::commit`], which the driver calls only after the sink
+//! acknowledged that poll's records: a crash before it loses nothing, it
+//! only repeats work. redb locks the file, so two processes cannot share
 //! one state directory by accident.
 
 use std::path::Path;
@@ -19,6 +23,9 @@ use chrono::{DateTime, Utc};
 use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
 
 use crate::source::http::Validators;
+
+mod snapshot;
+pub use snapshot::Snapshot;
 
 const SEEN: TableDefinition<&str, &str> = TableDefinition::new("seen");
 /// Source id and document URL -> validators, as JSON.
@@ -106,7 +113,7 @@ impl Commit {
 #[derive(Clone)]
 pub struct State {
     db: Arc<Database>,
-    path: String,
+    path: Arc<str>,
 }
 
 /// redb's page cache. Its default (1 GiB) lets a process grow with the
@@ -119,7 +126,23 @@ const CACHE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Source id and a key of that source, in one table key.
 fn seen_key(source: &str, key: &str) -> String {
-    format!("{source}\u{1f}{key}")
+    let mut out = String::with_capacity(source.len() + 1 + key.len());
+    push_seen_key(&mut out, source, key);
+    out
+}
+
+/// Appends [`seen_key`]`(source, key)` to `out`.
+fn push_seen_key(out: &mut String, source: &str, key: &str) {
+    out.push_str(source);
+    out.push('\u{1f}');
+    out.push_str(key);
+}
+
+fn error(path: &str, e: impl std::fmt::Display) -> StateError {
+    StateError {
+        path: path.to_string(),
+        message: e.to_string(),
+    }
 }
 
 impl State {
@@ -152,92 +175,18 @@ impl State {
         tx.commit().map_err(|e| err(e.to_string()))?;
         Ok(State {
             db: Arc::new(db),
-            path: path.display().to_string(),
+            path: path.display().to_string().into(),
         })
     }
 
     fn err(&self, e: impl std::fmt::Display) -> StateError {
-        StateError {
-            path: self.path.clone(),
-            message: e.to_string(),
-        }
+        error(&self.path, e)
     }
 
-    fn get_str(
-        &self,
-        table: TableDefinition<&str, &str>,
-        key: &str,
-    ) -> Result<Option<String>, StateError> {
+    /// The state as committed now, for lookups (see [`Snapshot`]).
+    pub fn snapshot(&self) -> Result<Snapshot, StateError> {
         let tx = self.db.begin_read().map_err(|e| self.err(e))?;
-        let t = tx.open_table(table).map_err(|e| self.err(e))?;
-        let v = t.get(key).map_err(|e| self.err(e))?;
-        Ok(v.map(|v| v.value().to_string()))
-    }
-
-    /// Content hash of an item already delivered, if it was.
-    pub fn seen_hash(&self, source: &str, key: &str) -> Result<Option<String>, StateError> {
-        self.get_str(SEEN, &seen_key(source, key))
-    }
-
-    /// Validators `source` saved for the document at `url`.
-    pub fn validators(&self, source: &str, url: &str) -> Result<Option<Validators>, StateError> {
-        Ok(self
-            .get_str(VALIDATORS, &seen_key(source, url))?
-            .and_then(|s| serde_json::from_str(&s).ok()))
-    }
-
-    pub fn cursor(&self, source: &str) -> Result<Option<String>, StateError> {
-        self.get_str(CURSORS, source)
-    }
-
-    /// Where the document of `source`, configured at `configured`, moved
-    /// for good; `None` if it did not, or if the pipeline file has changed
-    /// the URL since.
-    pub fn moved(&self, source: &str, configured: &str) -> Result<Option<String>, StateError> {
-        let Some(json) = self.get_str(MOVED, source)? else {
-            return Ok(None);
-        };
-        let v: serde_json::Value = serde_json::from_str(&json).map_err(|e| self.err(e))?;
-        Ok((v["from"] == configured)
-            .then(|| v["to"].as_str().map(str::to_string))
-            .flatten())
-    }
-
-    /// The person an address or account id belongs to.
-    pub fn owner(&self, key: &str) -> Result<Option<String>, StateError> {
-        self.get_str(OWNERS, key)
-    }
-
-    /// The accounts known of a person.
-    pub fn accounts(&self, person: &str) -> Result<Vec<crate::record::Account>, StateError> {
-        Ok(self
-            .get_str(PEOPLE, person)?
-            .and_then(|s| serde_json::from_str(&s).ok())
-            .unwrap_or_default())
-    }
-
-    /// Which source delivered the item with this identity, if one did.
-    pub fn claim(&self, identity: &str) -> Result<Option<ItemClaim>, StateError> {
-        Ok(self
-            .get_str(CLAIMS, identity)?
-            .and_then(|s| serde_json::from_str(&s).ok()))
-    }
-
-    /// A person's sentiment history, if any mention of theirs was delivered.
-    pub fn trajectory(
-        &self,
-        person: &str,
-    ) -> Result<Option<crate::record::Trajectory>, StateError> {
-        Ok(self
-            .get_str(TRAJECTORIES, person)?
-            .and_then(|s| serde_json::from_str(&s).ok()))
-    }
-
-    pub fn influencer_first_seen(&self, id: &str) -> Result<Option<DateTime<Utc>>, StateError> {
-        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
-        let t = tx.open_table(INFLUENCERS).map_err(|e| self.err(e))?;
-        let v = t.get(id).map_err(|e| self.err(e))?;
-        Ok(v.and_then(|v| DateTime::from_timestamp_millis(v.value())))
+        Ok(Snapshot::new(tx, self.path.clone()))
     }
 
     /// Number of items remembered as delivered.
@@ -377,7 +326,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let s = State::open(dir.path()).unwrap();
-            assert_eq!(s.seen_hash("blog", "k1").unwrap(), None);
+            assert_eq!(s.snapshot().unwrap().seen_hash("blog", "k1").unwrap(), None);
             let t0: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
             s.commit(&Commit {
                 seen: vec![("blog".into(), "k1".into(), "h1".into())],
@@ -396,10 +345,22 @@ mod tests {
             .unwrap();
         }
         let s = State::open(dir.path()).unwrap();
-        assert_eq!(s.seen_hash("blog", "k1").unwrap().as_deref(), Some("h1"));
-        assert_eq!(s.seen_hash("other", "k1").unwrap(), None);
         assert_eq!(
-            s.validators("blog", "https://x/feed")
+            s.snapshot()
+                .unwrap()
+                .seen_hash("blog", "k1")
+                .unwrap()
+                .as_deref(),
+            Some("h1")
+        );
+        assert_eq!(
+            s.snapshot().unwrap().seen_hash("other", "k1").unwrap(),
+            None
+        );
+        assert_eq!(
+            s.snapshot()
+                .unwrap()
+                .validators("blog", "https://x/feed")
                 .unwrap()
                 .unwrap()
                 .etag
@@ -407,12 +368,23 @@ mod tests {
             Some("\"v1\"")
         );
         assert_eq!(
-            s.validators("other", "https://x/feed").unwrap(),
+            s.snapshot()
+                .unwrap()
+                .validators("other", "https://x/feed")
+                .unwrap(),
             None,
             "validators belong to the source that saved them"
         );
-        assert_eq!(s.cursor("masto").unwrap().as_deref(), Some("123"));
-        assert!(s.influencer_first_seen("inf_1").unwrap().is_some());
+        assert_eq!(
+            s.snapshot().unwrap().cursor("masto").unwrap().as_deref(),
+            Some("123")
+        );
+        assert!(s
+            .snapshot()
+            .unwrap()
+            .influencer_first_seen("inf_1")
+            .unwrap()
+            .is_some());
         assert_eq!(s.seen_count().unwrap(), 1);
     }
 
@@ -430,7 +402,13 @@ mod tests {
             tx.commit().unwrap();
         }
         let s = State::open(dir.path()).unwrap();
-        assert_eq!(s.validators("blog", "https://x/feed").unwrap(), None);
+        assert_eq!(
+            s.snapshot()
+                .unwrap()
+                .validators("blog", "https://x/feed")
+                .unwrap(),
+            None
+        );
     }
 
     #[test]
@@ -446,6 +424,9 @@ mod tests {
             })
             .unwrap();
         }
-        assert_eq!(s.influencer_first_seen("inf").unwrap(), Some(early));
+        assert_eq!(
+            s.snapshot().unwrap().influencer_first_seen("inf").unwrap(),
+            Some(early)
+        );
     }
 }
