@@ -54,7 +54,7 @@ fn page(location: Location, selectors: Option<&str>) -> SourceConfig {
         id: "test".into(),
         location,
         interval: None,
-        kind: SourceKind::Page(compiled),
+        kind: SourceKind::Page(compiled.map(Box::new)),
     }
 }
 

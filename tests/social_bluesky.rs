@@ -57,7 +57,7 @@ fn source(cfg: &BlueskySource) -> SourceConfig {
         id: "bsky".into(),
         location: Location::Http(cfg.jetstream.clone()),
         interval: None,
-        kind: SourceKind::Bluesky(cfg.clone()),
+        kind: SourceKind::Bluesky(Box::new(cfg.clone())),
     }
 }
 

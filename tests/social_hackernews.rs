@@ -44,7 +44,7 @@ fn source(cfg: HackerNewsSource) -> SourceConfig {
         id: "hn".into(),
         location: Location::Http(cfg.algolia.clone()),
         interval: None,
-        kind: SourceKind::HackerNews(cfg),
+        kind: SourceKind::HackerNews(Box::new(cfg)),
     }
 }
 

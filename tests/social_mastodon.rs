@@ -62,7 +62,7 @@ async fn poll_once(
         id: "masto".into(),
         location: Location::Http(m.instance.clone()),
         interval: None,
-        kind: SourceKind::Mastodon(m.clone()),
+        kind: SourceKind::Mastodon(Box::new(m.clone())),
     };
     let ctx = PollCtx {
         cursor,

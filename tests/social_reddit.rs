@@ -49,7 +49,7 @@ fn source(cfg: RedditSource) -> SourceConfig {
         id: "reddit".into(),
         location: Location::Http(cfg.api.clone()),
         interval: None,
-        kind: SourceKind::Reddit(cfg),
+        kind: SourceKind::Reddit(Box::new(cfg)),
     }
 }
 

@@ -132,15 +132,18 @@ impl fmt::Display for Location {
     }
 }
 
+/// What kind of source, with its settings. The settings are boxed: a
+/// pipeline may hold thousands of sources, most of them plain feeds, and
+/// each would otherwise take the room of the largest kind.
 #[derive(Debug, Clone)]
 pub enum SourceKind {
     Feed,
     /// A page read with selectors; `None` means "discover its feeds".
-    Page(Option<CompiledSelectors>),
-    Mastodon(social::MastodonSource),
-    Bluesky(social::BlueskySource),
-    HackerNews(social::HackerNewsSource),
-    Reddit(social::RedditSource),
+    Page(Option<Box<CompiledSelectors>>),
+    Mastodon(Box<social::MastodonSource>),
+    Bluesky(Box<social::BlueskySource>),
+    HackerNews(Box<social::HackerNewsSource>),
+    Reddit(Box<social::RedditSource>),
 }
 
 impl SourceKind {

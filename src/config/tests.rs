@@ -439,3 +439,12 @@ fn a_url_naming_an_unset_variable_gets_one_error_not_two() {
     assert_eq!(err.errors[0].key, "sources[0].url");
     assert!(err.errors[0].message.contains("`HOST` is not set"), "{err}");
 }
+
+#[test]
+fn a_source_holds_its_kind_in_little_room() {
+    // Pipelines of thousands of feeds keep every source in memory for the
+    // life of the process; a feed must not pay for the largest kind.
+    let room = std::mem::size_of::<SourceConfig>();
+    assert!(room <= 160, "a source takes {room} bytes");
+    assert!(std::mem::size_of::<SourceKind>() <= 16);
+}

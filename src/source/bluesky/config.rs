@@ -60,7 +60,7 @@ impl RawBluesky {
             id: self.id.clone(),
             location: Location::Http(settings.jetstream.clone()),
             interval: None,
-            kind: SourceKind::Bluesky(settings),
+            kind: SourceKind::Bluesky(Box::new(settings)),
         }
     }
 

@@ -51,7 +51,7 @@ impl RawHackerNews {
             id: self.id.clone(),
             location: Location::Http(settings.algolia.clone()),
             interval: self.interval,
-            kind: SourceKind::HackerNews(settings),
+            kind: SourceKind::HackerNews(Box::new(settings)),
         }
     }
 

@@ -54,7 +54,7 @@ impl RawMastodon {
             id: self.id.clone(),
             location: Location::Http(settings.instance.clone()),
             interval: self.interval,
-            kind: SourceKind::Mastodon(settings),
+            kind: SourceKind::Mastodon(Box::new(settings)),
         }
     }
 

@@ -47,7 +47,7 @@ impl RawPage {
             id: self.id.clone(),
             location: errors.location(&format!("{key}.url"), &self.url, base_dir)?,
             interval: self.interval,
-            kind: SourceKind::Page(selectors),
+            kind: SourceKind::Page(selectors.map(Box::new)),
         })
     }
 }

@@ -58,7 +58,7 @@ impl RawReddit {
             id: self.id.clone(),
             location: Location::Http(settings.api.clone()),
             interval: self.interval,
-            kind: SourceKind::Reddit(settings),
+            kind: SourceKind::Reddit(Box::new(settings)),
         }
     }
 
