@@ -412,6 +412,47 @@ mod tests {
     }
 
     #[test]
+    fn a_snapshot_reads_the_state_as_of_its_making() {
+        // The driver decides a poll on a snapshot taken under the pending
+        // lock; a commit after it must not show through half-way.
+        let dir = tempfile::tempdir().unwrap();
+        let s = State::open(dir.path()).unwrap();
+        let before = s.snapshot().unwrap();
+        assert_eq!(
+            before.seen_hash("blog", "k1").unwrap(),
+            None,
+            "opens its tables"
+        );
+        s.commit(&Commit {
+            seen: vec![("blog".into(), "k1".into(), "h1".into())],
+            owners: vec![("name:rant112@blog".into(), "inf_1".into())],
+            ..Commit::default()
+        })
+        .unwrap();
+        assert_eq!(before.seen_hash("blog", "k1").unwrap(), None);
+        assert_eq!(before.owner("name:rant112@blog").unwrap(), None);
+        let after = s.snapshot().unwrap();
+        assert_eq!(
+            after.seen_hash("blog", "k1").unwrap().as_deref(),
+            Some("h1")
+        );
+        assert_eq!(
+            after.seen_hash("blog", "k2").unwrap(),
+            None,
+            "its key buffer is reused"
+        );
+        assert_eq!(
+            after.seen_hash("blo", "gk1").unwrap(),
+            None,
+            "source and key stay apart"
+        );
+        assert_eq!(
+            after.owner("name:rant112@blog").unwrap().as_deref(),
+            Some("inf_1")
+        );
+    }
+
+    #[test]
     fn first_seen_keeps_the_earliest_sighting() {
         let dir = tempfile::tempdir().unwrap();
         let s = State::open(dir.path()).unwrap();
