@@ -11,6 +11,7 @@
 //! sentence's own score come in; scoring clauses goes through
 //! [`super::sentiment`].
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -123,17 +124,23 @@ const AGAINST: &[&[&str]] = &[
 /// as neutral: "A is faster than B" says something about both.
 const FLOOR: f64 = 0.35;
 
-struct Word {
+struct Word<'a> {
     range: Range<usize>,
-    lower: String,
+    /// Lowercased; the text itself when that changes nothing, as for most
+    /// words, so that reading a sentence does not copy every word of it.
+    lower: Cow<'a, str>,
 }
 
-fn words(s: &str) -> Vec<Word> {
+fn words(s: &str) -> Vec<Word<'_>> {
     let mut out = Vec::new();
     let mut start = None;
     let is_word = |c: char| c.is_alphanumeric() || c == '\'' || c == '’';
     let mut push = |range: Range<usize>| {
-        let lower = s[range.clone()].to_lowercase();
+        let word = &s[range.clone()];
+        let lower = match word.is_ascii() && !word.bytes().any(|b| b.is_ascii_uppercase()) {
+            true => Cow::Borrowed(word),
+            false => Cow::Owned(word.to_lowercase()),
+        };
         out.push(Word { range, lower });
     };
     for (i, c) in s.char_indices().chain(std::iter::once((s.len(), ' '))) {
@@ -181,11 +188,11 @@ pub(super) fn attribute(
     let question = sentence.trim_end().ends_with('?')
         && ws
             .first()
-            .is_some_and(|w| ASKING.contains(&w.lower.as_str()));
+            .is_some_and(|w| ASKING.contains(&w.lower.as_ref()));
     if question {
         return None;
     }
-    let is = |i: usize, list: &[&str]| ws.get(i).is_some_and(|w| list.contains(&w.lower.as_str()));
+    let is = |i: usize, list: &[&str]| ws.get(i).is_some_and(|w| list.contains(&w.lower.as_ref()));
     // The nearest mentions of two different brands around word `i`.
     let around = |i: usize| {
         let before = at.iter().rev().find(|a| a.1 < i)?;
@@ -280,7 +287,7 @@ pub(super) fn attribute(
             let fits = marker
                 .iter()
                 .enumerate()
-                .all(|(k, m)| ws.get(i + k).is_some_and(|w| w.lower == *m));
+                .all(|(k, m)| ws.get(i + k).is_some_and(|w| w.lower == **m));
             if !fits {
                 continue;
             }
@@ -334,7 +341,7 @@ pub(super) fn attribute(
 /// The polarity of a comparative at word `j` ("better", "more reliable",
 /// "less buggy"), if it is one.
 fn comparative(ws: &[Word], j: usize) -> Option<f64> {
-    let w = ws[j].lower.as_str();
+    let w = ws[j].lower.as_ref();
     if BETTER.contains(&w) || w == "ahead" {
         return Some(1.0);
     }
@@ -349,7 +356,7 @@ fn comparative(ws: &[Word], j: usize) -> Option<f64> {
     };
     let next: String = ws[j + 1..ws.len().min(j + 4)]
         .iter()
-        .map(|w| w.lower.as_str())
+        .map(|w| w.lower.as_ref())
         .collect::<Vec<_>>()
         .join(" ");
     let s = sentiment::score(&next).score;
