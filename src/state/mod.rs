@@ -208,20 +208,24 @@ impl State {
             return Ok(());
         }
         let tx = self.db.begin_write().map_err(|e| self.err(e))?;
-        for c in commits {
-            self.apply(&tx, c)?;
-        }
+        self.apply(&tx, commits)?;
         tx.commit().map_err(|e| self.err(e))
     }
 
-    fn apply(&self, tx: &redb::WriteTransaction, c: &Commit) -> Result<(), StateError> {
+    /// Writes `commits` table by table, each table opened once, and in
+    /// each table in the commits' order (tables do not depend on each
+    /// other, so this is what applying them one by one would leave).
+    fn apply(&self, tx: &redb::WriteTransaction, commits: &[Commit]) -> Result<(), StateError> {
         let mut seen = tx.open_table(SEEN).map_err(|e| self.err(e))?;
-        for (source, key, hash) in &c.seen {
-            seen.insert(seen_key(source, key).as_str(), hash.as_str())
+        let mut k = String::new();
+        for (source, key, hash) in commits.iter().flat_map(|c| &c.seen) {
+            k.clear();
+            push_seen_key(&mut k, source, key);
+            seen.insert(k.as_str(), hash.as_str())
                 .map_err(|e| self.err(e))?;
         }
         let mut val = tx.open_table(VALIDATORS).map_err(|e| self.err(e))?;
-        for (source, url, v) in &c.validators {
+        for (source, url, v) in commits.iter().flat_map(|c| &c.validators) {
             let key = seen_key(source, url);
             if v.is_empty() {
                 val.remove(key.as_str()).map_err(|e| self.err(e))?;
@@ -232,12 +236,12 @@ impl State {
             }
         }
         let mut cur = tx.open_table(CURSORS).map_err(|e| self.err(e))?;
-        for (source, cursor) in &c.cursors {
+        for (source, cursor) in commits.iter().flat_map(|c| &c.cursors) {
             cur.insert(source.as_str(), cursor.as_str())
                 .map_err(|e| self.err(e))?;
         }
         let mut owners = tx.open_table(OWNERS).map_err(|e| self.err(e))?;
-        for (key, person) in &c.owners {
+        for (key, person) in commits.iter().flat_map(|c| &c.owners) {
             // The first claim wins: a person's id never moves.
             if owners.get(key.as_str()).map_err(|e| self.err(e))?.is_none() {
                 owners
@@ -246,7 +250,7 @@ impl State {
             }
         }
         let mut people = tx.open_table(PEOPLE).map_err(|e| self.err(e))?;
-        for (person, accounts) in &c.people {
+        for (person, accounts) in commits.iter().flat_map(|c| &c.people) {
             // Polls of two sources may each add an account to a person
             // and commit in either order: merge, so neither is lost.
             let mut merged: Vec<crate::record::Account> = people
@@ -266,7 +270,7 @@ impl State {
                 .map_err(|e| self.err(e))?;
         }
         let mut claims = tx.open_table(CLAIMS).map_err(|e| self.err(e))?;
-        for (identity, claim) in &c.claims {
+        for (identity, claim) in commits.iter().flat_map(|c| &c.claims) {
             // Polls of two sources commit in either order: a claim is
             // replaced by its own source's edit or by a fuller copy.
             let old: Option<ItemClaim> = claims
@@ -282,7 +286,7 @@ impl State {
                 .map_err(|e| self.err(e))?;
         }
         let mut traj = tx.open_table(TRAJECTORIES).map_err(|e| self.err(e))?;
-        for (person, t) in &c.trajectories {
+        for (person, t) in commits.iter().flat_map(|c| &c.trajectories) {
             // Two polls decide one after the other but may commit in either
             // order: fold what this one adds into what is stored.
             let old: crate::record::Trajectory = traj
@@ -295,14 +299,14 @@ impl State {
                 .map_err(|e| self.err(e))?;
         }
         let mut moved = tx.open_table(MOVED).map_err(|e| self.err(e))?;
-        for (source, from, to) in &c.moved {
+        for (source, from, to) in commits.iter().flat_map(|c| &c.moved) {
             let json = serde_json::json!({ "from": from, "to": to }).to_string();
             moved
                 .insert(source.as_str(), json.as_str())
                 .map_err(|e| self.err(e))?;
         }
         let mut inf = tx.open_table(INFLUENCERS).map_err(|e| self.err(e))?;
-        for (id, first) in &c.influencers {
+        for (id, first) in commits.iter().flat_map(|c| &c.influencers) {
             // Keep the earliest sighting.
             let old = inf
                 .get(id.as_str())
@@ -449,6 +453,32 @@ mod tests {
         assert_eq!(
             after.owner("name:rant112@blog").unwrap().as_deref(),
             Some("inf_1")
+        );
+    }
+
+    #[test]
+    fn commits_written_together_leave_what_they_would_one_by_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = State::open(dir.path()).unwrap();
+        let poll = |n: &str| Commit {
+            seen: vec![("blog".into(), format!("k{n}"), format!("h{n}"))],
+            cursors: vec![("masto".into(), n.into())],
+            owners: vec![("name:rant112@blog".into(), format!("inf_{n}"))],
+            ..Commit::default()
+        };
+        s.commit_all(&[poll("1"), poll("2")]).unwrap();
+        let now = s.snapshot().unwrap();
+        assert_eq!(now.seen_hash("blog", "k1").unwrap().as_deref(), Some("h1"));
+        assert_eq!(now.seen_hash("blog", "k2").unwrap().as_deref(), Some("h2"));
+        assert_eq!(
+            now.cursor("masto").unwrap().as_deref(),
+            Some("2"),
+            "the later cursor"
+        );
+        assert_eq!(
+            now.owner("name:rant112@blog").unwrap().as_deref(),
+            Some("inf_1"),
+            "the first owner"
         );
     }
 
