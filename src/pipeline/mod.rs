@@ -263,9 +263,9 @@ impl Engine {
             let (classifier, state) = (self.classifier.clone(), self.state.clone());
             let sid = source_id.to_string();
             let job = crate::cores::run(crate::cores::Stage::Classify, move || {
-                // Whether an item is new is asked here, ahead of the lock,
-                // as before: an item another poll delivers meanwhile is
-                // delivered twice at worst, never lost.
+                // Whether an item is new is asked here, ahead of the lock:
+                // an item another poll delivers meanwhile is delivered
+                // twice at worst, never lost.
                 let snapshot = state.snapshot()?;
                 let seen = |key: &str| snapshot.seen_hash(&sid, key).ok().flatten();
                 let classified = classify(&classifier, &sid, &items, &seen);

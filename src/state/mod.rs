@@ -124,18 +124,14 @@ pub struct State {
 /// whose cache then held 19 MB of the process's memory.
 const CACHE_BYTES: usize = 4 * 1024 * 1024;
 
-/// Source id and a key of that source, in one table key.
-fn seen_key(source: &str, key: &str) -> String {
-    let mut out = String::with_capacity(source.len() + 1 + key.len());
-    push_seen_key(&mut out, source, key);
-    out
-}
-
-/// Appends [`seen_key`]`(source, key)` to `out`.
-fn push_seen_key(out: &mut String, source: &str, key: &str) {
+/// Source id and a key of that source, in one table key, written into
+/// `out` (whose earlier contents go): callers keep one buffer for many.
+fn per_source_key<'a>(out: &'a mut String, source: &str, key: &str) -> &'a str {
+    out.clear();
     out.push_str(source);
     out.push('\u{1f}');
     out.push_str(key);
+    out
 }
 
 fn error(path: &str, e: impl std::fmt::Display) -> StateError {
@@ -219,20 +215,17 @@ impl State {
         let mut seen = tx.open_table(SEEN).map_err(|e| self.err(e))?;
         let mut k = String::new();
         for (source, key, hash) in commits.iter().flat_map(|c| &c.seen) {
-            k.clear();
-            push_seen_key(&mut k, source, key);
-            seen.insert(k.as_str(), hash.as_str())
+            seen.insert(per_source_key(&mut k, source, key), hash.as_str())
                 .map_err(|e| self.err(e))?;
         }
         let mut val = tx.open_table(VALIDATORS).map_err(|e| self.err(e))?;
         for (source, url, v) in commits.iter().flat_map(|c| &c.validators) {
-            let key = seen_key(source, url);
+            let key = per_source_key(&mut k, source, url);
             if v.is_empty() {
-                val.remove(key.as_str()).map_err(|e| self.err(e))?;
+                val.remove(key).map_err(|e| self.err(e))?;
             } else {
                 let json = serde_json::to_string(v).expect("validators serialize");
-                val.insert(key.as_str(), json.as_str())
-                    .map_err(|e| self.err(e))?;
+                val.insert(key, json.as_str()).map_err(|e| self.err(e))?;
             }
         }
         let mut cur = tx.open_table(CURSORS).map_err(|e| self.err(e))?;

@@ -20,7 +20,7 @@ use redb::{Key, ReadOnlyTable, TableDefinition, Value};
 
 use super::StateError;
 use super::{
-    error, push_seen_key, ItemClaim, CLAIMS, CURSORS, INFLUENCERS, MOVED, OWNERS, PEOPLE, SEEN,
+    error, per_source_key, ItemClaim, CLAIMS, CURSORS, INFLUENCERS, MOVED, OWNERS, PEOPLE, SEEN,
     TRAJECTORIES, VALIDATORS,
 };
 use crate::record::{Account, Trajectory};
@@ -100,9 +100,7 @@ impl Snapshot {
         key: &str,
     ) -> Result<Option<String>, StateError> {
         let mut k = self.key.borrow_mut();
-        k.clear();
-        push_seen_key(&mut k, source, key);
-        self.get_str(cell, definition, &k)
+        self.get_str(cell, definition, per_source_key(&mut k, source, key))
     }
 
     /// Content hash of an item already delivered, if it was.
