@@ -421,26 +421,29 @@ async fn notifiers_joining_and_leaving_send_each_alert_once() {
 
 /// The keys of the deliveries topic, read until `expect` came.
 fn read_deliveries(topic: &str, expect: usize) -> Vec<String> {
-    use rdkafka::consumer::{BaseConsumer, Consumer};
-    use rdkafka::Message;
-    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", &cluster().bootstrap)
-        .set("group.id", "test-reader")
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    let mut tpl = rdkafka::TopicPartitionList::new();
-    for p in 0..2 {
-        tpl.add_partition_offset(topic, p, rdkafka::Offset::Beginning)
+    // It blocks: hand the runtime worker over, so no task waits behind it.
+    tokio::task::block_in_place(|| {
+        use rdkafka::consumer::{BaseConsumer, Consumer};
+        use rdkafka::Message;
+        let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", &cluster().bootstrap)
+            .set("group.id", "test-reader")
+            .set("enable.auto.commit", "false")
+            .create()
             .unwrap();
-    }
-    consumer.assign(&tpl).unwrap();
-    let mut keys = Vec::new();
-    let until = std::time::Instant::now() + Duration::from_secs(30);
-    while keys.len() < expect && std::time::Instant::now() < until {
-        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
-            keys.push(String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned());
+        let mut tpl = rdkafka::TopicPartitionList::new();
+        for p in 0..2 {
+            tpl.add_partition_offset(topic, p, rdkafka::Offset::Beginning)
+                .unwrap();
         }
-    }
-    keys
+        consumer.assign(&tpl).unwrap();
+        let mut keys = Vec::new();
+        let until = std::time::Instant::now() + Duration::from_secs(30);
+        while keys.len() < expect && std::time::Instant::now() < until {
+            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+                keys.push(String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned());
+            }
+        }
+        keys
+    })
 }

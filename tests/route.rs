@@ -12,12 +12,14 @@ use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 use earshot::config::KafkaConfig;
+use earshot::pipeline::exposition::Exposed;
 
 #[path = "common/mock.rs"]
 mod mock;
 use earshot::record::FeedbackRecord;
 use earshot::route::config::{validate, RouteConfig};
 use earshot::route::consumer::{run, Options, Stats};
+use earshot::route::exposed::Observer;
 use earshot::sink::kafka::{client_config, KafkaSink, Outgoing};
 use mock::{cluster, create_topic};
 
@@ -131,7 +133,15 @@ async fn produce_feedback(cfg: &RouteConfig, records: &[FeedbackRecord]) {
 
 /// Every (key, value) in `topic`, read from the start until `expect` came
 /// or `wait` passed.
+///
+/// It blocks, so it hands its runtime worker over first: a router task
+/// parked in a blocked worker's next-task slot could not be stolen by the
+/// other worker, and its partitions would stall for the whole wait.
 fn read(topic: &str, expect: usize, wait: Duration) -> Vec<(String, Value)> {
+    tokio::task::block_in_place(|| read_blocking(topic, expect, wait))
+}
+
+fn read_blocking(topic: &str, expect: usize, wait: Duration) -> Vec<(String, Value)> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", &cluster().bootstrap)
         .set("group.id", "test-reader")
@@ -168,12 +178,45 @@ fn options(instance: &str) -> Options {
 }
 
 fn start(cfg: &RouteConfig, instance: &str) -> (CancellationToken, tokio::task::JoinHandle<Stats>) {
+    start_observed(cfg, instance, Observer::default())
+}
+
+fn start_observed(
+    cfg: &RouteConfig,
+    instance: &str,
+    observer: Observer,
+) -> (CancellationToken, tokio::task::JoinHandle<Stats>) {
     let token = CancellationToken::new();
     let (cfg, t) = (cfg.clone(), token.clone());
-    let opts = options(instance);
+    let opts = Options {
+        observer,
+        ..options(instance)
+    };
     let handle =
         tokio::spawn(async move { run(cfg, &kafka(), opts, t).await.expect("route runs") });
     (token, handle)
+}
+
+/// The partitions of `topic` whose lag `observer` reports: those its
+/// instance owns.
+fn owned(observer: &Observer, topic: &str) -> usize {
+    let prefix = format!("earshot_route_consumer_lag{{topic=\"{topic}\"");
+    observer
+        .metrics()
+        .lines()
+        .filter(|l| l.starts_with(&prefix))
+        .count()
+}
+
+async fn wait_owned(observers: &[(&Observer, usize)], topic: &str) {
+    let started = Instant::now();
+    while observers.iter().any(|(o, n)| owned(o, topic) != *n) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the partitions were never shared"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 const RULES: &str = r#"
@@ -384,10 +427,12 @@ async fn a_restart_mid_stream_routes_every_feedback_exactly_once() {
 async fn two_instances_share_the_partitions_and_one_finishes_alone() {
     let cfg = route_config("pair", "[[queues]]\nname = \"triage\"\n");
     let topic = cfg.queues[0].topic.clone();
-    let (stop_a, a) = start(&cfg, "a");
-    let (stop_b, b) = start(&cfg, "b");
-    // Let both join the group before the stream starts.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (obs_a, obs_b) = (Observer::default(), Observer::default());
+    let (stop_a, a) = start_observed(&cfg, "a", obs_a.clone());
+    let (stop_b, b) = start_observed(&cfg, "b", obs_b.clone());
+    // Both own their half before the stream starts, so that no rebalance
+    // falls in the middle of it.
+    wait_owned(&[(&obs_a, 2), (&obs_b, 2)], &cfg.feedback_topic).await;
     let records: Vec<FeedbackRecord> = (0..300).map(|n| feedback(n, json!({}))).collect();
     produce_feedback(&cfg, &records[..150]).await;
     assert_eq!(read(&topic, 150, Duration::from_secs(20)).len(), 150);

@@ -123,68 +123,76 @@ fn high_watermarks(c: &BaseConsumer, topic: &str) -> Vec<i64> {
 }
 
 /// Waits until `group` has committed the end of every partition of `topic`.
+///
+/// This and the helpers below block, so each hands its runtime worker over
+/// first: a task parked in a blocked worker's next-task slot cannot be
+/// stolen, and an instance would stall for the whole wait.
 fn wait_committed(group: &str, topic: &str) {
-    let c = client(group);
-    let want = high_watermarks(&c, topic);
-    let started = Instant::now();
-    loop {
-        let mut tpl = TopicPartitionList::new();
-        for p in 0..PARTITIONS {
-            tpl.add_partition(topic, p);
+    tokio::task::block_in_place(|| {
+        let c = client(group);
+        let want = high_watermarks(&c, topic);
+        let started = Instant::now();
+        loop {
+            let mut tpl = TopicPartitionList::new();
+            for p in 0..PARTITIONS {
+                tpl.add_partition(topic, p);
+            }
+            let got: Vec<i64> = c
+                .committed_offsets(tpl, WAIT)
+                .unwrap()
+                .elements()
+                .iter()
+                .map(|e| match e.offset() {
+                    Offset::Offset(o) => o,
+                    _ => 0,
+                })
+                .collect();
+            if got == want {
+                return;
+            }
+            assert!(
+                started.elapsed() < WAIT,
+                "{group} committed {got:?} of {want:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
         }
-        let got: Vec<i64> = c
-            .committed_offsets(tpl, WAIT)
-            .unwrap()
-            .elements()
-            .iter()
-            .map(|e| match e.offset() {
-                Offset::Offset(o) => o,
-                _ => 0,
-            })
-            .collect();
-        if got == want {
-            return;
-        }
-        assert!(
-            started.elapsed() < WAIT,
-            "{group} committed {got:?} of {want:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    })
 }
 
 /// Every alert on `topic`, read to its end; with `at_least`, first waits
 /// for that many to be there.
 fn alerts(topic: &str, at_least: usize) -> Vec<(String, Value)> {
-    let c = client("test-reader");
-    let started = Instant::now();
-    loop {
+    tokio::task::block_in_place(|| {
+        let c = client("test-reader");
+        let started = Instant::now();
+        loop {
+            let high = high_watermarks(&c, topic);
+            if high.iter().sum::<i64>() as usize >= at_least || started.elapsed() > WAIT {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let high = high_watermarks(&c, topic);
-        if high.iter().sum::<i64>() as usize >= at_least || started.elapsed() > WAIT {
-            break;
+        let mut tpl = TopicPartitionList::new();
+        for p in 0..PARTITIONS {
+            tpl.add_partition_offset(topic, p, Offset::Beginning)
+                .unwrap();
         }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let high = high_watermarks(&c, topic);
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..PARTITIONS {
-        tpl.add_partition_offset(topic, p, Offset::Beginning)
-            .unwrap();
-    }
-    c.assign(&tpl).unwrap();
-    let mut out = Vec::new();
-    while (out.len() as i64) < high.iter().sum::<i64>() {
-        assert!(
-            started.elapsed() < 2 * WAIT,
-            "read {} of {high:?}",
-            out.len()
-        );
-        if let Some(Ok(m)) = c.poll(Duration::from_millis(100)) {
-            let key = String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned();
-            out.push((key, serde_json::from_slice(m.payload().unwrap()).unwrap()));
+        c.assign(&tpl).unwrap();
+        let mut out = Vec::new();
+        while (out.len() as i64) < high.iter().sum::<i64>() {
+            assert!(
+                started.elapsed() < 2 * WAIT,
+                "read {} of {high:?}",
+                out.len()
+            );
+            if let Some(Ok(m)) = c.poll(Duration::from_millis(100)) {
+                let key = String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned();
+                out.push((key, serde_json::from_slice(m.payload().unwrap()).unwrap()));
+            }
         }
-    }
-    out
+        out
+    })
 }
 
 fn start(
@@ -305,11 +313,13 @@ fn owned(observer: &Observer, topic: &str) -> usize {
 }
 
 fn wait_owned(observers: &[(&Observer, usize)], topic: &str) {
-    let started = Instant::now();
-    while observers.iter().any(|(o, n)| owned(o, topic) != *n) {
-        assert!(started.elapsed() < WAIT, "partitions never moved");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    tokio::task::block_in_place(|| {
+        let started = Instant::now();
+        while observers.iter().any(|(o, n)| owned(o, topic) != *n) {
+            assert!(started.elapsed() < WAIT, "partitions never moved");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -84,13 +84,11 @@ impl ClientContext for BrokerContext {
         if stats.brokers.values().any(|b| b.state == "UP") {
             self.0.status.broker_up();
         }
-        // Partitions not assigned to us, or not fetched yet, say -1.
         let lag = stats
             .topics
             .values()
             .flat_map(|t| t.partitions.values().map(move |p| (t, p)))
-            .filter(|(_, p)| p.desired && p.partition >= 0 && p.consumer_lag >= 0)
-            .map(|(t, p)| ((t.topic.clone(), p.partition), p.consumer_lag))
+            .filter_map(|(t, p)| Some(((t.topic.clone(), p.partition), partition_lag(p)?)))
             .collect();
         *self.0.lag.lock().expect("context lock") = lag;
     }
@@ -117,6 +115,23 @@ impl ClientContext for BrokerContext {
     }
 }
 
+/// The lag of one partition of a consumer's statistics: `None` for a
+/// partition not assigned to it or not fetched yet (librdkafka says -1).
+/// A partition the group never committed on, librdkafka also counts as -1,
+/// but the group starts at the earliest offset, so everything retained is
+/// still to be handled: an owned, empty partition is a lag of 0, not a
+/// missing one.
+fn partition_lag(p: &rdkafka::statistics::Partition) -> Option<i64> {
+    if !p.desired || p.partition < 0 {
+        return None;
+    }
+    if p.consumer_lag >= 0 {
+        return Some(p.consumer_lag);
+    }
+    (p.committed_offset < 0 && p.hi_offset >= 0)
+        .then(|| p.hi_offset - p.lo_offset.clamp(0, p.hi_offset))
+}
+
 /// The kind of a client-level error from librdkafka.
 pub fn kind(error: &KafkaError) -> ErrorKind {
     use RDKafkaErrorCode::*;
@@ -138,6 +153,7 @@ pub fn kind(error: &KafkaError) -> ErrorKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rdkafka::statistics::Partition;
 
     #[test]
     fn the_last_error_is_kept_until_cleared_and_shared_by_clones() {
@@ -157,6 +173,46 @@ mod tests {
         );
         b.clear();
         assert_eq!(a.last_error(), None);
+    }
+
+    fn partition(consumer_lag: i64, committed_offset: i64, lo: i64, hi: i64) -> Partition {
+        Partition {
+            partition: 0,
+            desired: true,
+            consumer_lag,
+            committed_offset,
+            lo_offset: lo,
+            hi_offset: hi,
+            ..Partition::default()
+        }
+    }
+
+    #[test]
+    fn an_owned_partition_has_a_lag_even_before_the_group_committed_on_it() {
+        // Committed at 7 of 10: librdkafka's own count.
+        assert_eq!(partition_lag(&partition(3, 7, 0, 10)), Some(3));
+        // Never committed, empty: nothing to do, but owned.
+        assert_eq!(partition_lag(&partition(-1, -1001, 0, 0)), Some(0));
+        // Never committed: all that is retained is still to be handled.
+        assert_eq!(partition_lag(&partition(-1, -1001, 4, 10)), Some(6));
+        // Not fetched yet: no watermark, no lag to tell.
+        assert_eq!(partition_lag(&partition(-1, -1001, -1, -1)), None);
+        // A watermark below the log start (a broker's odd answer) is no
+        // negative lag.
+        assert_eq!(partition_lag(&partition(-1, -1001, 12, 10)), Some(0));
+        let not_ours = Partition {
+            desired: false,
+            ..partition(3, 7, 0, 10)
+        };
+        assert_eq!(partition_lag(&not_ours), None);
+        // librdkafka's internal "unassigned" partition.
+        assert_eq!(
+            partition_lag(&Partition {
+                partition: -1,
+                ..partition(0, 0, 0, 0)
+            }),
+            None
+        );
     }
 
     #[test]
