@@ -10,6 +10,7 @@
 
 pub mod identity;
 mod priority;
+mod time;
 pub mod trajectory;
 
 use chrono::{DateTime, Utc};
@@ -90,8 +91,12 @@ pub struct FeedbackRecord {
     pub item_key: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "time::serialize_option"
+    )]
     pub published: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "time::serialize")]
     pub observed: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub influencer_id: Option<String>,
@@ -128,7 +133,9 @@ pub struct InfluencerRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile_url: Option<String>,
     pub reach: Reach,
+    #[serde(serialize_with = "time::serialize")]
     pub first_seen: DateTime<Utc>,
+    #[serde(serialize_with = "time::serialize")]
     pub last_seen: DateTime<Utc>,
     /// Who the author is, in a person's words (feedback filed in the
     /// workspace); sources never set it.

@@ -30,6 +30,7 @@ pub const RECENT_POINTS: usize = 3;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Point {
     /// When the mention was published (its observation, undated).
+    #[serde(serialize_with = "super::time::serialize")]
     pub at: DateTime<Utc>,
     /// The mention's sentiment score, in [-1, 1].
     pub score: f64,
