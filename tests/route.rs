@@ -12,7 +12,6 @@ use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 use earshot::config::KafkaConfig;
-use earshot::pipeline::exposition::Exposed;
 
 #[path = "common/mock.rs"]
 mod mock;
@@ -21,7 +20,7 @@ use earshot::route::config::{validate, RouteConfig};
 use earshot::route::consumer::{run, Options, Stats};
 use earshot::route::exposed::Observer;
 use earshot::sink::kafka::{client_config, KafkaSink, Outgoing};
-use mock::{cluster, create_topic};
+use mock::{cluster, create_topic, owned};
 
 const PARTITIONS: i32 = 4;
 
@@ -195,17 +194,6 @@ fn start_observed(
     let handle =
         tokio::spawn(async move { run(cfg, &kafka(), opts, t).await.expect("route runs") });
     (token, handle)
-}
-
-/// The partitions of `topic` whose lag `observer` reports: those its
-/// instance owns.
-fn owned(observer: &Observer, topic: &str) -> usize {
-    let prefix = format!("earshot_route_consumer_lag{{topic=\"{topic}\"");
-    observer
-        .metrics()
-        .lines()
-        .filter(|l| l.starts_with(&prefix))
-        .count()
 }
 
 async fn wait_owned(observers: &[(&Observer, usize)], topic: &str) {

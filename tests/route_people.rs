@@ -16,7 +16,6 @@ use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 use earshot::config::KafkaConfig;
-use earshot::pipeline::exposition::Exposed;
 use earshot::route::config::{validate, RouteConfig};
 use earshot::route::consumer::{Options, Stats};
 use earshot::route::exposed::Observer;
@@ -24,7 +23,7 @@ use earshot::sink::kafka::{KafkaSink, Outgoing};
 
 #[path = "common/mock.rs"]
 mod mock;
-use mock::{cluster, create_topic};
+use mock::{cluster, create_topic, owned};
 
 const PARTITIONS: i32 = 4;
 /// Long enough for any step on the mock cluster; a failing test waits it.
@@ -299,17 +298,6 @@ async fn a_person_gone_quiet_raises_one_alert_and_a_restart_none() {
     let second = second.await.unwrap();
     assert_eq!((second.disengagement, second.repeats), (0, 1), "{second:?}");
     assert_eq!(alerts(&cfg.alerts_topic, 1).len(), 1, "nothing new");
-}
-
-/// The partitions of `topic` whose lag `observer` reports: those its
-/// instance owns.
-fn owned(observer: &Observer, topic: &str) -> usize {
-    let prefix = format!("earshot_route_consumer_lag{{topic=\"{topic}\"");
-    observer
-        .metrics()
-        .lines()
-        .filter(|l| l.starts_with(&prefix))
-        .count()
 }
 
 fn wait_owned(observers: &[(&Observer, usize)], topic: &str) {

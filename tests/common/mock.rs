@@ -68,3 +68,16 @@ pub fn fail_requests(api_key: i16, n: usize, error: rdkafka_sys::rd_kafka_resp_e
         );
     }
 }
+
+/// The partitions of `topic` whose lag a route instance's `observer`
+/// reports: those the group gave it.
+#[allow(dead_code)]
+pub fn owned(observer: &earshot::route::exposed::Observer, topic: &str) -> usize {
+    use earshot::pipeline::exposition::Exposed;
+    let prefix = format!("earshot_route_consumer_lag{{topic=\"{topic}\"");
+    observer
+        .metrics()
+        .lines()
+        .filter(|l| l.starts_with(&prefix))
+        .count()
+}
