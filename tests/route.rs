@@ -20,7 +20,7 @@ use earshot::route::config::{validate, RouteConfig};
 use earshot::route::consumer::{run, Options, Stats};
 use earshot::route::exposed::Observer;
 use earshot::sink::kafka::{client_config, KafkaSink, Outgoing};
-use mock::{cluster, create_topic, owned};
+use mock::{cluster, create_topic, wait_owned};
 
 const PARTITIONS: i32 = 4;
 
@@ -194,17 +194,6 @@ fn start_observed(
     let handle =
         tokio::spawn(async move { run(cfg, &kafka(), opts, t).await.expect("route runs") });
     (token, handle)
-}
-
-async fn wait_owned(observers: &[(&Observer, usize)], topic: &str) {
-    let started = Instant::now();
-    while observers.iter().any(|(o, n)| owned(o, topic) != *n) {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the partitions were never shared"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 const RULES: &str = r#"

@@ -23,7 +23,7 @@ use earshot::sink::kafka::{KafkaSink, Outgoing};
 
 #[path = "common/mock.rs"]
 mod mock;
-use mock::{cluster, create_topic, owned};
+use mock::{cluster, create_topic, wait_owned};
 
 const PARTITIONS: i32 = 4;
 /// Long enough for any step on the mock cluster; a failing test waits it.
@@ -300,16 +300,6 @@ async fn a_person_gone_quiet_raises_one_alert_and_a_restart_none() {
     assert_eq!(alerts(&cfg.alerts_topic, 1).len(), 1, "nothing new");
 }
 
-fn wait_owned(observers: &[(&Observer, usize)], topic: &str) {
-    tokio::task::block_in_place(|| {
-        let started = Instant::now();
-        while observers.iter().any(|(o, n)| owned(o, topic) != *n) {
-            assert!(started.elapsed() < WAIT, "partitions never moved");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_share_the_people_and_the_one_left_takes_them_over() {
     let test = "share";
@@ -336,7 +326,7 @@ async fn two_instances_share_the_people_and_the_one_left_takes_them_over() {
 
     // A second instance joins: each owns two partitions.
     let (stop_b, b) = start_observed(&cfg, test, "b", obs_b.clone());
-    wait_owned(&[(&obs_a, 2), (&obs_b, 2)], &topic);
+    wait_owned(&[(&obs_a, 2), (&obs_b, 2)], &topic).await;
     let mut second = round("one", &more);
     second.extend(round("two", &TURN));
     produce_to(&topic, &second).await;
@@ -345,7 +335,7 @@ async fn two_instances_share_the_people_and_the_one_left_takes_them_over() {
     // The first leaves; the other takes its people over.
     stop_a.cancel();
     let a = a.await.unwrap();
-    wait_owned(&[(&obs_b, 4)], &topic);
+    wait_owned(&[(&obs_b, 4)], &topic).await;
     let mut third = round("one", &most);
     third.extend(round("two", &more));
     produce_to(&topic, &third).await;

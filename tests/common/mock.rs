@@ -71,8 +71,7 @@ pub fn fail_requests(api_key: i16, n: usize, error: rdkafka_sys::rd_kafka_resp_e
 
 /// The partitions of `topic` whose lag a route instance's `observer`
 /// reports: those the group gave it.
-#[allow(dead_code)]
-pub fn owned(observer: &earshot::route::exposed::Observer, topic: &str) -> usize {
+fn owned(observer: &earshot::route::exposed::Observer, topic: &str) -> usize {
     use earshot::pipeline::exposition::Exposed;
     let prefix = format!("earshot_route_consumer_lag{{topic=\"{topic}\"");
     observer
@@ -80,4 +79,23 @@ pub fn owned(observer: &earshot::route::exposed::Observer, topic: &str) -> usize
         .lines()
         .filter(|l| l.starts_with(&prefix))
         .count()
+}
+
+/// Waits until each route instance's observer owns its number of
+/// partitions of `topic` (at most 30 s).
+#[allow(dead_code)]
+pub async fn wait_owned(observers: &[(&earshot::route::exposed::Observer, usize)], topic: &str) {
+    let started = std::time::Instant::now();
+    loop {
+        let got: Vec<usize> = observers.iter().map(|(o, _)| owned(o, topic)).collect();
+        let want: Vec<usize> = observers.iter().map(|(_, n)| *n).collect();
+        if got == want {
+            return;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "{topic}: the instances own {got:?} partitions, not {want:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
