@@ -111,13 +111,17 @@ fn records(n: usize) -> Vec<Record> {
     out
 }
 
+type Message_ = (String, serde_json::Value, HashMap<String, String>);
+
 /// Reads every message of `topic` from the beginning, without a group.
-fn consume(
-    topic: &str,
-    expect: usize,
-) -> Vec<(String, serde_json::Value, HashMap<String, String>)> {
+fn consume(topic: &str, expect: usize) -> Vec<Message_> {
+    consume_from(&cluster().bootstrap, topic, expect)
+}
+
+/// [`consume`] from the cluster at `bootstrap`.
+fn consume_from(bootstrap: &str, topic: &str, expect: usize) -> Vec<Message_> {
     let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &cluster().bootstrap)
+        .set("bootstrap.servers", bootstrap)
         .set("group.id", format!("reader-{topic}"))
         .set("enable.auto.commit", "false")
         .create()
@@ -382,6 +386,112 @@ async fn a_batch_larger_than_the_local_queue_waits_instead_of_failing() {
     assert_eq!(fb.len(), 200);
     let unique: std::collections::HashSet<_> = fb.iter().map(|(k, _, _)| k.clone()).collect();
     assert_eq!(unique.len(), 200);
+    // A record the full queue turned away keeps its headers for the next try.
+    for (key, value, headers) in &fb {
+        assert_cloudevent(key, value, headers, "dev.earshot.feedback.v2");
+    }
+}
+
+/// The seven CloudEvents headers of a record, whole.
+fn assert_cloudevent(
+    key: &str,
+    value: &serde_json::Value,
+    headers: &HashMap<String, String>,
+    ce_type: &str,
+) {
+    assert_eq!(headers.len(), 7, "{key}: {headers:?}");
+    assert_eq!(headers["ce_specversion"], "1.0");
+    assert_eq!(headers["ce_type"], ce_type);
+    assert_eq!(headers["ce_source"], "earshot/t");
+    assert_eq!(headers["ce_subject"], key);
+    assert!(headers["ce_id"].starts_with(key));
+    assert_eq!(headers["content-type"], "application/json");
+    // The record's own time: the post's, or the author's last sighting.
+    let fields: &[&str] = match value["schema"].as_str() {
+        Some("earshot.influencer/2") => &["last_seen"],
+        _ => &["published", "observed"],
+    };
+    let time = fields.iter().find_map(|f| value[f].as_str()).unwrap();
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(&headers["ce_time"]).unwrap(),
+        chrono::DateTime::parse_from_rfc3339(time).unwrap(),
+        "{key}"
+    );
+}
+
+/// What the tests' own log lines say, for one thread.
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// A record whose delivery failed is produced again with the headers it
+/// was first sent with: they go into librdkafka with each attempt and come
+/// back with the failed message. A cluster of its own, whose broker is
+/// down until the first delivery has failed.
+#[tokio::test]
+async fn a_record_produced_again_after_a_failed_delivery_keeps_its_headers() {
+    let own = MockCluster::new(1).expect("mock cluster");
+    own.create_topic("fb-again", 3, 1).unwrap();
+    own.create_topic("inf-again", 3, 1).unwrap();
+    let mut cfg = config("fb-again", "inf-again");
+    cfg.brokers = own.bootstrap_servers();
+    cfg.properties
+        .insert("message.timeout.ms".into(), "300".into());
+    let logs = Logs::default();
+    let writer = logs.clone();
+    // The runtime of `#[tokio::test]` runs every task on this thread.
+    let _guard = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish(),
+    );
+    own.broker_down(1).unwrap();
+    let sink = KafkaSink::new(&cfg, "t").unwrap();
+    let recs = records(3);
+    let send = tokio::spawn(async move { sink.send(&recs).await });
+    let failed = "Kafka delivery failed; producing again.";
+    for _ in 0..200 {
+        if logs.text().contains(failed) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(logs.text().contains(failed), "{}", logs.text());
+    own.broker_up(1).unwrap();
+    let rejected = tokio::time::timeout(Duration::from_secs(60), send)
+        .await
+        .expect("delivered once the broker is back")
+        .unwrap()
+        .unwrap();
+    assert!(rejected.is_empty(), "{rejected:?}");
+    let bootstrap = own.bootstrap_servers();
+    let fb = tokio::task::spawn_blocking(move || consume_from(&bootstrap, "fb-again", 3));
+    let fb = fb.await.unwrap();
+    assert_eq!(fb.len(), 3);
+    for (key, value, headers) in &fb {
+        assert_cloudevent(key, value, headers, "dev.earshot.feedback.v2");
+    }
+    let bootstrap = own.bootstrap_servers();
+    let inf = tokio::task::spawn_blocking(move || consume_from(&bootstrap, "inf-again", 3));
+    for (key, value, headers) in &inf.await.unwrap() {
+        assert_cloudevent(key, value, headers, "dev.earshot.influencer.v2");
+    }
 }
 
 #[test]

@@ -10,7 +10,7 @@
 
 pub mod identity;
 mod priority;
-mod time;
+pub mod time;
 pub mod trajectory;
 
 use chrono::{DateTime, Utc};

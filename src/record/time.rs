@@ -7,8 +7,9 @@
 //! functions write the same text digit by digit into a buffer on the stack:
 //! `2026-11-22T10:00:00Z`, with the fraction chrono would give (none, or 3,
 //! 6 or 9 digits, the fewest that keep it exact), a leap second as `:60`,
-//! and years outside 0..=9999 signed, as chrono writes them. Reading is
-//! chrono's own.
+//! and years outside 0..=9999 signed, as chrono writes them. Kafka's
+//! `ce_time` header gets the same text with `+00:00` for `Z`, as chrono's
+//! `to_rfc3339` writes it. Reading is chrono's own.
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::Serializer;
@@ -17,8 +18,9 @@ use serde::Serializer;
 /// digits make 33 bytes.
 const MAX: usize = 40;
 
-/// Writes `t` as chrono's serde would, into `buf`; returns its length.
-fn write(t: &DateTime<Utc>, buf: &mut [u8; MAX]) -> usize {
+/// Writes `t` as chrono's serde would, into `buf`, ending in `offset`
+/// (`Z` there, `+00:00` for `to_rfc3339`); returns its length.
+fn write(t: &DateTime<Utc>, buf: &mut [u8; MAX], offset: &[u8]) -> usize {
     let mut n = 0;
     let mut put = |bytes: &[u8]| {
         buf[n..n + bytes.len()].copy_from_slice(bytes);
@@ -68,7 +70,7 @@ fn write(t: &DateTime<Utc>, buf: &mut [u8; MAX]) -> usize {
         };
         put(&all[..shown]);
     }
-    put(b"Z");
+    put(offset);
     n
 }
 
@@ -82,12 +84,32 @@ fn digits<const N: usize>(mut v: u32) -> [u8; N] {
     out
 }
 
+/// A timestamp written out, on the stack.
+pub struct Written {
+    buf: [u8; MAX],
+    len: usize,
+}
+
+impl Written {
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits and punctuation were written.
+        std::str::from_utf8(&self.buf[..self.len]).expect("ASCII")
+    }
+}
+
+/// `t` as chrono's `to_rfc3339` writes it: as serde would, but with the
+/// offset spelled `+00:00`. Kafka's `ce_time` header carries this.
+pub fn rfc3339(t: &DateTime<Utc>) -> Written {
+    let mut buf = [0u8; MAX];
+    let len = write(t, &mut buf, b"+00:00");
+    Written { buf, len }
+}
+
 /// For `#[serde(serialize_with = "time::serialize")]`.
 pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
     let mut buf = [0u8; MAX];
-    let n = write(t, &mut buf);
-    // Only ASCII digits and punctuation were written.
-    s.serialize_str(std::str::from_utf8(&buf[..n]).expect("ASCII"))
+    let len = write(t, &mut buf, b"Z");
+    s.serialize_str(Written { buf, len }.as_str())
 }
 
 /// [`serialize`] of an optional timestamp (`None` as null, as serde would;
@@ -106,7 +128,7 @@ mod tests {
 
     fn ours(t: &DateTime<Utc>) -> String {
         let mut buf = [0u8; MAX];
-        let n = write(t, &mut buf);
+        let n = write(t, &mut buf, b"Z");
         String::from_utf8(buf[..n].to_vec()).unwrap()
     }
 
@@ -147,6 +169,7 @@ mod tests {
         ];
         for t in &cases {
             assert_eq!(ours(t), chronos(t), "{t:?}");
+            assert_eq!(rfc3339(t).as_str(), t.to_rfc3339(), "{t:?}");
         }
         // And a spread of instants with every kind of fraction.
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -163,6 +186,7 @@ mod tests {
             };
             let t = Utc.timestamp_opt(secs, nano).unwrap();
             assert_eq!(ours(&t), chronos(&t), "{t:?}");
+            assert_eq!(rfc3339(&t).as_str(), t.to_rfc3339(), "{t:?}");
         }
     }
 

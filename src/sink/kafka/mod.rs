@@ -197,8 +197,9 @@ pub fn cloudevent_headers(
     subject: &str,
     time: chrono::DateTime<chrono::Utc>,
 ) -> OwnedHeaders {
-    let time = time.to_rfc3339();
-    OwnedHeaders::new()
+    let time = crate::record::time::rfc3339(&time);
+    // Room for all seven: librdkafka's list would otherwise grow once.
+    OwnedHeaders::new_with_capacity(7)
         .insert(Header {
             key: "ce_specversion",
             value: Some("1.0"),
@@ -227,6 +228,42 @@ pub fn cloudevent_headers(
             key: "content-type",
             value: Some("application/json"),
         })
+}
+
+/// A record's JSON. serde_json starts a buffer at 128 bytes and doubles
+/// it; a record takes about a kilobyte, so that was three or four copies.
+fn payload(r: &Record) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut out, r).expect("records serialize");
+    out
+}
+
+/// One message of a batch while it is being produced. Its headers move
+/// into librdkafka with each attempt instead of being copied (a copy is
+/// eight allocations): a full queue hands them back with the record, and
+/// a failed delivery with the message, for the next attempt.
+struct Attempt {
+    /// Its position in the batch.
+    index: usize,
+    topic: String,
+    key: String,
+    payload: Option<Vec<u8>>,
+    /// `None` while librdkafka holds them.
+    headers: Option<OwnedHeaders>,
+    partition: Option<i32>,
+}
+
+impl Attempt {
+    fn new(index: usize, m: Outgoing) -> Attempt {
+        Attempt {
+            index,
+            topic: m.topic,
+            key: m.key,
+            payload: m.payload,
+            headers: Some(m.headers),
+            partition: m.partition,
+        }
+    }
 }
 
 impl KafkaSink {
@@ -307,7 +344,7 @@ impl KafkaSink {
         Outgoing {
             topic: topic.clone(),
             key: r.id().to_string(),
-            payload: Some(serde_json::to_vec(r).expect("records serialize")),
+            payload: Some(payload(r)),
             headers: cloudevent_headers(&r.event_id(), &self.source, ce_type, r.id(), r.time()),
             partition: None,
         }
@@ -317,7 +354,7 @@ impl KafkaSink {
     async fn enqueue(
         &self,
         producer: &Producer_,
-        p: &Outgoing,
+        a: &mut Attempt,
         deadline: Option<Instant>,
     ) -> Result<rdkafka::producer::DeliveryFuture, Enqueue> {
         let mut waited = 0u32;
@@ -325,20 +362,20 @@ impl KafkaSink {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(Enqueue::GaveUp);
             }
-            let mut rec: FutureRecord<'_, String, Vec<u8>> = FutureRecord::to(&p.topic)
-                .key(&p.key)
-                .headers(p.headers.clone());
-            if let Some(payload) = &p.payload {
+            let mut rec: FutureRecord<'_, String, Vec<u8>> = FutureRecord::to(&a.topic).key(&a.key);
+            rec.headers = a.headers.take();
+            if let Some(payload) = &a.payload {
                 rec = rec.payload(payload);
             }
-            if let Some(partition) = p.partition {
+            if let Some(partition) = a.partition {
                 rec = rec.partition(partition);
             }
             match producer.send_result(rec) {
                 Ok(f) => return Ok(f),
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), mut rec)) => {
+                    a.headers = rec.headers.take();
                     if waited % 100 == 0 {
-                        tracing::warn!(topic = %p.topic, "Kafka producer queue full; slowing sources.");
+                        tracing::warn!(topic = %a.topic, "Kafka producer queue full; slowing sources.");
                     }
                     waited += 1;
                     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -371,15 +408,19 @@ impl KafkaSink {
     /// Produces messages and returns once every one is acknowledged or
     /// refused for good, producing again what failed transiently.
     pub async fn produce(&self, messages: Vec<Outgoing>) -> Result<Vec<Rejected>, SinkError> {
-        let mut pending: Vec<(usize, Outgoing)> = messages.into_iter().enumerate().collect();
+        let mut pending: Vec<Attempt> = messages
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| Attempt::new(i, m))
+            .collect();
         let mut rejected = Vec::new();
-        let reject = |i: usize, p: &Outgoing, e: &KafkaError| {
+        let reject = |a: Attempt, e: &KafkaError| {
             // The caller decides what it means (a dead letter, an error) and says so.
-            tracing::debug!(topic = %p.topic, key = %p.key, error = %e, "Kafka refused the record for good.");
+            tracing::debug!(topic = %a.topic, key = %a.key, error = %e, "Kafka refused the record for good.");
             Rejected {
-                index: i,
-                topic: p.topic.clone(),
-                key: p.key.clone(),
+                index: a.index,
+                topic: a.topic,
+                key: a.key,
                 error: e.to_string(),
             }
         };
@@ -391,19 +432,19 @@ impl KafkaSink {
             let (generation, producer) = self.producer();
             let mut futures = Vec::with_capacity(pending.len());
             let mut queued = Vec::with_capacity(pending.len());
-            for (i, p) in pending {
-                match self.enqueue(&producer, &p, deadline).await {
+            for mut a in pending {
+                match self.enqueue(&producer, &mut a, deadline).await {
                     Ok(f) => {
                         futures.push(f);
-                        queued.push((i, p));
+                        queued.push(a);
                     }
                     // librdkafka refuses a message above `message.max.bytes`
                     // before it ever reaches a broker.
                     Err(Enqueue::Refused(e)) if classify(&e) == Failure::Permanent => {
-                        rejected.push(reject(i, &p, &e))
+                        rejected.push(reject(a, &e))
                     }
                     Err(Enqueue::Refused(e)) => {
-                        return Err(SinkError::Kafka(format!("{}: {e}", p.topic)))
+                        return Err(SinkError::Kafka(format!("{}: {e}", a.topic)))
                     }
                     Err(Enqueue::GaveUp) => return Err(gave_up()),
                 }
@@ -416,15 +457,17 @@ impl KafkaSink {
             };
             let mut retry = Vec::new();
             let mut fatal = false;
-            for ((i, p), res) in queued.into_iter().zip(results) {
+            for (mut a, res) in queued.into_iter().zip(results) {
                 match res {
                     Ok(Ok(_)) => self.context.clear(),
-                    Ok(Err((e, _))) => match classify(&e) {
-                        Failure::Permanent => rejected.push(reject(i, &p, &e)),
+                    Ok(Err((e, mut message))) => match classify(&e) {
+                        Failure::Permanent => rejected.push(reject(a, &e)),
                         f => {
                             fatal |= f == Failure::ProducerFatal;
-                            tracing::warn!(topic = %p.topic, key = %p.key, error = %e, "Kafka delivery failed; producing again.");
-                            retry.push((i, p));
+                            tracing::warn!(topic = %a.topic, key = %a.key, error = %e, "Kafka delivery failed; producing again.");
+                            // The message comes back with a copy of what was sent.
+                            a.headers = message.detach_headers();
+                            retry.push(a);
                         }
                     },
                     // The producer went away under us: only at shutdown.
