@@ -50,6 +50,7 @@ pub async fn run<T: Send + 'static>(
     tokio::task::spawn_blocking(move || {
         let done = job();
         drop(slot);
+        crate::memory::after_job();
         done
     })
     .await

@@ -16,6 +16,8 @@
 //! - [`state`]: what was delivered, HTTP validators, cursors.
 //! - [`pipeline`]: the driver shared by `run` and `backfill`.
 //! - [`config`]: pipeline files, validated and compiled.
+//! - [`cores`] and [`memory`]: one CPU job per core, and the memory the
+//!   jobs freed handed back to the system.
 //! - [`retry`]: the one jittered backoff that sources and sinks share.
 //! - [`cli`]: the subcommands' bodies, used by `main.rs`.
 //! - [`eval`]: accuracy of sentiment, brand queries and intent on labelled sets.
@@ -26,6 +28,7 @@ pub mod config;
 pub mod cores;
 pub mod eval;
 pub mod group;
+pub mod memory;
 pub mod model;
 pub mod normalize;
 pub mod notify;
