@@ -97,19 +97,22 @@ impl Written {
     }
 }
 
+/// [`write`] onto the stack.
+fn written(t: &DateTime<Utc>, offset: &[u8]) -> Written {
+    let mut buf = [0u8; MAX];
+    let len = write(t, &mut buf, offset);
+    Written { buf, len }
+}
+
 /// `t` as chrono's `to_rfc3339` writes it: as serde would, but with the
 /// offset spelled `+00:00`. Kafka's `ce_time` header carries this.
 pub fn rfc3339(t: &DateTime<Utc>) -> Written {
-    let mut buf = [0u8; MAX];
-    let len = write(t, &mut buf, b"+00:00");
-    Written { buf, len }
+    written(t, b"+00:00")
 }
 
 /// For `#[serde(serialize_with = "time::serialize")]`.
 pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-    let mut buf = [0u8; MAX];
-    let len = write(t, &mut buf, b"Z");
-    s.serialize_str(Written { buf, len }.as_str())
+    s.serialize_str(written(t, b"Z").as_str())
 }
 
 /// [`serialize`] of an optional timestamp (`None` as null, as serde would;
@@ -127,9 +130,7 @@ mod tests {
     use chrono::{NaiveDate, TimeZone};
 
     fn ours(t: &DateTime<Utc>) -> String {
-        let mut buf = [0u8; MAX];
-        let n = write(t, &mut buf, b"Z");
-        String::from_utf8(buf[..n].to_vec()).unwrap()
+        written(t, b"Z").as_str().to_string()
     }
 
     fn chronos(t: &DateTime<Utc>) -> String {
