@@ -9,18 +9,18 @@
 //! free interior pages back as well. At most every [`EVERY`], after a
 //! CPU job, so an idle `run` costs nothing. On 1 core it took a backfill's
 //! peak RSS from 45–46 to 40–41 MB at 400 feeds, and from 52–55 to 45–49
-//! MB at 1,600, at no measurable cost. On 2 cores it saved about 4.5 MB
-//! at 400 feeds for about 4% of the CPU: each `madvise` of a trim flushes
-//! the other core's TLB by an interrupt, and pages handed back fault in
-//! again when reused. Every 200 ms saved about half as much and showed no
-//! cost in wall or system time.
+//! MB at 1,600, at no measurable cost. On 2 cores each `madvise` of a trim
+//! also flushes the other core's TLB by an interrupt: every 50 ms that
+//! cost about 4% of the CPU. Every 100 ms saves as much on 2 cores (about
+//! 4 MB at 400 feeds) with system time as without trimming; on 1 core it
+//! saves about 1.5 MB less than 50 ms at 1,600 feeds.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 /// The shortest time between two trims.
-pub const EVERY: Duration = Duration::from_millis(50);
+pub const EVERY: Duration = Duration::from_millis(100);
 
 static START: LazyLock<Instant> = LazyLock::new(Instant::now);
 /// When the last trim was, in milliseconds since [`START`], plus one (so

@@ -124,6 +124,39 @@ async fn a_gone_source_is_stopped_while_the_others_go_on_and_healthz_says_so() {
     r.task.await.unwrap().expect("the final flush succeeded");
     let out = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
     assert!(out.lines().any(|l| l.contains("\"id\":\"news\"")), "{out}");
+    // Every record delivered is counted once under its source and kind,
+    // and every feedback record once under its brand and sentiment.
+    let records: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let of_schema = |schema: &'static str| records.iter().filter(move |r| r["schema"] == schema);
+    for (kind, schema) in [
+        ("feedback", earshot::record::FEEDBACK_SCHEMA),
+        ("influencer", earshot::record::INFLUENCER_SCHEMA),
+    ] {
+        let series = format!("earshot_records_total{{source=\"news\",kind=\"{kind}\"}}");
+        let n = of_schema(schema).count();
+        assert!(n > 0, "the demo feed makes {kind} records:\n{out}");
+        assert_eq!(value(&m, &series), Some(n as f64), "{m}");
+    }
+    let mut mentions = std::collections::BTreeMap::<String, usize>::new();
+    for f in of_schema(earshot::record::FEEDBACK_SCHEMA) {
+        let (brand, label) = (&f["brand"], &f["sentiment"]["label"]);
+        let series = format!("earshot_mentions_total{{brand={brand},sentiment={label}}}",);
+        *mentions.entry(series).or_default() += 1;
+    }
+    for (series, n) in &mentions {
+        assert_eq!(value(&m, series), Some(*n as f64), "{series} in\n{m}");
+    }
+}
+
+/// The value of one series in a Prometheus exposition, if it is there.
+fn value(exposition: &str, series: &str) -> Option<f64> {
+    exposition
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .map(|v| v.trim().parse().unwrap())
 }
 
 #[cfg(target_os = "linux")]

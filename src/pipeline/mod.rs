@@ -26,7 +26,7 @@ use chrono::Utc;
 use crate::classify::Classifier;
 use crate::config::{Location, Pipeline, SourceConfig};
 use crate::model::Item;
-use crate::record::Record;
+use crate::record::{Record, RecordKind};
 use crate::sink::{Sink, SinkError};
 use crate::source::social::Profiles;
 pub use crate::source::Window;
@@ -334,23 +334,39 @@ impl Engine {
                 .iter()
                 .any(|(k, id)| *k == r.kind().as_str() && id == r.id())
         };
+        // Counted first, then added once per series: a label is owned
+        // strings, and a lookup per record made them once per record.
+        let mut delivered_of = [(RecordKind::Feedback, 0), (RecordKind::Influencer, 0)];
+        let mut mentions: Vec<(&str, &str, u64)> = Vec::new();
         for r in done.records.iter().filter(|r| !set_aside(r)) {
+            for (kind, n) in &mut delivered_of {
+                *n += u64::from(*kind == r.kind());
+            }
+            if let Record::Feedback(f) = r {
+                let label = (f.brand.as_str(), f.sentiment.label.as_str());
+                match mentions.iter_mut().find(|(b, s, _)| (*b, *s) == label) {
+                    Some((_, _, n)) => *n += 1,
+                    None => mentions.push((label.0, label.1, 1)),
+                }
+            }
+        }
+        for (brand, sentiment, n) in mentions {
+            self.metrics
+                .mentions
+                .get_or_create(&metrics::MentionLabel {
+                    brand: brand.into(),
+                    sentiment: sentiment.into(),
+                })
+                .inc_by(n);
+        }
+        for (kind, n) in delivered_of.into_iter().filter(|(_, n)| *n > 0) {
             self.metrics
                 .records
                 .get_or_create(&RecordLabel {
                     source: source_id.to_string(),
-                    kind: r.kind().as_str().into(),
+                    kind: kind.as_str().into(),
                 })
-                .inc();
-            if let Record::Feedback(f) = r {
-                self.metrics
-                    .mentions
-                    .get_or_create(&metrics::MentionLabel {
-                        brand: f.brand.clone(),
-                        sentiment: f.sentiment.label.as_str().into(),
-                    })
-                    .inc();
-            }
+                .inc_by(n);
         }
         // Delivered: now, and only now, remember it. Validators only when
         // every item of the documents was considered: after a window, the

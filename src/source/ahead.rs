@@ -28,8 +28,10 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 /// Enough documents to keep every core busy while the next ones come and
-/// the last ones' records reach the sink.
-pub const LIMIT: usize = 4 << 20;
+/// the last ones' records reach the sink: about two dozen typical feeds.
+/// A backfill of 1,600 feeds ran as fast with 2 MiB as with 4 MiB, on one
+/// core and on two, and its peak RSS was about 3 MB lower.
+pub const LIMIT: usize = 2 << 20;
 
 #[derive(Debug)]
 pub struct ReadAhead {
